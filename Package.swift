@@ -1,0 +1,141 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// ClipCut: five Swift services that coordinate over Redis, plus the `clipcut` CLI.
+/// The layout follows `docs/architecture.md` (and the shared DESIGN.md it came from).
+let package = Package(
+    name: "ClipCut",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "user-service", targets: ["UserService"]),
+        .executable(name: "upload-service", targets: ["UploadService"]),
+        .executable(name: "audio-service", targets: ["AudioService"]),
+        .executable(name: "processing-service", targets: ["ProcessingService"]),
+        .executable(name: "monitoring-service", targets: ["MonitoringService"]),
+        .executable(name: "clipcut", targets: ["ClipCutCLI"]),
+        .library(name: "Redis", targets: ["Redis"]),
+        .library(name: "MediaStore", targets: ["MediaStore"]),
+        .library(name: "ClipCutCore", targets: ["ClipCutCore"]),
+        .library(name: "ServiceSupport", targets: ["ServiceSupport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+    ],
+    targets: [
+        // MARK: C system libraries (module map + shim.h, nothing else)
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMongoc",
+            pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev", "libbson-dev"])]
+        ),
+
+        // MARK: Libraries
+        .target(
+            name: "Redis",
+            dependencies: [
+                "CHiredis",
+                "ClipCutCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "MediaStore",
+            dependencies: [
+                "CMongoc",
+                "ClipCutCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(name: "ClipCutCore"),
+        .target(
+            name: "ServiceSupport",
+            dependencies: [
+                "ClipCutCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // MARK: Executables (one per service; their own issues fill them in)
+        .executableTarget(name: "UserService", dependencies: ["ServiceSupport", "ClipCutCore"]),
+        .executableTarget(
+            name: "UploadService",
+            dependencies: ["ServiceSupport", "ClipCutCore", "Redis", "MediaStore"]
+        ),
+        .executableTarget(name: "AudioService", dependencies: ["ServiceSupport", "ClipCutCore"]),
+        .executableTarget(
+            name: "ProcessingService",
+            dependencies: ["ServiceSupport", "ClipCutCore", "Redis", "MediaStore"]
+        ),
+        .executableTarget(
+            name: "MonitoringService",
+            dependencies: ["ServiceSupport", "ClipCutCore", "Redis"]
+        ),
+        .executableTarget(
+            name: "ClipCutCLI",
+            dependencies: [
+                "ClipCutCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+
+        // MARK: Benchmarks (run by `scripts/bench`, never by the tests)
+        .executableTarget(
+            name: "StoreBenchmark",
+            dependencies: ["MediaStore", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/StoreBenchmark"
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "RedisTests",
+            dependencies: ["Redis", "ClipCutCore"]
+        ),
+        .testTarget(
+            name: "MediaStoreTests",
+            dependencies: [
+                "MediaStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["gridfs_peer.py"]
+        ),
+        .testTarget(name: "ClipCutCoreTests", dependencies: ["ClipCutCore"]),
+        .testTarget(
+            name: "ServiceSupportTests",
+            dependencies: [
+                "ServiceSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
+    ]
+)

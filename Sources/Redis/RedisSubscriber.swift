@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import NIOPosix
+import Synchronization
+
+/// A message received on a subscribed channel.
+public struct RedisPubSubMessage: Sendable, Equatable {
+    /// The channel it was published to.
+    public var channel: String
+    /// The pattern that matched, for `PSUBSCRIBE` subscriptions.
+    public var pattern: String?
+    /// The published bytes.
+    public var payload: [UInt8]
+
+    /// The payload as UTF-8 text.
+    public var text: String { String(decoding: payload, as: UTF8.self) }
+
+    /// Parses a `message` or `pmessage` push; `nil` for anything else (confirmations).
+    init?(_ reply: RedisValue) {
+        guard let parts = reply.array, let kind = parts.first?.string else { return nil }
+        switch kind {
+        case "message" where parts.count == 3:
+            guard let channel = parts[1].string, let payload = parts[2].bytes else { return nil }
+            self.init(channel: channel, pattern: nil, payload: payload)
+        case "pmessage" where parts.count == 4:
+            guard let pattern = parts[1].string, let channel = parts[2].string, let payload = parts[3].bytes else { return nil }
+            self.init(channel: channel, pattern: pattern, payload: payload)
+        default:
+            return nil
+        }
+    }
+
+    /// Creates a message (for tests and fakes).
+    public init(channel: String, pattern: String? = nil, payload: [UInt8]) {
+        self.channel = channel
+        self.pattern = pattern
+        self.payload = payload
+    }
+}
+
+/// One subscription: a dedicated connection read by a dedicated thread that feeds an
+/// `AsyncStream`. After a connection loss it reconnects with backoff and subscribes again.
+final class RedisSubscriber: Sendable {
+    private let configuration: RedisConfiguration
+    private let command: String
+    private let targets: [String]
+    private let continuation: AsyncStream<RedisPubSubMessage>.Continuation
+    private let logger: Logger
+    private let thread = NIOThreadPool(numberOfThreads: 1)
+    private let connection = Mutex<RedisConnection?>(nil)
+    private let stopped = Atomic<Bool>(false)
+    private let firstSubscription = Mutex<CheckedContinuation<Void, any Error>?>(nil)
+
+    init(
+        configuration: RedisConfiguration, command: String, targets: [String],
+        continuation: AsyncStream<RedisPubSubMessage>.Continuation, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.command = command
+        self.targets = targets
+        self.continuation = continuation
+        self.logger = logger
+    }
+
+    /// Starts the reader thread and returns once the server confirmed the subscription.
+    func start() async throws {
+        thread.start()
+        try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, any Error>) in
+            firstSubscription.withLock { $0 = ready }
+            thread.submit { [self] _ in readLoop() }
+        }
+    }
+
+    /// Stops reading: wakes the thread, finishes the stream. Safe from any thread; idempotent.
+    func stop() {
+        guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        connection.withLock { $0?.interrupt() }
+        signalFirstSubscription(RedisError.shutdown)
+        continuation.finish()
+        thread.shutdownGracefully { _ in }
+    }
+
+    private var isStopped: Bool { stopped.load(ordering: .sequentiallyConsistent) }
+
+    private func signalFirstSubscription(_ error: (any Error)?) {
+        guard let ready = firstSubscription.withLock({ ready in defer { ready = nil }; return ready }) else { return }
+        if let error { ready.resume(throwing: error) } else { ready.resume() }
+    }
+
+    private func readLoop() {
+        let clock = ContinuousClock()
+        let firstDeadline = clock.now + configuration.reconnectWindow
+        var subscribedOnce = false
+        var delay = configuration.initialBackoff
+        while !isStopped {
+            do {
+                try subscribeAndRead(onSubscribed: {
+                    delay = configuration.initialBackoff
+                    if !subscribedOnce {
+                        subscribedOnce = true
+                        signalFirstSubscription(nil)
+                    } else {
+                        logger.info("Redis subscription resumed", metadata: ["targets": "\(targets)"])
+                    }
+                })
+            } catch {
+                connection.withLock { current in
+                    current?.close()
+                    current = nil
+                }
+                if isStopped { break }
+                if !subscribedOnce && clock.now + delay > firstDeadline {
+                    signalFirstSubscription(error)
+                    stop()
+                    break
+                }
+                logger.debug("Redis subscriber reconnecting", metadata: ["error": "\(error)"])
+                usleep(UInt32(delay.clippedMilliseconds * 1000))
+                delay = min(delay * 2, configuration.maximumBackoff)
+            }
+        }
+    }
+
+    /// One connection's life: subscribe, then deliver messages until it breaks.
+    private func subscribeAndRead(onSubscribed: () -> Void) throws {
+        let fresh = try RedisConnection(configuration: configuration, readTimeout: nil)
+        connection.withLock { $0 = fresh }
+        // stop() may have run before the connection was visible to it.
+        if isStopped { throw RedisError.shutdown }
+        try fresh.append(([command] + targets).map { Array($0.utf8) })
+        for _ in targets {
+            let confirmation = try fresh.nextReply()
+            if case .error(let message) = confirmation { throw RedisError.server(message) }
+        }
+        onSubscribed()
+        while !isStopped {
+            if let message = RedisPubSubMessage(try fresh.nextReply()) {
+                continuation.yield(message)
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+# Shared helpers for the ClipCut scripts. Source it; do not run it.
+# shellcheck shell=bash
+
+CLIPCUT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export CLIPCUT_ROOT
+
+# Slow-to-build things live outside the clone, keyed by version, so a fresh
+# clone (and CI) reuses them; `.deps` in the clone links there.
+CLIPCUT_CACHE="${CLIPCUT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clipcut}"
+export CLIPCUT_CACHE
+
+# Bump when the venv's package list changes so a new venv is built beside the old one.
+CLIPCUT_VENV_VERSION="py3-v1"
+CLIPCUT_VENV="$CLIPCUT_ROOT/.deps/venv"
+export CLIPCUT_VENV
+
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+export PG_BIN
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Prints a TCP port that nothing listens on right now.
+free_port() {
+    python3 - <<'EOF'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+EOF
+}
+
+# Waits until `$@` succeeds, at most $1 seconds... usage: wait_for SECONDS CMD...
+wait_for() {
+    local limit=$1; shift
+    local deadline=$((SECONDS + limit))
+    until "$@" >/dev/null 2>&1; do
+        if ((SECONDS >= deadline)); then return 1; fi
+        sleep 0.2
+    done
+}
+
+# Swift build flags every script shares (whisper's rpath joins them in a later issue).
+swift_build_flags() {
+    echo ""
+}
