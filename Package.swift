@@ -1,6 +1,13 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// What every service executable imports besides its own libraries.
+let serviceKit: [Target.Dependency] = [
+    .product(name: "Hummingbird", package: "hummingbird"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "Prometheus", package: "swift-prometheus"),
+]
+
 /// ClipCut: five Swift services that coordinate over Redis, plus the `clipcut` CLI.
 /// The layout follows `docs/architecture.md` (and the shared DESIGN.md it came from).
 let package = Package(
@@ -84,19 +91,19 @@ let package = Package(
         ),
 
         // MARK: Executables (one per service; their own issues fill them in)
-        .executableTarget(name: "UserService", dependencies: ["ServiceSupport", "ClipCutCore"]),
+        .executableTarget(name: "UserService", dependencies: ["ServiceSupport", "ClipCutCore"] + serviceKit),
         .executableTarget(
             name: "UploadService",
-            dependencies: ["ServiceSupport", "ClipCutCore", "Redis", "MediaStore"]
+            dependencies: ["ServiceSupport", "ClipCutCore", "Redis", "MediaStore"] + serviceKit
         ),
-        .executableTarget(name: "AudioService", dependencies: ["ServiceSupport", "ClipCutCore"]),
+        .executableTarget(name: "AudioService", dependencies: ["ServiceSupport", "ClipCutCore"] + serviceKit),
         .executableTarget(
             name: "ProcessingService",
-            dependencies: ["ServiceSupport", "ClipCutCore", "Redis", "MediaStore"]
+            dependencies: ["ServiceSupport", "ClipCutCore", "Redis", "MediaStore"] + serviceKit
         ),
         .executableTarget(
             name: "MonitoringService",
-            dependencies: ["ServiceSupport", "ClipCutCore", "Redis"]
+            dependencies: ["ServiceSupport", "ClipCutCore", "Redis"] + serviceKit
         ),
         .executableTarget(
             name: "ClipCutCLI",
@@ -104,6 +111,7 @@ let package = Package(
                 "ClipCutCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
 

@@ -1,0 +1,12 @@
+import ServiceSupport
+
+/// processing-service: transcode jobs from `clipcut:jobs` (issue [05] fills it in).
+@main
+struct ProcessingServiceMain {
+    static func main() async throws {
+        let configuration = ServiceConfiguration.loadOrExit(service: .processing)
+        let metricsRegistry = ServiceObservability.bootstrap(configuration)
+        let app = try await buildApplication(configuration: configuration, metricsRegistry: metricsRegistry)
+        try await app.runService()
+    }
+}

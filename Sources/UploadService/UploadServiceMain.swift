@@ -1,0 +1,12 @@
+import ServiceSupport
+
+/// upload-service: uploads into GridFS, the `videos` collection, media delivery.
+@main
+struct UploadServiceMain {
+    static func main() async throws {
+        let configuration = ServiceConfiguration.loadOrExit(service: .upload)
+        let metricsRegistry = ServiceObservability.bootstrap(configuration)
+        let app = try await buildApplication(configuration: configuration, metricsRegistry: metricsRegistry)
+        try await app.runService()
+    }
+}
