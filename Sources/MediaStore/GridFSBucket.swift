@@ -1,4 +1,5 @@
 import CMongoc
+import Foundation
 import NIOCore
 
 /// A GridFS bucket in the standard layout (`<name>.files`, `<name>.chunks`), so files it
@@ -37,7 +38,7 @@ public struct GridFSBucket: Sendable {
         let fileID = id ?? ObjectID.generate()
         let databaseName = store.databaseName
         let bucketName = name
-        try await store.withLeasedClient { lease in
+        let length = try await store.withLeasedClient { lease in
             let session = try await lease.run { client in
                 try GridFSUploadSession(
                     client: client, databaseName: databaseName, bucketName: bucketName, id: fileID,
@@ -45,10 +46,12 @@ public struct GridFSBucket: Sendable {
                 )
             }
             do {
+                var total = 0
                 var pending = ByteBuffer()
                 for try await buffer in source {
                     try Task.checkCancellation()
                     var buffer = buffer
+                    total += buffer.readableBytes
                     pending.writeBuffer(&buffer)
                     if pending.readableBytes >= chunkSize {
                         let batch = pending
@@ -62,15 +65,20 @@ public struct GridFSBucket: Sendable {
                     try batch.withUnsafeReadableBytes { try session.write($0) }
                     try session.finish()
                 }
+                return total
             } catch {
                 _ = try? await lease.runIgnoringCancellation { _ in session.abort() }
                 throw error
             }
         }
-        guard let file = try await file(id: fileID) else {
-            throw MediaStoreError.corruptFile("files document missing after upload of \(fileID)")
-        }
-        return file
+        // Once finish() returned the file is complete; describe it without another query
+        // (a query could fail after the fact and make a stored file look like a failed upload).
+        var document: BSONDocument = [
+            "_id": .objectID(fileID), "length": .int64(Int64(length)), "chunkSize": .int64(Int64(chunkSize)),
+            "uploadDate": .date(Date()), "filename": .string(filename),
+        ]
+        if let metadata { document["metadata"] = .document(metadata) }
+        return try GridFSFile(document: document)
     }
 
     /// Uploads bytes held in memory (small files: captions, posters, playlists).

@@ -1,5 +1,10 @@
 import CHiredis
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One hiredis `redisContext`, owned exclusively.
 ///
@@ -16,9 +21,17 @@ final class RedisConnection: @unchecked Sendable {
     private let contextLock = Mutex(())
     /// Set once an I/O or protocol error has left the context unusable.
     private(set) var isBroken = false
+    /// Set when the connection broke because the peer had closed it (EOF, reset, broken
+    /// pipe): a command sent on it cannot have run, so it is safe to retry elsewhere.
+    private(set) var wasClosedByPeer = false
+
+    /// hiredis writes with write(2): on a socket the server has closed that raises SIGPIPE,
+    /// which would kill the process. Ignored once per process, before the first connection.
+    private static let sigpipeIgnored: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     /// Connects, authenticates and selects the database. Blocking.
     init(configuration: RedisConfiguration, readTimeout: Duration?) throws {
+        _ = Self.sigpipeIgnored
         guard let context = chiredis_connect(
             configuration.host, Int32(configuration.port), configuration.connectTimeout.clippedMilliseconds
         ) else {
@@ -109,6 +122,9 @@ final class RedisConnection: @unchecked Sendable {
 
     private func markBroken(_ context: UnsafeMutablePointer<redisContext>) -> RedisError {
         isBroken = true
+        let code = errno
+        wasClosedByPeer = context.pointee.err == REDIS_ERR_EOF
+            || (context.pointee.err == REDIS_ERR_IO && (code == ECONNRESET || code == EPIPE))
         let message = context.pointee.err != 0 ? String(cString: chiredis_errstr(context)) : "no reply"
         return .connectionLost(message)
     }

@@ -34,9 +34,9 @@ final class RedisConnectionPool: Sendable {
 
     /// Runs `body` with a connection on one of the pool's threads.
     ///
-    /// A pooled connection that turns out to be dead (the server restarted since it was last
-    /// used) fails before its command could have been executed; the body is then retried once
-    /// on a fresh connection. Other failures are thrown.
+    /// A pooled connection that the server had closed (it restarted since the connection was
+    /// last used) fails before its command could have run; the body is then retried once on a
+    /// fresh connection. Other failures, timeouts included, are thrown: the command may have run.
     func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
         guard !isShutDown.load(ordering: .relaxed) else { throw RedisError.shutdown }
         try await permits.acquire()
@@ -45,7 +45,7 @@ final class RedisConnectionPool: Sendable {
         if let reused = idle.withLock({ $0.popLast() }) {
             do {
                 return try await run(body, on: reused)
-            } catch RedisError.connectionLost(let reason) {
+            } catch RedisError.connectionLost(let reason) where reused.wasClosedByPeer {
                 try Task.checkCancellation()
                 logger.debug("pooled Redis connection was dead, reconnecting", metadata: ["reason": "\(reason)"])
             }

@@ -1,0 +1,78 @@
+/// A `CLIPCUT_*` environment variable: its name, what it means and its default.
+///
+/// Services read them through ServiceSupport's `ConfigReader`. Add a key for a new setting as a
+/// `static let` in an extension of `ConfigKey` and list it in ``documented`` so the docs and
+/// `--help` texts stay complete. Keys compare by name only.
+public struct ConfigKey: Hashable, Sendable, CustomStringConvertible {
+    /// The environment variable's name, e.g. `CLIPCUT_HTTP_PORT`.
+    public let name: String
+    /// One sentence saying what it sets.
+    public let summary: String
+    /// The value used when the variable is unset or empty, as text; `nil` when there is none
+    /// (the setting is optional, or the default depends on the service).
+    public let defaultValue: String?
+
+    /// Declares a key.
+    public init(_ name: String, summary: String, defaultValue: String? = nil) {
+        self.name = name
+        self.summary = summary
+        self.defaultValue = defaultValue
+    }
+
+    /// The variable's name.
+    public var description: String { name }
+
+    /// Keys compare by name.
+    public static func == (lhs: ConfigKey, rhs: ConfigKey) -> Bool { lhs.name == rhs.name }
+
+    /// Hashes the name.
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+}
+
+extension ConfigKey {
+    /// Address the HTTP server binds to (`0.0.0.0` in containers).
+    public static let httpHost = ConfigKey(
+        "CLIPCUT_HTTP_HOST", summary: "Address the HTTP server binds to.", defaultValue: "127.0.0.1")
+    /// TCP port of the HTTP server; each service has its own default (``ServiceName/defaultPort``).
+    public static let httpPort = ConfigKey(
+        "CLIPCUT_HTTP_PORT",
+        summary: "TCP port of the HTTP server (defaults: user 8081, upload 8082, audio 8083, processing 8084, monitoring 8085).")
+    /// Lowest level logged: trace, debug, info, notice, warning, error, critical.
+    public static let logLevel = ConfigKey(
+        "CLIPCUT_LOG_LEVEL", summary: "Lowest log level written: trace, debug, info, notice, warning, error or critical.",
+        defaultValue: "info")
+    /// `json` (one JSON object per line, for production) or `text`.
+    public static let logFormat = ConfigKey(
+        "CLIPCUT_LOG_FORMAT", summary: "Log line format: json (one object per line) or text.", defaultValue: "text")
+    /// Redis, as `redis://host:port/db`.
+    public static let redisURL = ConfigKey(
+        "CLIPCUT_REDIS_URL", summary: "Redis server, as redis://host:port/db.", defaultValue: "redis://127.0.0.1:6379/0")
+    /// MongoDB (or SecantusDB), as `mongodb://host:port/db`.
+    public static let mongoURL = ConfigKey(
+        "CLIPCUT_MONGO_URL", summary: "MongoDB server and database, as mongodb://host:port/db.",
+        defaultValue: "mongodb://127.0.0.1:27017/clipcut")
+    /// PostgreSQL, as `postgres://user:password@host:port/db`.
+    public static let postgresURL = ConfigKey(
+        "CLIPCUT_POSTGRES_URL", summary: "PostgreSQL server and database, as postgres://user:password@host:port/db.",
+        defaultValue: "postgres://postgres@127.0.0.1:5432/clipcut")
+    /// Where services fetch the token-verification keys (user-service's `GET /api/auth/jwks`).
+    public static let jwksURL = ConfigKey(
+        "CLIPCUT_JWKS_URL", summary: "URL of the JWKS that verifies access tokens (user-service's /api/auth/jwks).",
+        defaultValue: "http://127.0.0.1:8081/api/auth/jwks")
+    /// The `iss` every access token must carry.
+    public static let jwtIssuer = ConfigKey(
+        "CLIPCUT_JWT_ISSUER", summary: "Issuer (iss) of access tokens.", defaultValue: "clipcut")
+    /// The `aud` every access token must carry.
+    public static let jwtAudience = ConfigKey(
+        "CLIPCUT_JWT_AUDIENCE", summary: "Audience (aud) of access tokens.", defaultValue: "clipcut")
+    /// Directory for a service's local files (dev signing key, temp files, models).
+    public static let dataDirectory = ConfigKey(
+        "CLIPCUT_DATA_DIR", summary: "Directory for local files: dev signing keys, temporary media, models.",
+        defaultValue: "./.data")
+
+    /// Every key declared in ClipCutCore, in the order the docs list them.
+    public static let documented: [ConfigKey] = [
+        .httpHost, .httpPort, .logLevel, .logFormat, .redisURL, .mongoURL, .postgresURL,
+        .jwksURL, .jwtIssuer, .jwtAudience, .dataDirectory,
+    ]
+}

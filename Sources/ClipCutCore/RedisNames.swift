@@ -1,0 +1,50 @@
+/// Every Redis stream, consumer group and channel name ClipCut uses, in one place.
+///
+/// Streams carry what must not be lost (jobs, lifecycle events); pub/sub carries what is only
+/// worth having live (progress). Every entry is one JSON message (see ``ClipCutMessage``) stored
+/// in the stream field ``messageField``.
+public enum RedisNames {
+    /// Stream of ``TranscodeJob``s, read by processing-service in the group ``processingGroup``.
+    public static let jobsStream = "clipcut:jobs"
+    /// Stream of jobs that failed every retry, with the reason (dead letters).
+    public static let deadLetterStream = "clipcut:jobs:dead"
+    /// Stream of lifecycle events (`video.*`, `rendition.ready`, `user.deleted`).
+    public static let eventsStream = "clipcut:events"
+
+    /// Consumer group of processing-service on ``jobsStream``.
+    public static let processingGroup = "processing"
+    /// Consumer group of monitoring-service on ``eventsStream``.
+    public static let monitoringGroup = "monitoring"
+
+    /// The stream field holding the JSON message of an entry.
+    public static let messageField = "message"
+
+    /// Prefix of the per-video progress channels.
+    public static let progressChannelPrefix = "clipcut:progress:"
+    /// Pattern matching every progress channel (for PSUBSCRIBE).
+    public static let progressChannelPattern = "clipcut:progress:*"
+    /// Prefix of the per-video capped log streams.
+    public static let logStreamPrefix = "clipcut:log:"
+
+    /// Pub/sub channel of one video's live ``VideoProgressEvent``s: `clipcut:progress:<videoId>`.
+    public static func progressChannel(for videoId: VideoID) -> String {
+        progressChannelPrefix + videoId.description
+    }
+
+    /// Capped stream replaying one video's progress and log lines: `clipcut:log:<videoId>`.
+    public static func logStream(for videoId: VideoID) -> String {
+        logStreamPrefix + videoId.description
+    }
+
+    /// The video id in a progress channel name, or `nil` if `channel` is not one.
+    public static func videoID(fromProgressChannel channel: String) -> VideoID? {
+        guard channel.hasPrefix(progressChannelPrefix) else { return nil }
+        return VideoID(String(channel.dropFirst(progressChannelPrefix.count)))
+    }
+
+    /// The video id in a log stream name, or `nil` if `stream` is not one.
+    public static func videoID(fromLogStream stream: String) -> VideoID? {
+        guard stream.hasPrefix(logStreamPrefix) else { return nil }
+        return VideoID(String(stream.dropFirst(logStreamPrefix.count)))
+    }
+}

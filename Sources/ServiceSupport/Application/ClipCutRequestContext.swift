@@ -1,0 +1,72 @@
+import ClipCutCore
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+
+/// The user a verified access token names.
+public struct AuthenticatedUser: Sendable, Hashable {
+    /// The token's `sub`.
+    public var id: UserID
+    /// The token's `role`.
+    public var role: UserRole
+
+    /// Creates an identity.
+    public init(id: UserID, role: UserRole) {
+        self.id = id
+        self.role = role
+    }
+
+    /// Whether the user is an administrator.
+    public var isAdmin: Bool { role == .admin }
+}
+
+/// The request context of every ClipCut service.
+///
+/// - `identity` is set by ``JWTAuthenticator`` when the request carries a valid token.
+/// - Request bodies decode with ``JSONCoding``'s decoder, and a body that does not decode becomes
+///   400 `invalid_json` (see ``ClipCutRequestDecoder``).
+/// - Responses encode with ``JSONCoding``'s encoder (sorted keys, millisecond ISO-8601 dates).
+public struct ClipCutRequestContext: AuthRequestContext, RequestContext {
+    /// Hummingbird's per-request storage.
+    public var coreContext: CoreRequestContextStorage
+    /// The authenticated user, if any.
+    public var identity: AuthenticatedUser?
+
+    /// Creates the context for a new request.
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.identity = nil
+    }
+
+    /// Decodes JSON bodies with the shared decoder and maps failures to `invalid_json`.
+    public var requestDecoder: ClipCutRequestDecoder { ClipCutRequestDecoder() }
+
+    /// Encodes JSON responses with the shared encoder.
+    public var responseEncoder: JSONEncoder { JSONCoding.makeEncoder() }
+
+    /// The authenticated user, or 401 (with `WWW-Authenticate: Bearer`) when there is none.
+    public func requireUser() throws -> AuthenticatedUser {
+        guard let identity else { throw APIError.unauthorized() }
+        return identity
+    }
+}
+
+/// Decodes a JSON request body with ``JSONCoding``'s decoder.
+///
+/// A body that is not JSON, or not the expected shape, throws ``APIError/invalidJSON(_:)`` with a
+/// message naming the offending field (never the decoder's own text). Bodies are limited to the
+/// context's `maxUploadSize` (413 beyond it).
+public struct ClipCutRequestDecoder: RequestDecoder {
+    /// Creates the decoder.
+    public init() {}
+
+    /// Collects the body and decodes a `T` from it.
+    public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
+        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        do {
+            return try JSONCoding.makeDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIError.invalidJSON(describing: error)
+        }
+    }
+}
