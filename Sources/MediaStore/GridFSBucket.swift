@@ -50,14 +50,18 @@ public struct GridFSBucket: Sendable {
                 var pending = ByteBuffer()
                 for try await buffer in source {
                     try Task.checkCancellation()
-                    var buffer = buffer
                     total += buffer.readableBytes
-                    pending.writeBuffer(&buffer)
-                    if pending.readableBytes >= chunkSize {
-                        let batch = pending
+                    let batch: ByteBuffer
+                    if pending.readableBytes == 0 && buffer.readableBytes >= chunkSize {
+                        batch = buffer  // large enough on its own: no copy
+                    } else {
+                        var buffer = buffer
+                        pending.writeBuffer(&buffer)
+                        guard pending.readableBytes >= chunkSize else { continue }
+                        batch = pending
                         pending = ByteBuffer()
-                        try await lease.run { _ in try batch.withUnsafeReadableBytes { try session.write($0) } }
                     }
+                    try await lease.run { _ in try batch.withUnsafeReadableBytes { try session.write($0) } }
                 }
                 try Task.checkCancellation()
                 let batch = pending

@@ -43,6 +43,10 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
 ///   exactly once even when it is delivered twice (a retried XADD, an outbox sweep).
 /// - `at`: when it happened, ISO-8601 with milliseconds (see ``JSONCoding``).
 /// - `videoId`: present on every message except `user.deleted` (see ``VideoMessage``).
+///
+/// Every message type in ClipCutCore is a ``MessageEnvelope`` around a ``MessagePayload``: the
+/// envelope holds, writes and checks the fields above, the payload the fields its type adds
+/// (`TranscodeJob` is `MessageEnvelope<TranscodeJobPayload>`, and so on).
 public protocol ClipCutMessage: Codable, Hashable, Sendable {
     /// The `type` written for this message.
     static var messageType: MessageType { get }
@@ -86,54 +90,5 @@ public enum MessageDecodingError: Error, Hashable, Sendable, CustomStringConvert
         case .unknownType(let type): "unknown message type \"\(type)\""
         case .typeMismatch(let expected, let found): "expected message type \"\(expected.rawValue)\", found \"\(found)\""
         }
-    }
-}
-
-// MARK: - Shared coding of the common fields
-
-/// Coding keys of a message type: every message type's `CodingKeys` has these cases.
-protocol MessageCodingKey: CodingKey {
-    static var type: Self { get }
-    static var version: Self { get }
-    static var eventId: Self { get }
-    static var at: Self { get }
-}
-
-/// Coding keys of a message about one video.
-protocol VideoMessageCodingKey: MessageCodingKey {
-    static var videoId: Self { get }
-}
-
-/// The common fields read back from a message.
-struct MessageHeader {
-    var version: Int
-    var eventId: UUID
-    var at: Date
-}
-
-extension KeyedDecodingContainer where Key: MessageCodingKey {
-    /// Checks `type` against `expected` and reads `version`, `eventId` and `at`.
-    func decodeHeader(expecting expected: MessageType) throws -> MessageHeader {
-        guard let found = try decodeIfPresent(String.self, forKey: .type) else {
-            throw MessageDecodingError.missingType
-        }
-        guard found == expected.rawValue else {
-            throw MessageDecodingError.typeMismatch(expected: expected, found: found)
-        }
-        return MessageHeader(
-            version: try decodeIfPresent(Int.self, forKey: .version) ?? 1,
-            eventId: try decode(UUID.self, forKey: .eventId),
-            at: JSONCoding.normalized(try decode(Date.self, forKey: .at))
-        )
-    }
-}
-
-extension KeyedEncodingContainer where Key: MessageCodingKey {
-    /// Writes `type`, `version`, `eventId` and `at` of `message`.
-    mutating func encodeHeader(of message: some ClipCutMessage) throws {
-        try encode(message.type, forKey: .type)
-        try encode(message.version, forKey: .version)
-        try encode(message.eventId, forKey: .eventId)
-        try encode(message.at, forKey: .at)
     }
 }

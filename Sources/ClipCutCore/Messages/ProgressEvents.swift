@@ -4,17 +4,14 @@ import Foundation
 ///
 /// Published on the pub/sub channel `clipcut:progress:<videoId>` (at most a few a second) and
 /// appended to the capped stream `clipcut:log:<videoId>`, so a late viewer can replay it.
-public struct VideoProgressEvent: VideoMessage {
+public typealias VideoProgressEvent = MessageEnvelope<VideoProgressPayload>
+
+/// The fields of a ``VideoProgressEvent``.
+public struct VideoProgressPayload: VideoMessagePayload {
     /// Always `video.progress`.
     public static let messageType = MessageType.videoProgress
-    /// Schema version the message was written with.
-    public var version: Int
-    /// Unique id of this message.
-    public var eventId: UUID
     /// The video it is about.
     public var videoId: VideoID
-    /// When it happened (whole milliseconds).
-    public var at: Date
     /// The stage running.
     public var stage: ProcessingStage
     /// The rung being encoded, if the stage works per rung.
@@ -29,8 +26,10 @@ public struct VideoProgressEvent: VideoMessage {
     public var etaSeconds: Double?
     /// A log line for the owner's console.
     public var logLine: String?
+}
 
-    /// Creates the message at the current schema version.
+extension VideoProgressEvent {
+    /// Creates the event at the current schema version.
     public init(
         videoId: VideoID,
         stage: ProcessingStage,
@@ -43,75 +42,32 @@ public struct VideoProgressEvent: VideoMessage {
         at: Date = Date(),
         eventId: UUID = UUID()
     ) {
-        self.version = Self.currentVersion
-        self.eventId = eventId
-        self.videoId = videoId
-        self.at = JSONCoding.normalized(at)
-        self.stage = stage
-        self.rung = rung
-        self.percent = percent
-        self.fps = fps
-        self.speed = speed
-        self.etaSeconds = etaSeconds
-        self.logLine = logLine
-    }
-
-    enum CodingKeys: String, VideoMessageCodingKey {
-        case type, version, eventId, videoId, at, stage, rung, percent, fps, speed, etaSeconds, logLine
-    }
-
-    /// Decodes the message, checking its `type`.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let header = try c.decodeHeader(expecting: Self.messageType)
-        version = header.version
-        eventId = header.eventId
-        at = header.at
-        videoId = try c.decode(VideoID.self, forKey: .videoId)
-        stage = try c.decode(ProcessingStage.self, forKey: .stage)
-        rung = try c.decodeIfPresent(String.self, forKey: .rung)
-        percent = try c.decode(Double.self, forKey: .percent)
-        fps = try c.decodeIfPresent(Double.self, forKey: .fps)
-        speed = try c.decodeIfPresent(Double.self, forKey: .speed)
-        etaSeconds = try c.decodeIfPresent(Double.self, forKey: .etaSeconds)
-        logLine = try c.decodeIfPresent(String.self, forKey: .logLine)
-    }
-
-    /// Encodes the message with its `type`.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeHeader(of: self)
-        try c.encode(videoId, forKey: .videoId)
-        try c.encode(stage, forKey: .stage)
-        try c.encodeIfPresent(rung, forKey: .rung)
-        try c.encode(percent, forKey: .percent)
-        try c.encodeIfPresent(fps, forKey: .fps)
-        try c.encodeIfPresent(speed, forKey: .speed)
-        try c.encodeIfPresent(etaSeconds, forKey: .etaSeconds)
-        try c.encodeIfPresent(logLine, forKey: .logLine)
+        let payload = Payload(
+            videoId: videoId, stage: stage, rung: rung, percent: percent, fps: fps, speed: speed,
+            etaSeconds: etaSeconds, logLine: logLine)
+        self.init(payload, at: at, eventId: eventId)
     }
 }
 
 /// `video.captions` on `clipcut:events`: the video's captions changed state.
-public struct VideoCaptionsEvent: VideoMessage {
+public typealias VideoCaptionsEvent = MessageEnvelope<VideoCaptionsPayload>
+
+/// The fields of a ``VideoCaptionsEvent``.
+public struct VideoCaptionsPayload: VideoMessagePayload {
     /// Always `video.captions`.
     public static let messageType = MessageType.videoCaptions
-    /// Schema version the message was written with.
-    public var version: Int
-    /// Unique id of this message.
-    public var eventId: UUID
     /// The video it is about.
     public var videoId: VideoID
-    /// When it happened (whole milliseconds).
-    public var at: Date
     /// `ready`, `pending` (will be retried) or `failed`.
     public var state: CaptionState
     /// Language of the track (ISO 639-1, e.g. `"en"`).
     public var language: String
     /// The transcript as timed cues when `state` is `ready` (for search); else empty.
-    public var cues: [CaptionCue]
+    @EmptyIfMissing public var cues: [CaptionCue]
+}
 
-    /// Creates the message at the current schema version.
+extension VideoCaptionsEvent {
+    /// Creates the event at the current schema version.
     public init(
         videoId: VideoID,
         state: CaptionState,
@@ -120,40 +76,7 @@ public struct VideoCaptionsEvent: VideoMessage {
         at: Date = Date(),
         eventId: UUID = UUID()
     ) {
-        self.version = Self.currentVersion
-        self.eventId = eventId
-        self.videoId = videoId
-        self.at = JSONCoding.normalized(at)
-        self.state = state
-        self.language = language
-        self.cues = cues
-    }
-
-    enum CodingKeys: String, VideoMessageCodingKey {
-        case type, version, eventId, videoId, at, state, language, cues
-    }
-
-    /// Decodes the message, checking its `type`.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let header = try c.decodeHeader(expecting: Self.messageType)
-        version = header.version
-        eventId = header.eventId
-        at = header.at
-        videoId = try c.decode(VideoID.self, forKey: .videoId)
-        state = try c.decode(CaptionState.self, forKey: .state)
-        language = try c.decode(String.self, forKey: .language)
-        cues = try c.decodeIfPresent([CaptionCue].self, forKey: .cues) ?? []
-    }
-
-    /// Encodes the message with its `type`.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeHeader(of: self)
-        try c.encode(videoId, forKey: .videoId)
-        try c.encode(state, forKey: .state)
-        try c.encode(language, forKey: .language)
-        try c.encode(cues, forKey: .cues)
+        self.init(Payload(videoId: videoId, state: state, language: language, cues: cues), at: at, eventId: eventId)
     }
 }
 
