@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // MARK: C system libraries (module map + shim.h, nothing else)
@@ -76,9 +78,17 @@ let package = Package(
         ),
         .target(name: "ClipCutCore"),
         .target(
+            name: "PostgresMigrations",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "ServiceSupport",
             dependencies: [
                 "ClipCutCore",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -91,7 +101,21 @@ let package = Package(
         ),
 
         // MARK: Executables (one per service; their own issues fill them in)
-        .executableTarget(name: "UserService", dependencies: ["ServiceSupport", "ClipCutCore"] + serviceKit),
+        .executableTarget(
+            name: "UserService",
+            dependencies: [
+                "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations",
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + serviceKit,
+            resources: [.copy("openapi.yaml")]
+        ),
         .executableTarget(
             name: "UploadService",
             dependencies: ["ServiceSupport", "ClipCutCore", "Redis", "MediaStore"] + serviceKit
@@ -137,6 +161,18 @@ let package = Package(
             exclude: ["gridfs_peer.py"]
         ),
         .testTarget(name: "ClipCutCoreTests", dependencies: ["ClipCutCore"]),
+        .testTarget(
+            name: "UserServiceTests",
+            dependencies: [
+                "UserService", "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ServiceSupportTests",
             dependencies: [

@@ -70,9 +70,47 @@ extension ConfigKey {
         "CLIPCUT_DATA_DIR", summary: "Directory for local files: dev signing keys, temporary media, models.",
         defaultValue: "./.data")
 
+    /// user-service: PEM files of ES256 private keys, comma-separated. The first signs; all are
+    /// published in the JWKS (rotation: put the new key first, keep the old one until its tokens expire).
+    public static let jwtSigningKeyFiles = ConfigKey(
+        "CLIPCUT_JWT_SIGNING_KEY_FILES",
+        summary: "user-service: comma-separated PEM files of ES256 private keys; the first signs, all are published. "
+            + "Unset: a key generated on first run in CLIPCUT_DATA_DIR/jwt (development).")
+    /// user-service: one ES256 private key as PEM text (from a secret), used before the files.
+    public static let jwtSigningKeyPEM = ConfigKey(
+        "CLIPCUT_JWT_SIGNING_KEY_PEM", summary: "user-service: an ES256 private key as PEM text; signs before any key file.")
+    /// user-service: lifetime of an access token.
+    public static let tokenLifetime = ConfigKey(
+        "CLIPCUT_TOKEN_TTL_SECONDS", summary: "user-service: lifetime of an access token in seconds.", defaultValue: "3600")
+    /// user-service: bcrypt cost factor.
+    public static let bcryptCost = ConfigKey(
+        "CLIPCUT_BCRYPT_COST", summary: "user-service: bcrypt cost factor (4-16).", defaultValue: "12")
+    /// user-service: emails that get the admin role when they register.
+    public static let adminEmails = ConfigKey(
+        "CLIPCUT_ADMIN_EMAILS", summary: "user-service: comma-separated emails that are given the admin role at registration.",
+        defaultValue: "")
+    /// user-service: failed logins per email within the window before 429.
+    public static let loginLimitPerEmail = ConfigKey(
+        "CLIPCUT_LOGIN_LIMIT_PER_EMAIL", summary: "user-service: failed logins per email within the window before 429.",
+        defaultValue: "5")
+    /// user-service: failed logins per client address within the window before 429.
+    public static let loginLimitPerAddress = ConfigKey(
+        "CLIPCUT_LOGIN_LIMIT_PER_ADDRESS", summary: "user-service: failed logins per client address within the window before 429.",
+        defaultValue: "20")
+    /// user-service: the login-throttling window.
+    public static let loginWindow = ConfigKey(
+        "CLIPCUT_LOGIN_WINDOW_SECONDS", summary: "user-service: the window failed logins are counted in, in seconds.",
+        defaultValue: "900")
+    /// Whether the first address of `X-Forwarded-For` is the client (behind the ClipCut edge).
+    public static let trustForwardedFor = ConfigKey(
+        "CLIPCUT_TRUST_FORWARDED_FOR", summary: "Take the client address from X-Forwarded-For (only behind a trusted proxy).",
+        defaultValue: "false")
+
     /// Every key declared in ClipCutCore, in the order the docs list them.
     public static let documented: [ConfigKey] = [
         .httpHost, .httpPort, .logLevel, .logFormat, .redisURL, .mongoURL, .postgresURL,
         .jwksURL, .jwtIssuer, .jwtAudience, .dataDirectory,
+        .jwtSigningKeyFiles, .jwtSigningKeyPEM, .tokenLifetime, .bcryptCost, .adminEmails,
+        .loginLimitPerEmail, .loginLimitPerAddress, .loginWindow, .trustForwardedFor,
     ]
 }

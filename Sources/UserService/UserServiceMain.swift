@@ -2,13 +2,19 @@ import ClipCutCore
 import Hummingbird
 import ServiceSupport
 
-/// user-service: accounts, login, token signing and the JWKS (issue [02] fills these in).
+/// user-service: accounts in PostgreSQL, login, ES256 access tokens and the JWKS.
 @main
 struct UserServiceMain {
     static func main() async throws {
         let configuration = ServiceConfiguration.loadOrExit(service: .user)
         let metricsRegistry = ServiceObservability.bootstrap(configuration)
-        let app = try await buildApplication(configuration: configuration, metricsRegistry: metricsRegistry)
-        try await app.runService()
+        do {
+            let app = try await buildApplication(configuration: configuration, metricsRegistry: metricsRegistry)
+            try await app.runService()
+        } catch let error as ConfigError {
+            exitWithConfigurationError(error, service: .user)
+        } catch let error as SigningKeyError {
+            exitWithConfigurationError(error, service: .user)
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ClipCutCore
 import Foundation
 import Hummingbird
+import NIOCore
 import HummingbirdAuth
 
 /// The user a verified access token names.
@@ -31,11 +32,14 @@ public struct ClipCutRequestContext: AuthRequestContext, RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The authenticated user, if any.
     public var identity: AuthenticatedUser?
+    /// The peer's IP address (the proxy's, behind one; see `CLIPCUT_TRUST_FORWARDED_FOR`).
+    public let remoteAddress: String?
 
     /// Creates the context for a new request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// Decodes JSON bodies with the shared decoder and maps failures to `invalid_json`.
