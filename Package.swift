@@ -146,6 +146,17 @@ let package = Package(
             path: "Benchmarks/StoreBenchmark"
         ),
 
+        .executableTarget(
+            name: "AuthBenchmark",
+            dependencies: [
+                "ServiceSupport", "ClipCutCore",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/AuthBenchmark"
+        ),
+
         // MARK: Tests
         .testTarget(
             name: "RedisTests",
@@ -171,7 +182,8 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["verify_token.py"]
         ),
         .testTarget(
             name: "ServiceSupportTests",

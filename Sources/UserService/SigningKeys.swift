@@ -63,7 +63,7 @@ struct SigningKeySet: Sendable {
     /// RFC 7638: base64url(SHA-256 of the required members in lexicographic order).
     static func thumbprint(x: String, y: String) -> String {
         let canonical = #"{"crv":"P-256","kty":"EC","x":"\#(x)","y":"\#(y)"}"#
-        return Data(SHA256.hash(data: Data(canonical.utf8))).base64URLEncodedString()
+        return Base64URL.encode(Data(SHA256.hash(data: Data(canonical.utf8))))
     }
 
     /// Loads the configured keys: the PEM text first, then the PEM files. With neither, a key
@@ -129,14 +129,4 @@ private struct JWKSDocument: Encodable {
     }
 
     let keys: [Key]
-}
-
-extension Data {
-    /// Base64url without padding (RFC 4648 §5).
-    func base64URLEncodedString() -> String {
-        base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
 }

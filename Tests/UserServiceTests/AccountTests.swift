@@ -86,9 +86,8 @@ struct AccountTests {
                 user: id, role: .user, issuer: "clipcut", audience: "clipcut", issuedAt: now - 7200, expiresAt: now - 3600))
             let forged = try await otherKey.sign(AccessTokenClaims(
                 user: id, role: .admin, issuer: "clipcut", audience: "clipcut", expiresAt: now + 600))
-            let payload = Data(#"{"sub":"\#(id)","role":"admin","iss":"clipcut","aud":"clipcut","exp":9999999999}"#.utf8)
-                .base64URLEncodedString()
-            let none = Data(#"{"alg":"none","typ":"JWT"}"#.utf8).base64URLEncodedString() + "." + payload + "."
+            let payload = Base64URL.encode(Data(#"{"sub":"\#(id)","role":"admin","iss":"clipcut","aud":"clipcut","exp":9999999999}"#.utf8))
+            let none = Base64URL.encode(Data(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "." + payload + "."
 
             #expect(try await client.execute(uri: "/api/users/me", method: .get, headers: bearer(token)).status == .ok)
             for (name, headers) in [

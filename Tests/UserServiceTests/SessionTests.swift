@@ -35,7 +35,7 @@ struct SessionTests {
             let lifetime = claims.expiration.value.timeIntervalSince(claims.issuedAt.value)
             #expect(lifetime == 3600)
             let header = try #require(token.split(separator: ".").first)
-            let headerJSON = try #require(Data(base64URL: String(header)))
+            let headerJSON = try #require(Base64URL.decode(header))
             let fields = try #require(try JSONSerialization.jsonObject(with: headerJSON) as? [String: Any])
             #expect(fields["alg"] as? String == "ES256")
             #expect(fields["kid"] as? String == service.keys.signingKey.kid)
@@ -126,13 +126,5 @@ struct SessionTests {
             #expect(me.status == .forbidden)
             #expect(errorCode(me) == "account_disabled")
         }
-    }
-}
-
-extension Data {
-    init?(base64URL text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        self.init(base64Encoded: base64)
     }
 }

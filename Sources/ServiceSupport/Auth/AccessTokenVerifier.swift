@@ -68,6 +68,9 @@ public final class AccessTokenVerifier: Sendable {
     private let now: @Sendable () -> Date
     private let verified: Mutex<[String: VerifiedToken]>
     private let cacheCapacity: Int
+    /// The generation of the key set last used, and until when it is fresh: while it is, a
+    /// token verified under it is answered from `verified` without touching the key cache.
+    private let currentKeySet = Mutex<(generation: Int, freshUntil: ContinuousClock.Instant)?>(nil)
 
     /// Longest token accepted, in bytes.
     public static let maximumTokenLength = 8 * 1024
@@ -100,6 +103,12 @@ public final class AccessTokenVerifier: Sendable {
     /// - Throws: ``TokenRejection``.
     public func verify(_ token: String) async throws(TokenRejection) -> AuthenticatedUser {
         guard token.utf8.count <= Self.maximumTokenLength else { throw .malformed }
+        // Fast path: a token already verified under the current, fresh key set (a client's
+        // repeated media requests) costs one lock and one dictionary lookup.
+        if let state = currentKeySet.withLock({ $0 }), keyCache.now() < state.freshUntil,
+           let user = cachedUser(for: token, generation: state.generation) {
+            return user
+        }
         let header = try Self.decodeHeader(of: token)
         guard header.alg == "ES256" || header.alg == "EdDSA" else {
             throw .unsupportedAlgorithm(header.alg)
@@ -112,6 +121,7 @@ public final class AccessTokenVerifier: Sendable {
         } catch {
             throw .keysUnavailable
         }
+        currentKeySet.withLock { $0 = (keySet.generation, keySet.fetchedAt + keyCache.timeToLive) }
         if let user = cachedUser(for: token, generation: keySet.generation) {
             return user
         }
@@ -178,8 +188,9 @@ public final class AccessTokenVerifier: Sendable {
 }
 
 /// base64url without padding (RFC 7515 §2).
-enum Base64URL {
-    static func decode(_ text: Substring) -> Data? {
+public enum Base64URL {
+    /// Decodes unpadded base64url; `nil` for anything else.
+    public static func decode(_ text: Substring) -> Data? {
         guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
         else { return nil }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
@@ -189,7 +200,8 @@ enum Base64URL {
         return Data(base64Encoded: base64)
     }
 
-    static func encode(_ data: Data) -> String {
+    /// Encodes as unpadded base64url.
+    public static func encode(_ data: Data) -> String {
         data.base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")

@@ -30,9 +30,11 @@ public struct VerificationKeySet: Sendable {
 /// (`EdDSA`), each with a `kid`; private parts in a published JWK are ignored.
 public actor JWKSKeyCache {
     private let source: any JWKSSource
-    private let timeToLive: Duration
+    /// How long a fetched key set is used before it is fetched again.
+    let timeToLive: Duration
     private let minimumRefetchInterval: Duration
-    private let now: @Sendable () -> ContinuousClock.Instant
+    /// The cache's clock (injectable for tests); the verifier reads it too.
+    let now: @Sendable () -> ContinuousClock.Instant
     private let logger: Logger
 
     private var current: VerificationKeySet?
