@@ -178,17 +178,26 @@ let package = Package(
         ),
         .testTarget(name: "ClipCutCoreTests", dependencies: ["ClipCutCore"]),
         .testTarget(
+            name: "PostgresMigrationsTests",
+            dependencies: [
+                "PostgresMigrations",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "UserServiceTests",
             dependencies: [
                 "UserService", "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["verify_token.py"]
+            exclude: ["verify_token.py", "validate_openapi.py"]
         ),
         .testTarget(
             name: "ServiceSupportTests",

@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Prometheus
+import Testing
+
+@testable import UserService
+
+@Suite("openapi.yaml is true to the code")
+struct OpenAPITests {
+    static let documentURL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Sources/UserService/openapi.yaml")
+
+    /// "METHOD /path" for every operation in the document (`{param}` written as `:param`).
+    static func documentedOperations() throws -> Set<String> {
+        let text = try String(contentsOf: documentURL, encoding: .utf8)
+        var operations: Set<String> = []
+        var currentPath: String?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                currentPath = String(line.dropFirst(2).dropLast()).replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")
+            } else if line.hasPrefix("components:") {
+                currentPath = nil
+            } else if let path = currentPath, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
+                operations.insert(line.trimmingCharacters(in: .whitespaces).dropLast().uppercased() + " " + path)
+            }
+        }
+        return operations
+    }
+
+    @Test("every route of the router is documented, and nothing else is")
+    func routesMatch() async throws {
+        let service = try await TestUserService()
+        let router = buildRouter(dependencies: service.dependencies, metricsRegistry: PrometheusCollectorRegistry())
+        let operational: Set<String> = ["GET /health", "GET /ready", "GET /metrics"]
+        let routes = Set(router.routes.map { "\($0.method) \($0.path)" }).subtracting(operational)
+        #expect(routes == (try Self.documentedOperations()))
+        #expect(routes.count == 8)
+    }
+
+    @Test("the served document is the file, and an independent validator accepts it")
+    func servedAndValid() async throws {
+        let service = try await TestUserService()
+        try await service.application().test(.router) { client in
+            let response = try await client.execute(uri: "/api/users/openapi.yaml", method: .get)
+            #expect(response.status == .ok)
+            #expect(String(buffer: response.body) == (try String(contentsOf: Self.documentURL, encoding: .utf8)))
+        }
+        let verdict = try runPython(["validate_openapi.py", Self.documentURL.path])
+        #expect(verdict == "valid")
+    }
+}
