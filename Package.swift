@@ -48,6 +48,10 @@ let package = Package(
             providers: [.apt(["libhiredis-dev"])]
         ),
         .systemLibrary(
+            name: "CWhisper",
+            pkgConfig: "whisper"
+        ),
+        .systemLibrary(
             name: "CMongoc",
             pkgConfig: "libmongoc-1.0",
             providers: [.apt(["libmongoc-dev", "libbson-dev"])]
@@ -77,6 +81,15 @@ let package = Package(
             ]
         ),
         .target(name: "ClipCutCore"),
+        .target(
+            name: "Whisper",
+            dependencies: [
+                "CWhisper",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "PostgresMigrations",
             dependencies: [
@@ -177,6 +190,7 @@ let package = Package(
             exclude: ["gridfs_peer.py"]
         ),
         .testTarget(name: "ClipCutCoreTests", dependencies: ["ClipCutCore"]),
+        .testTarget(name: "WhisperTests", dependencies: ["Whisper"]),
         .testTarget(
             name: "PostgresMigrationsTests",
             dependencies: [

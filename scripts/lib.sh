@@ -10,7 +10,7 @@ CLIPCUT_CACHE="${CLIPCUT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clipcut}"
 export CLIPCUT_CACHE
 
 # Bump when the venv's package list changes so a new venv is built beside the old one.
-CLIPCUT_VENV_VERSION="py3-v3"
+CLIPCUT_VENV_VERSION="py3-v4"
 CLIPCUT_VENV="$CLIPCUT_ROOT/.deps/venv"
 export CLIPCUT_VENV
 
@@ -41,7 +41,15 @@ wait_for() {
     done
 }
 
-# Swift build flags every script shares (whisper's rpath joins them in a later issue).
+# whisper.cpp is built by scripts/bootstrap into the cache and linked through .deps/whisper:
+# pkg-config finds it there, and since SwiftPM drops pkg-config's rpath, every build passes it.
+WHISPER_PREFIX="$CLIPCUT_ROOT/.deps/whisper"
+export PKG_CONFIG_PATH="$WHISPER_PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+
+# The converted Whisper model (scripts/bootstrap makes it).
+export CLIPCUT_WHISPER_MODEL="${CLIPCUT_WHISPER_MODEL:-$CLIPCUT_ROOT/.deps/models/ggml-tiny.en.bin}"
+
+# Swift build flags every script shares.
 swift_build_flags() {
-    echo ""
+    echo "-Xlinker -rpath -Xlinker $WHISPER_PREFIX/lib"
 }
