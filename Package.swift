@@ -133,7 +133,17 @@ let package = Package(
             name: "UploadService",
             dependencies: ["ServiceSupport", "ClipCutCore", "Redis", "MediaStore"] + serviceKit
         ),
-        .executableTarget(name: "AudioService", dependencies: ["ServiceSupport", "ClipCutCore"] + serviceKit),
+        .executableTarget(
+            name: "AudioService",
+            dependencies: [
+                "ServiceSupport", "ClipCutCore", "Whisper",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + serviceKit,
+            resources: [.copy("openapi.yaml")]
+        ),
         .executableTarget(
             name: "ProcessingService",
             dependencies: ["ServiceSupport", "ClipCutCore", "Redis", "MediaStore"] + serviceKit
@@ -191,6 +201,17 @@ let package = Package(
         ),
         .testTarget(name: "ClipCutCoreTests", dependencies: ["ClipCutCore"]),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper"]),
+        .testTarget(
+            name: "AudioServiceTests",
+            dependencies: [
+                "AudioService", "ServiceSupport", "Whisper",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            exclude: ["openai_client.py", "parse_vtt.py"]
+        ),
         .testTarget(
             name: "PostgresMigrationsTests",
             dependencies: [

@@ -2,13 +2,17 @@ import ClipCutCore
 import Hummingbird
 import ServiceSupport
 
-/// audio-service: speech to text with whisper.cpp (issue [03] fills it in).
+/// audio-service: speech to timed text with whisper.cpp, behind an OpenAI-compatible REST API.
 @main
 struct AudioServiceMain {
     static func main() async throws {
         let configuration = ServiceConfiguration.loadOrExit(service: .audio)
         let metricsRegistry = ServiceObservability.bootstrap(configuration)
-        let app = try await buildApplication(configuration: configuration, metricsRegistry: metricsRegistry)
-        try await app.runService()
+        do {
+            let app = try await buildApplication(configuration: configuration, metricsRegistry: metricsRegistry)
+            try await app.runService()
+        } catch let error as ConfigError {
+            exitWithConfigurationError(error, service: .audio)
+        }
     }
 }

@@ -25,6 +25,8 @@ public struct TranscriptSegment: Sendable, Equatable, Codable {
 public struct Transcript: Sendable, Equatable, Codable {
     /// The language spoken (ISO 639-1), as given or detected.
     public var language: String
+    /// Its English name as whisper.cpp knows it (`english`).
+    public var languageName: String
     /// Length of the audio in seconds.
     public var duration: Double
     /// The segments in order; empty for silence.

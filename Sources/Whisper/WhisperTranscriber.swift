@@ -60,6 +60,13 @@ public final class WhisperTranscriber: Service, Sendable {
         try? await threadPool.shutdownGracefully()
     }
 
+    /// Whether whisper.cpp knows the language code (`en`, `de`, …) — for this model: an
+    /// English-only model knows only `en`.
+    public func supports(language: String) -> Bool {
+        guard model.isMultilingual else { return language == "en" }
+        return language == "auto" || whisper_lang_id(language) >= 0
+    }
+
     /// Transcribes 16 kHz mono samples in [-1, 1].
     /// - Parameter language: ISO 639-1 code; `nil` means English for English-only models and
     ///   detection for multilingual ones.
@@ -91,6 +98,7 @@ public final class WhisperTranscriber: Service, Sendable {
         guard status == 0 else { throw WhisperError.inferenceFailed(status) }
         let detected = whisper_full_lang_id_from_state(state)
         let languageCode = detected >= 0 ? String(cString: whisper_lang_str(detected)) : language
+        let languageName = detected >= 0 ? String(cString: whisper_lang_str_full(detected)) : language
         let endOfText = whisper_token_eot(model.context)
         var segments: [TranscriptSegment] = []
         for index in 0..<whisper_full_n_segments_from_state(state) {
@@ -114,7 +122,9 @@ public final class WhisperTranscriber: Service, Sendable {
                 text: text.trimmingCharacters(in: .whitespacesAndNewlines), words: words.finish()
             ))
         }
-        return Transcript(language: languageCode, duration: Double(samples.count) / 16_000, segments: segments)
+        return Transcript(
+            language: languageCode, languageName: languageName, duration: Double(samples.count) / 16_000, segments: segments
+        )
     }
 }
 

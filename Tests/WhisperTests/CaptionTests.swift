@@ -16,7 +16,7 @@ struct CaptionTests {
     func splitsLongSegments() {
         let text = (1...60).map { "word\($0)" }.joined(separator: " ")
         let segment = TranscriptSegment(id: 0, start: 1, end: 31, text: text, words: words(text, start: 1, secondsPerWord: 0.5))
-        let cues = CaptionBuilder().cues(for: Transcript(language: "en", duration: 40, segments: [segment]))
+        let cues = CaptionBuilder().cues(for: Transcript(language: "en", languageName: "english", duration: 40, segments: [segment]))
         #expect(cues.count > 1)
         #expect(cues.map(\.text).joined(separator: " ") == text, "every word once, in order")
         for (index, cue) in cues.enumerated() {
@@ -31,7 +31,7 @@ struct CaptionTests {
     func followsSegments() {
         let first = TranscriptSegment(id: 0, start: 0, end: 2.5, text: "Hello there.", words: words("Hello there.", start: 0.2, secondsPerWord: 0.8))
         let second = TranscriptSegment(id: 1, start: 4, end: 6, text: "General Kenobi.", words: words("General Kenobi.", start: 4.1, secondsPerWord: 0.7))
-        let cues = CaptionBuilder().cues(for: Transcript(language: "en", duration: 7, segments: [first, second]))
+        let cues = CaptionBuilder().cues(for: Transcript(language: "en", languageName: "english", duration: 7, segments: [first, second]))
         #expect(cues.map(\.text) == ["Hello there.", "General Kenobi."])
         #expect(cues[0].end == 2.5)
         #expect(cues[1].start == 4.1)
@@ -54,7 +54,7 @@ struct CaptionTests {
 
     @Test("an empty transcript gives an empty but valid WebVTT document")
     func silence() {
-        let cues = CaptionBuilder().cues(for: Transcript(language: "en", duration: 5, segments: []))
+        let cues = CaptionBuilder().cues(for: Transcript(language: "en", languageName: "english", duration: 5, segments: []))
         #expect(cues.isEmpty)
         #expect(CaptionFormat.vtt.render(cues) == "WEBVTT\n\n")
     }

@@ -1,0 +1,50 @@
+import ClipCutCore
+import Foundation
+import ServiceSupport
+
+extension ConfigKey {
+    /// audio-service: the ggml Whisper model file.
+    static let whisperModel = ConfigKey(
+        "CLIPCUT_WHISPER_MODEL", summary: "audio-service: path of the ggml Whisper model (scripts/bootstrap converts tiny.en).",
+        defaultValue: ".deps/models/ggml-tiny.en.bin")
+    /// audio-service: transcriptions run at once; more wait their turn.
+    static let whisperJobs = ConfigKey("CLIPCUT_WHISPER_JOBS", summary: "audio-service: transcriptions run at once.", defaultValue: "1")
+    /// audio-service: whisper.cpp threads per transcription.
+    static let whisperThreads = ConfigKey(
+        "CLIPCUT_WHISPER_THREADS", summary: "audio-service: whisper.cpp threads per transcription.", defaultValue: "1")
+    /// audio-service: largest upload accepted.
+    static let audioMaxUploadBytes = ConfigKey(
+        "CLIPCUT_AUDIO_MAX_UPLOAD_BYTES", summary: "audio-service: largest file accepted, in bytes.", defaultValue: "536870912")
+    /// audio-service: longest audio accepted.
+    static let audioMaxSeconds = ConfigKey(
+        "CLIPCUT_AUDIO_MAX_SECONDS", summary: "audio-service: longest audio accepted, in seconds.", defaultValue: "3600")
+    /// Internal services: the shared token callers must present (unset: none required).
+    static let serviceToken = ConfigKey(
+        "CLIPCUT_SERVICE_TOKEN", summary: "Internal services: bearer token callers must send (unset: not required).")
+}
+
+/// audio-service's settings.
+struct AudioServiceSettings: Sendable {
+    var modelPath: String
+    var modelName: String
+    var jobs: Int
+    var threadsPerJob: Int
+    var maximumUploadBytes: Int
+    var maximumSeconds: Double
+    var serviceToken: String?
+    var temporaryDirectory: URL
+
+    init(reader: ConfigReader) throws {
+        modelPath = reader.string(.whisperModel, default: ConfigKey.whisperModel.defaultValue ?? "")
+        // ggml-tiny.en.bin → tiny.en
+        let file = URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
+        modelName = file.hasPrefix("ggml-") ? String(file.dropFirst(5)) : file
+        jobs = try reader.int(.whisperJobs, default: 1, in: 1...64)
+        threadsPerJob = try reader.int(.whisperThreads, default: 1, in: 1...64)
+        maximumUploadBytes = try reader.int(.audioMaxUploadBytes, default: 512 << 20, in: 1...(1 << 40))
+        maximumSeconds = Double(try reader.int(.audioMaxSeconds, default: 3600, in: 1...86_400))
+        serviceToken = reader.string(.serviceToken).flatMap { $0.isEmpty ? nil : $0 }
+        temporaryDirectory = URL(fileURLWithPath: reader.string(.dataDirectory, default: ConfigKey.dataDirectory.defaultValue ?? "."))
+            .appendingPathComponent("tmp")
+    }
+}

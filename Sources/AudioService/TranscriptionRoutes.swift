@@ -1,0 +1,120 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import ServiceSupport
+import Whisper
+
+/// `POST /v1/audio/transcriptions` and `GET /v1/models`, shaped like OpenAI's API so its clients
+/// work unchanged.
+struct TranscriptionRoutes: Sendable {
+    let models: ModelHolder
+    let settings: AudioServiceSettings
+    let decoder: AudioDecoder
+
+    /// Names a client may ask for: the model's own and OpenAI's.
+    var modelNames: [String] { [settings.modelName, "whisper-1"] }
+
+    func add(to router: Router<ClipCutRequestContext>) {
+        let api = router.group("v1").add(middleware: ServiceTokenMiddleware(token: settings.serviceToken))
+        api.get("models") { _, _ in modelList() }
+        api.post("audio/transcriptions") { request, context in try await transcribe(request, context) }
+        router.get("v1/openapi.yaml") { _, _ in try OpenAPIDocument.response() }
+    }
+
+    struct ModelList: Encodable {
+        struct Model: Encodable {
+            var id: String
+            var object = "model"
+            var created: Int
+            var owned_by = "clipcut"
+        }
+
+        var object = "list"
+        var data: [Model]
+    }
+
+    func modelList() -> Response {
+        jsonResponse(ModelList(data: modelNames.map { ModelList.Model(id: $0, created: 0) }))
+    }
+
+    func transcribe(_ request: Request, _ context: ClipCutRequestContext) async throws -> Response {
+        let transcriber = try models.transcriber()
+        let form = try await TranscriptionForm.read(
+            request, into: settings.temporaryDirectory, maximumFileBytes: settings.maximumUploadBytes
+        )
+        defer { form.removeFile() }
+        guard let fileURL = form.fileURL else {
+            throw APIError(.badRequest, code: "missing_file", message: "The form has no file part.")
+        }
+        let format = try ResponseFormat(rawValue: form.responseFormat ?? "json").orThrow(
+            APIError.badRequest("response_format must be one of: \(ResponseFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+        )
+        if let model = form.model, !modelNames.contains(model) {
+            throw APIError(.badRequest, code: "unknown_model", message: "Unknown model; this service has: \(modelNames.joined(separator: ", ")).")
+        }
+        if let language = form.language, !transcriber.supports(language: language) {
+            throw APIError(.badRequest, code: "unsupported_language", message: "The model cannot transcribe language \"\(language)\".")
+        }
+        let samples = try await decode(fileURL, bytes: form.fileBytes, logger: context.logger)
+        let started = ContinuousClock.now
+        let transcript = try await transcriber.transcribe(samples, language: form.language)
+        let elapsed = ContinuousClock.now - started
+        record(audioSeconds: transcript.duration, elapsed: elapsed)
+        context.logger.info("transcribed", metadata: [
+            "audio_seconds": "\(transcript.duration)", "segments": "\(transcript.segments.count)", "elapsed": "\(elapsed)",
+        ])
+        return try format.response(for: transcript, includeWords: form.timestampGranularities.contains("word"))
+    }
+
+    private func decode(_ url: URL, bytes: Int, logger: Logger) async throws -> [Float] {
+        guard bytes > 0 else {
+            throw APIError(.unprocessableContent, code: "empty_file", message: "The file is empty.")
+        }
+        do {
+            return try await decoder.decode(fileAt: url.path)
+        } catch let error as AudioDecodingError {
+            logger.info("audio refused", metadata: ["reason": "\(error)"])
+            switch error {
+            case .noAudioStream:
+                throw APIError(.unprocessableContent, code: "no_audio_track", message: "The file has no audio track.")
+            case .undecodable:
+                throw APIError(.unsupportedMediaType, code: "unsupported_media", message: "The file is not audio or video that can be decoded, or it is damaged.")
+            case .tooLong(let seconds, let limit):
+                throw APIError(.contentTooLarge, code: "audio_too_long", message: "The audio is \(Int(seconds)) s long; the limit is \(Int(limit)) s.")
+            }
+        }
+    }
+
+    private func record(audioSeconds: Double, elapsed: Duration) {
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        Counter(label: "clipcut_transcriptions_total").increment()
+        FloatingPointCounter(label: "clipcut_transcribed_audio_seconds_total").increment(by: audioSeconds)
+        if audioSeconds > 0 {
+            Recorder(label: "clipcut_transcription_real_time_factor", aggregate: true).record(seconds / audioSeconds)
+        }
+    }
+}
+
+/// Internal service: when a token is configured, callers must send `Authorization: Bearer <token>`.
+struct ServiceTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let token {
+            let expected = "Bearer \(token)"
+            guard let presented = request.headers[.authorization], presented.utf8.count == expected.utf8.count,
+                  zip(presented.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
+                throw APIError.unauthorized("A valid service token is required.")
+            }
+        }
+        return try await next(request, context)
+    }
+}
+
+extension Optional {
+    func orThrow(_ error: @autoclosure () -> some Error) throws -> Wrapped {
+        guard let self else { throw error() }
+        return self
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import AudioService
+@testable import Whisper
+
+@Suite("POST /v1/audio/transcriptions with the real model", .serialized)
+struct TranscriptionRouteTests {
+    @Test("every response format from speech in an MP4")
+    func formats() async throws {
+        let video = try Data(contentsOf: URL(fileURLWithPath: try await TestMedia.speechMP4()))
+        try await audioApp().test(.router) { client in
+            var json = MultipartBody()
+            json.file(filename: "clip.mp4", video)
+            json.field("model", "whisper-1")
+            let plain = try await client.transcribe(json)
+            #expect(plain.status == .ok)
+            let text = try #require((try JSONSerialization.jsonObject(with: Data(plain.body.readableBytesView)) as? [String: Any])?["text"] as? String)
+            #expect(wordErrorRate(reference: TestMedia.sentences, hypothesis: text) < 0.15, "\(text)")
+
+            var verbose = MultipartBody()
+            verbose.file(filename: "clip.mp4", video)
+            verbose.field("response_format", "verbose_json")
+            verbose.field("timestamp_granularities[]", "word")
+            let detailed = try await client.transcribe(verbose)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(detailed.body.readableBytesView)) as? [String: Any])
+            #expect(object["language"] as? String == "english")
+            #expect((object["duration"] as? Double ?? 0) > 3)
+            #expect(((object["segments"] as? [Any])?.count ?? 0) >= 1)
+            let words = try #require(object["words"] as? [[String: Any]])
+            #expect(words.count >= 15)
+            let starts = words.compactMap { $0["start"] as? Double }
+            #expect(starts == starts.sorted())
+
+            for (format, marker) in [("text", "quick brown fox"), ("vtt", "WEBVTT"), ("srt", " --> ")] {
+                var body = MultipartBody()
+                body.file(filename: "clip.mp4", video)
+                body.field("response_format", format)
+                let response = try await client.transcribe(body)
+                #expect(response.status == .ok, "\(format)")
+                #expect(String(buffer: response.body).lowercased().contains(marker.lowercased()), "\(format)")
+            }
+        }
+    }
+
+    @Test("the VTT parses with an independent parser (webvtt-py)")
+    func vttParses() async throws {
+        let video = try Data(contentsOf: URL(fileURLWithPath: try await TestMedia.speechMP4()))
+        try await audioApp().test(.router) { client in
+            var body = MultipartBody()
+            body.file(filename: "clip.mp4", video)
+            body.field("response_format", "vtt")
+            let response = try await client.transcribe(body)
+            let path = TestMedia.file("captions.vtt")
+            try Data(response.body.readableBytesView).write(to: URL(fileURLWithPath: path))
+            let cues = try runPythonScript("parse_vtt.py", [path]).split(separator: "\n")
+            #expect(cues.count >= 1)
+            #expect(cues.joined(separator: " ").lowercased().contains("fox"))
+        }
+    }
+
+    @Test("bad input: each a clear 4xx JSON error, and the service keeps answering")
+    func badInput() async throws {
+        let silent = try Data(contentsOf: URL(fileURLWithPath: try await TestMedia.silentVideo()))
+        let speech = try Data(contentsOf: URL(fileURLWithPath: try await TestMedia.speechMP4()))
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("clipcut-audio-\(UUID().uuidString)")
+        let environment = ["CLIPCUT_AUDIO_MAX_UPLOAD_BYTES": String(speech.count + 10_000), "CLIPCUT_DATA_DIR": dataDirectory.path]
+        try await audioApp(environment: environment).test(.router) { client in
+            func expectError(_ body: MultipartBody, _ status: HTTPResponse.Status, _ code: String, _ note: String) async throws {
+                let response = try await client.transcribe(body)
+                #expect(response.status == status, "\(note)")
+                #expect(errorCode(response) == code, "\(note)")
+            }
+            var textFile = MultipartBody()
+            textFile.file(filename: "notes.mp4", Data("not a video at all\n".utf8))
+            try await expectError(textFile, .unsupportedMediaType, "unsupported_media", "text file")
+            var empty = MultipartBody()
+            empty.file(filename: "empty.wav", Data())
+            try await expectError(empty, .unprocessableContent, "empty_file", "zero bytes")
+            var noAudio = MultipartBody()
+            noAudio.file(filename: "silent.mp4", silent)
+            try await expectError(noAudio, .unprocessableContent, "no_audio_track", "video without audio")
+            var truncated = MultipartBody()
+            truncated.file(filename: "cut.mp4", speech.prefix(speech.count / 3))
+            try await expectError(truncated, .unsupportedMediaType, "unsupported_media", "truncated")
+            var tooBig = MultipartBody()
+            tooBig.file(filename: "big.mp4", speech + Data(count: 20_000))
+            try await expectError(tooBig, .contentTooLarge, "file_too_large", "over the upload limit")
+            var noFile = MultipartBody()
+            noFile.field("model", "whisper-1")
+            try await expectError(noFile, .badRequest, "missing_file", "no file part")
+            var badFormat = MultipartBody()
+            badFormat.file(filename: "clip.mp4", speech)
+            badFormat.field("response_format", "xml")
+            try await expectError(badFormat, .badRequest, "bad_request", "unknown format")
+            var german = MultipartBody()
+            german.file(filename: "clip.mp4", speech)
+            german.field("language", "de")
+            try await expectError(german, .badRequest, "unsupported_language", "English-only model")
+            var unknownModel = MultipartBody()
+            unknownModel.file(filename: "clip.mp4", speech)
+            unknownModel.field("model", "gpt-9")
+            try await expectError(unknownModel, .badRequest, "unknown_model", "unknown model")
+
+            let notMultipart = try await client.execute(uri: "/v1/audio/transcriptions", method: .post, body: ByteBuffer(string: "{}"))
+            #expect(notMultipart.status == .unsupportedMediaType)
+            let broken = try await client.execute(
+                uri: "/v1/audio/transcriptions", method: .post,
+                headers: [.contentType: "multipart/form-data; boundary=xyz"], body: ByteBuffer(string: "--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc")
+            )
+            #expect(broken.status == .badRequest)
+            #expect(errorCode(broken) == "invalid_multipart")
+
+            var good = MultipartBody()
+            good.file(filename: "clip.mp4", speech)
+            #expect(try await client.transcribe(good).status == .ok, "still answering after all that")
+        }
+        // Every upload, refused or not, was streamed to a temporary file and removed afterwards.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dataDirectory.appendingPathComponent("tmp").path)
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    @Test("audio longer than the configured limit is 413 audio_too_long")
+    func tooLong() async throws {
+        let path = TestMedia.file("long.m4a")
+        _ = try await runProcess("/usr/bin/ffmpeg", ["-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "20", "-c:a", "aac", path])
+        try await audioApp(environment: ["CLIPCUT_AUDIO_MAX_SECONDS": "10"]).test(.router) { client in
+            var body = MultipartBody()
+            body.file(filename: "long.m4a", try Data(contentsOf: URL(fileURLWithPath: path)))
+            let response = try await client.transcribe(body)
+            #expect(response.status == .contentTooLarge)
+            #expect(errorCode(response) == "audio_too_long")
+        }
+    }
+
+    @Test("with a service token configured, requests without it get 401")
+    func serviceToken() async throws {
+        try await audioApp(environment: ["CLIPCUT_SERVICE_TOKEN": "s3cret-token"]).test(.router) { client in
+            let missing = try await client.execute(uri: "/v1/models", method: .get)
+            let wrong = try await client.execute(uri: "/v1/models", method: .get, headers: [.authorization: "Bearer wrong"])
+            let right = try await client.execute(uri: "/v1/models", method: .get, headers: [.authorization: "Bearer s3cret-token"])
+            #expect(missing.status == .unauthorized)
+            #expect(errorCode(missing) == "unauthorized")
+            #expect(wrong.status == .unauthorized)
+            #expect(right.status == .ok)
+        }
+    }
+
+    @Test("the official openai Python client works unchanged against the service")
+    func openAIClient() async throws {
+        let path = try await TestMedia.speechMP4()
+        try await audioApp(environment: ["CLIPCUT_SERVICE_TOKEN": "client-key"]).test(.live) { client in
+            let port = try #require(client.port)
+            let output = try runPythonScript("openai_client.py", ["http://127.0.0.1:\(port)/v1", "client-key", path])
+            let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+            #expect(wordErrorRate(reference: TestMedia.sentences, hypothesis: result["text"] as? String ?? "") < 0.15)
+            #expect(result["verbose_text"] as? String == result["text"] as? String)
+            #expect((result["words"] as? Int ?? 0) >= 15)
+            #expect(result["vtt_starts_with_header"] as? Bool == true)
+            #expect((result["models"] as? [String])?.contains("whisper-1") == true)
+        }
+    }
+}
+
+@Suite("audio-service readiness")
+struct AudioReadinessTests {
+    @Test("a corrupt model path: /health stays up, /ready is 503, transcriptions are 503")
+    func corruptModel() async throws {
+        let path = TestMedia.file("corrupt.bin")
+        try Data(repeating: 7, count: 1024).write(to: URL(fileURLWithPath: path))
+        let settings = try AudioServiceSettings(reader: .init(environment: ["CLIPCUT_WHISPER_MODEL": path, "CLIPCUT_DATA_DIR": NSTemporaryDirectory()]))
+        let models = ModelHolder(configuration: .init(modelPath: path), logger: .init(label: "test"))
+        let app = Application(
+            router: buildRouter(models: models, settings: settings, metricsRegistry: .init()), services: [models]
+        )
+        try await app.test(.live) { client in
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+            var ready = try await client.execute(uri: "/ready", method: .get)
+            for _ in 0..<100 where String(buffer: ready.body).contains("\"ok\"") == false && ready.status == .serviceUnavailable {
+                try await Task.sleep(for: .milliseconds(20))
+                ready = try await client.execute(uri: "/ready", method: .get)
+            }
+            #expect(ready.status == .serviceUnavailable)
+            var body = MultipartBody()
+            body.file(filename: "a.wav", Data(count: 100))
+            let refused = try await client.transcribe(body)
+            #expect(refused.status == .serviceUnavailable)
+        }
+    }
+}
+
+/// Runs a Python script of this test target with the venv's interpreter.
+func runPythonScript(_ script: String, _ arguments: [String]) throws -> String {
+    let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    let root = directory.deletingLastPathComponent().deletingLastPathComponent()
+    let python = ProcessInfo.processInfo.environment["CLIPCUT_PYTHON"] ?? root.appendingPathComponent(".deps/venv/bin/python").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [directory.appendingPathComponent(script).path] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "\(script) failed")
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// Word error rate after lower-casing and dropping punctuation.
+func wordErrorRate(reference: String, hypothesis: String) -> Double {
+    func words(_ text: String) -> [Substring] {
+        text.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "'") }
+    }
+    let ref = words(reference), hyp = words(hypothesis)
+    guard !ref.isEmpty else { return hyp.isEmpty ? 0 : 1 }
+    var previous = Array(0...hyp.count)
+    for (i, r) in ref.enumerated() {
+        var current = [i + 1] + Array(repeating: 0, count: hyp.count)
+        for (j, h) in hyp.enumerated() {
+            current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (r == h ? 0 : 1))
+        }
+        previous = current
+    }
+    return Double(previous[hyp.count]) / Double(ref.count)
+}
