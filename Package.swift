@@ -185,6 +185,12 @@ let package = Package(
             path: "Benchmarks/AuthBenchmark"
         ),
 
+        .executableTarget(
+            name: "WhisperBenchmark",
+            dependencies: ["Whisper"],
+            path: "Benchmarks/WhisperBenchmark"
+        ),
+
         // MARK: Tests
         .testTarget(
             name: "RedisTests",

@@ -22,11 +22,12 @@ static inline struct whisper_full_params cwhisper_batch_params(int n_threads, co
     return params;
 }
 
-/** Context parameters for CPU inference. */
+/** Context parameters for CPU inference (flash attention on, as whisper.cpp defaults: it
+ *  keeps the compute buffers, and so the peak RSS, small). */
 static inline struct whisper_context_params cwhisper_cpu_context_params(void) {
     struct whisper_context_params params = whisper_context_default_params();
     params.use_gpu = false;
-    params.flash_attn = false;
+    params.flash_attn = true;
     return params;
 }
 

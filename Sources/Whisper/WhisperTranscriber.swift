@@ -32,6 +32,7 @@ public final class WhisperTranscriber: Service, Sendable {
     /// The loaded model.
     public let model: WhisperModel
     private let threadPool: NIOThreadPool
+    private let states: WhisperStatePool
     private let logger: Logger
 
     /// Loads the model on the transcriber's own thread.
@@ -48,6 +49,7 @@ public final class WhisperTranscriber: Service, Sendable {
         }
         self.configuration = configuration
         self.threadPool = threadPool
+        self.states = WhisperStatePool(model: model)
         self.logger = logger
         for warning in model.loadWarnings {
             logger.warning("whisper.cpp warned while loading the model", metadata: ["line": "\(warning)"])
@@ -72,21 +74,22 @@ public final class WhisperTranscriber: Service, Sendable {
     ///   detection for multilingual ones.
     public func transcribe(_ samples: [Float], language: String? = nil) async throws -> Transcript {
         let model = self.model
+        let states = self.states
         let threads = Int32(configuration.threadsPerJob)
         let language = language ?? (model.isMultilingual ? "auto" : "en")
         do {
             return try await threadPool.runIfActive {
-                try Self.run(model: model, samples: samples, language: language, threads: threads)
+                try states.withState { state in
+                    try Self.run(model: model, state: state, samples: samples, language: language, threads: threads)
+                }
             }
         } catch is CancellationError {
             throw CancellationError()
         }
     }
 
-    /// One job: a fresh state, `whisper_full_with_state`, segments and token times. Blocking.
-    static func run(model: WhisperModel, samples: [Float], language: String, threads: Int32) throws -> Transcript {
-        guard let state = whisper_init_state(model.context) else { throw WhisperError.inferenceFailed(-1) }
-        defer { whisper_free_state(state) }
+    /// One job on `state`: `whisper_full_with_state`, segments and token times. Blocking.
+    static func run(model: WhisperModel, state: OpaquePointer, samples: [Float], language: String, threads: Int32) throws -> Transcript {
         let status = language.withCString { languagePointer in
             samples.withUnsafeBufferPointer { buffer in
                 whisper_full_with_state(
