@@ -19,7 +19,7 @@ struct TranscriptionRoutes: Sendable {
         let api = router.group("v1").add(middleware: ServiceTokenMiddleware(token: settings.serviceToken))
         api.get("models") { _, _ in modelList() }
         api.post("audio/transcriptions") { request, context in try await transcribe(request, context) }
-        router.get("v1/openapi.yaml") { _, _ in try OpenAPIDocument.response() }
+        router.get("v1/openapi.yaml") { _, _ in try OpenAPIDocument.service.response() }
     }
 
     struct ModelList: Encodable {

@@ -60,7 +60,7 @@ struct UserRoutes: Sendable {
     func add(to router: Router<ClipCutRequestContext>) {
         let api = router.group("api")
         api.get("auth/jwks") { _, _ in try jwks() }
-        api.get("users/openapi.yaml") { _, _ in try OpenAPIDocument.response() }
+        api.get("users/openapi.yaml") { _, _ in try OpenAPIDocument.service.response() }
         api.post("users") { request, context in try await register(request, context) }
         api.post("sessions") { request, context in try await login(request, context) }
 

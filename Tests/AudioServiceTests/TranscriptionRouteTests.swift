@@ -208,21 +208,3 @@ func runPythonScript(_ script: String, _ arguments: [String]) throws -> String {
     #expect(process.terminationStatus == 0, "\(script) failed")
     return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
-
-/// Word error rate after lower-casing and dropping punctuation.
-func wordErrorRate(reference: String, hypothesis: String) -> Double {
-    func words(_ text: String) -> [Substring] {
-        text.lowercased().split { !($0.isLetter || $0.isNumber || $0 == "'") }
-    }
-    let ref = words(reference), hyp = words(hypothesis)
-    guard !ref.isEmpty else { return hyp.isEmpty ? 0 : 1 }
-    var previous = Array(0...hyp.count)
-    for (i, r) in ref.enumerated() {
-        var current = [i + 1] + Array(repeating: 0, count: hyp.count)
-        for (j, h) in hyp.enumerated() {
-            current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (r == h ? 0 : 1))
-        }
-        previous = current
-    }
-    return Double(previous[hyp.count]) / Double(ref.count)
-}

@@ -64,23 +64,3 @@ struct SpeechFixture {
         try? FileManager.default.removeItem(at: directory)
     }
 }
-
-/// Word error rate: word-level edit distance over the reference length, after lower-casing and
-/// dropping punctuation.
-func wordErrorRate(reference: String, hypothesis: String) -> Double {
-    func words(_ text: String) -> [String] {
-        text.lowercased().unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "'" ? Character($0) : " " }
-            .reduce(into: "") { $0.append($1) }.split(separator: " ").map(String.init)
-    }
-    let ref = words(reference), hyp = words(hypothesis)
-    guard !ref.isEmpty else { return hyp.isEmpty ? 0 : 1 }
-    var previous = Array(0...hyp.count)
-    for (i, r) in ref.enumerated() {
-        var current = [i + 1] + Array(repeating: 0, count: hyp.count)
-        for (j, h) in hyp.enumerated() {
-            current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (r == h ? 0 : 1))
-        }
-        previous = current
-    }
-    return Double(previous[hyp.count]) / Double(ref.count)
-}
