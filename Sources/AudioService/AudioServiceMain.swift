@@ -13,6 +13,8 @@ struct AudioServiceMain {
             try await app.runService()
         } catch let error as ConfigError {
             exitWithConfigurationError(error, service: .audio)
+        } catch {
+            exitWithRuntimeError(error, service: .audio)
         }
     }
 }

@@ -6,7 +6,13 @@ struct MonitoringServiceMain {
     static func main() async throws {
         let configuration = ServiceConfiguration.loadOrExit(service: .monitoring)
         let metricsRegistry = ServiceObservability.bootstrap(configuration)
-        let app = try await buildApplication(configuration: configuration, metricsRegistry: metricsRegistry)
-        try await app.runService()
+        do {
+            let app = try await buildApplication(configuration: configuration, metricsRegistry: metricsRegistry)
+            try await app.runService()
+        } catch let error as ConfigError {
+            exitWithConfigurationError(error, service: .monitoring)
+        } catch {
+            exitWithRuntimeError(error, service: .monitoring)
+        }
     }
 }

@@ -6,7 +6,13 @@ struct ProcessingServiceMain {
     static func main() async throws {
         let configuration = ServiceConfiguration.loadOrExit(service: .processing)
         let metricsRegistry = ServiceObservability.bootstrap(configuration)
-        let app = try await buildApplication(configuration: configuration, metricsRegistry: metricsRegistry)
-        try await app.runService()
+        do {
+            let app = try await buildApplication(configuration: configuration, metricsRegistry: metricsRegistry)
+            try await app.runService()
+        } catch let error as ConfigError {
+            exitWithConfigurationError(error, service: .processing)
+        } catch {
+            exitWithRuntimeError(error, service: .processing)
+        }
     }
 }

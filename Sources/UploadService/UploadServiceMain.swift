@@ -6,7 +6,13 @@ struct UploadServiceMain {
     static func main() async throws {
         let configuration = ServiceConfiguration.loadOrExit(service: .upload)
         let metricsRegistry = ServiceObservability.bootstrap(configuration)
-        let app = try await buildApplication(configuration: configuration, metricsRegistry: metricsRegistry)
-        try await app.runService()
+        do {
+            let app = try await buildApplication(configuration: configuration, metricsRegistry: metricsRegistry)
+            try await app.runService()
+        } catch let error as ConfigError {
+            exitWithConfigurationError(error, service: .upload)
+        } catch {
+            exitWithRuntimeError(error, service: .upload)
+        }
     }
 }

@@ -15,6 +15,8 @@ struct UserServiceMain {
             exitWithConfigurationError(error, service: .user)
         } catch let error as SigningKeyError {
             exitWithConfigurationError(error, service: .user)
+        } catch {
+            exitWithRuntimeError(error, service: .user)
         }
     }
 }

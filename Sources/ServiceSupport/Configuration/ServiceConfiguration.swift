@@ -99,3 +99,11 @@ public func exitWithConfigurationError(_ error: any Error, service: ServiceName)
     FileHandle.standardError.write(Data(message.utf8))
     exit(78)
 }
+
+/// Prints why a service stopped (e.g. its port is taken) to standard error and exits with
+/// status 1, instead of a crash report.
+public func exitWithRuntimeError(_ error: any Error, service: ServiceName) -> Never {
+    let message = "\(service.executableName): stopped: \(error)\n"
+    FileHandle.standardError.write(Data(message.utf8))
+    exit(1)
+}

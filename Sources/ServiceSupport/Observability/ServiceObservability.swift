@@ -45,6 +45,9 @@ public enum ServiceObservability {
     /// `http_server_request_duration`).
     public static func makeMetricsFactory(registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
         var factory = PrometheusMetricsFactory(registry: registry)
+        // Value histograms (recorders) in ClipCut measure ratios and sizes that start well below
+        // 1 (a real-time factor of 0.1): the library's default buckets start at 5.
+        factory.defaultValueHistogramBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000]
         factory.nameAndLabelSanitizer = { name, labels in
             (
                 prometheusName(name, allowColon: true),
