@@ -206,11 +206,12 @@ let package = Package(
             exclude: ["gridfs_peer.py"]
         ),
         .testTarget(name: "ClipCutCoreTests", dependencies: ["ClipCutCore"]),
-        .testTarget(name: "WhisperTests", dependencies: ["Whisper"]),
+        .target(name: "SpeechTestSupport", dependencies: ["Whisper"], path: "Tests/SpeechTestSupport"),
+        .testTarget(name: "WhisperTests", dependencies: ["Whisper", "SpeechTestSupport"]),
         .testTarget(
             name: "AudioServiceTests",
             dependencies: [
-                "AudioService", "ServiceSupport", "Whisper",
+                "AudioService", "ServiceSupport", "Whisper", "SpeechTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -64,15 +64,18 @@ public struct AudioDecoder: Sendable {
 }
 
 /// What a finished subprocess left.
-struct ProcessOutput: Sendable {
-    var status: Int32
-    var standardOutput: Data
-    var standardError: Data
+public struct ProcessOutput: Sendable {
+    /// The exit status.
+    public var status: Int32
+    /// Everything the program wrote to standard output.
+    public var standardOutput: Data
+    /// Everything the program wrote to standard error.
+    public var standardError: Data
 }
 
 /// Runs a program to the end, draining both pipes on Dispatch threads (never the cooperative
 /// pool) so a full pipe cannot stall it; the calling task waits without blocking a thread.
-func runProcess(_ executable: String, _ arguments: [String]) async throws -> ProcessOutput {
+public func runProcess(_ executable: String, _ arguments: [String]) async throws -> ProcessOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

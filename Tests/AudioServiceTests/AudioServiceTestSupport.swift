@@ -4,58 +4,29 @@ import Hummingbird
 import HummingbirdTesting
 import Prometheus
 import ServiceSupport
+import SpeechTestSupport
 import Testing
 
 @testable import AudioService
 @testable import Whisper
 
-enum AudioTestModel {
-    /// One transcriber for the test process (the converted tiny.en `scripts/test` points at).
-    static let shared = Task<WhisperTranscriber, any Error> {
-        let path = try #require(
-            ProcessInfo.processInfo.environment["CLIPCUT_WHISPER_MODEL"],
-            "CLIPCUT_WHISPER_MODEL is not set: run the tests through scripts/test, which converts the model"
-        )
-        return try await WhisperTranscriber(configuration: .init(modelPath: path))
-    }
-}
-
 /// An audio-service application around the shared transcriber.
 func audioApp(environment: [String: String] = [:]) async throws -> some ApplicationProtocol {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clipcut-audio-\(UUID().uuidString)")
     let settings = try AudioServiceSettings(reader: ConfigReader(environment: ["CLIPCUT_DATA_DIR": directory.path].merging(environment) { $1 }))
-    let models = ModelHolder(transcriber: try await AudioTestModel.shared.value)
+    let models = ModelHolder(transcriber: try await TestModel.shared.value)
     return Application(router: buildRouter(models: models, settings: settings, metricsRegistry: PrometheusCollectorRegistry()))
 }
 
-/// Test media made at run time: espeak-ng speech, optionally muxed into an MP4 with video.
+/// The speech most route tests send: two sentences in an MP4.
 enum TestMedia {
-    static let sentences = "The quick brown fox jumps over the lazy dog. Subtitles are written from the speech in the video."
-
-    static func file(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("clipcut-\(UUID().uuidString)-\(name)").path
-    }
+    static let sentences = ["The quick brown fox jumps over the lazy dog.", "Subtitles are written from the speech in the video."]
 
     static func speechMP4() async throws -> String {
-        let wav = file("speech.wav"), mp4 = file("speech.mp4")
-        #expect(try await runProcess("/usr/bin/espeak-ng", ["-v", "en-us", "-s", "150", "-g", "8", "-w", wav, sentences]).status == 0)
-        let made = try await runProcess("/usr/bin/ffmpeg", [
-            "-nostdin", "-y", "-loglevel", "error", "-i", wav, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
-            "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", mp4,
-        ])
-        #expect(made.status == 0)
-        return mp4
+        try await SpeechFixture.make(sentences).mp4()
     }
 
-    static func silentVideo() async throws -> String {
-        let path = file("silent.mp4")
-        let made = try await runProcess("/usr/bin/ffmpeg", [
-            "-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "2",
-            "-c:v", "libx264", "-preset", "ultrafast", path,
-        ])
-        #expect(made.status == 0)
-        return path
-    }
+    static var text: String { sentences.joined(separator: " ") }
 }
 
 /// A `multipart/form-data` body.

@@ -1,4 +1,5 @@
 import Foundation
+import SpeechTestSupport
 import Testing
 
 @testable import Whisper
@@ -61,12 +62,7 @@ struct BadAudioTests {
 
     @Test("a video without audio is noAudioStream")
     func videoWithoutAudio() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("clipcut-\(UUID().uuidString)-silent.mp4").path
-        let made = try await runProcess("/usr/bin/ffmpeg", [
-            "-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "2",
-            "-c:v", "libx264", "-preset", "ultrafast", path,
-        ])
-        #expect(made.status == 0)
+        let path = try await silentVideo()
         await #expect(throws: AudioDecodingError.noAudioStream) { _ = try await AudioDecoder().decode(fileAt: path) }
     }
 
