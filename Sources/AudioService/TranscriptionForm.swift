@@ -67,7 +67,12 @@ struct TranscriptionForm: Sendable {
                     let value = String(decoding: field, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                     switch current {
                     case "model": form.model = value
-                    case "language": form.language = value.isEmpty ? nil : value.lowercased()
+                    case "language":
+                        let code = value.lowercased()
+                        guard code.isEmpty || code == "auto" || ((2...3).contains(code.count) && code.allSatisfy({ $0 >= "a" && $0 <= "z" })) else {
+                            throw APIError(.badRequest, code: "unsupported_language", message: "language must be an ISO 639-1 code such as en.")
+                        }
+                        form.language = code.isEmpty ? nil : code
                     case "response_format": form.responseFormat = value
                     case "timestamp_granularities[]", "timestamp_granularities": form.timestampGranularities.append(value)
                     default: break

@@ -36,6 +36,14 @@ public struct GridFSBucket: Sendable {
         chunkSize: Int = GridFSBucket.defaultChunkSize, from source: Source
     ) async throws -> GridFSFile where Source.Element == ByteBuffer {
         let fileID = id ?? ObjectID.generate()
+        if id != nil {
+            let existingFile = try await file(id: fileID)
+            let existingChunks = try await chunkCount(id: fileID)
+            guard existingFile == nil, existingChunks == 0 else {
+            // An abort would delete the existing file's chunks: refuse before writing anything.
+                throw MediaStoreError.duplicateKey("a GridFS file with id \(fileID) exists")
+            }
+        }
         let databaseName = store.databaseName
         let bucketName = name
         let length = try await store.withLeasedClient { lease in

@@ -50,8 +50,11 @@ struct RedisLoginThrottle: LoginThrottle {
     func recordFailure(email: String, address: String?) async throws {
         var keys = [Self.emailKey(email)]
         if let address { keys.append(Self.addressKey(address)) }
-        for key in keys where try await redis.increment(key) == 1 {
-            try await redis.expire(key, after: policy.window)
+        // One script, so a counter can never be left without its expiry (a lock-out forever).
+        let script = "local n = redis.call('INCR', KEYS[1]) if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n"
+        let window = String(Int(policy.window.components.seconds) * 1000)
+        for key in keys {
+            _ = try await redis.execute(["EVAL", script, "1", key, window])
         }
     }
 

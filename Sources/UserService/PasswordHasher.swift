@@ -4,6 +4,7 @@ import HummingbirdBcrypt
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// Hashes and checks passwords with bcrypt on threads it owns (bcrypt is deliberately slow
 /// CPU work: never on an event loop or the cooperative pool).
@@ -17,13 +18,13 @@ final class BcryptPasswordHasher: Service, Sendable {
     private let threadPool: NIOThreadPool
     /// A hash of a random password at the same cost, checked when an email is unknown so that
     /// such a login costs the same time as a wrong password (no account enumeration by timing).
-    private let decoyHash: String
+    /// Made on the hasher's threads the first time it is needed.
+    private let decoyHash = Mutex<String?>(nil)
 
     init(cost: Int, threads: Int = System.coreCount) {
         self.cost = cost
         self.threadPool = NIOThreadPool(numberOfThreads: max(1, threads))
         self.threadPool.start()
-        self.decoyHash = Bcrypt.hash(Self.prehash(UUID().uuidString), cost: UInt8(cost))
     }
 
     /// Stops the threads at graceful shutdown.
@@ -45,7 +46,16 @@ final class BcryptPasswordHasher: Service, Sendable {
 
     /// Spends the time of one verification and returns `false` (for unknown accounts).
     func verifyDecoy(_ password: String) async throws -> Bool {
-        _ = try await verify(password, against: decoyHash)
+        let cost = UInt8(self.cost)
+        _ = try await threadPool.runIfActive { [self] in
+            let hash = decoyHash.withLock { hash in
+                if let hash { return hash }
+                let made = Bcrypt.hash(Self.prehash(UUID().uuidString), cost: cost)
+                hash = made
+                return made
+            }
+            return Bcrypt.verify(Self.prehash(password), hash: hash)
+        }
         return false
     }
 

@@ -118,6 +118,13 @@ struct PostgresUserRepository: UserRepository {
         try await client.query("DELETE FROM user_event_outbox WHERE id = \(id)", logger: logger)
     }
 
+    func countAdmins() async throws -> Int {
+        for try await count in try await client.query("SELECT count(*)::INT FROM users WHERE role = 'admin'", logger: logger).decode(Int.self) {
+            return count
+        }
+        return 0
+    }
+
     func list(after cursor: UserCursor?, limit: Int) async throws -> UserPage {
         let users: [UserRecord]
         if let cursor {

@@ -77,6 +77,8 @@ protocol UserRepository: Sendable {
     func pendingOutbox(limit: Int) async throws -> [OutboxEntry]
     /// Forgets a published event.
     func removeOutbox(id: Int64) async throws
+    /// How many accounts have the admin role.
+    func countAdmins() async throws -> Int
     /// Up to `limit` accounts after `cursor`, in creation order.
     func list(after cursor: UserCursor?, limit: Int) async throws -> UserPage
 }

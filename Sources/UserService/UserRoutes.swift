@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ClipCutCore
 import Foundation
 import Hummingbird
@@ -91,7 +96,7 @@ struct UserRoutes: Sendable {
         let user = UserRecord(
             id: .random(), email: email.value, displayName: displayName,
             passwordHash: try await dependencies.hasher.hash(body.password),
-            role: dependencies.adminEmails.contains(email.value) ? .admin : .user,
+            role: try await initialRole(for: email.value, logger: context.logger),
             disabled: false, createdAt: now, updatedAt: now
         )
         do {
@@ -103,6 +108,18 @@ struct UserRoutes: Sendable {
         var response = jsonResponse(UserResponse(user), status: .created)
         response.headers[.location] = "/api/users/me"
         return response
+    }
+
+    /// `admin` only for an email in `CLIPCUT_ADMIN_EMAILS` while no administrator exists yet (the
+    /// first one bootstraps the platform); otherwise `user`. An unverified registration can
+    /// therefore never take over an existing platform by claiming a listed address.
+    func initialRole(for email: String, logger: Logger) async throws -> UserRole {
+        guard dependencies.adminEmails.contains(email) else { return .user }
+        guard try await dependencies.repository.countAdmins() == 0 else {
+            logger.warning("a listed admin email registered while an admin exists; given the user role")
+            return .user
+        }
+        return .admin
     }
 
     func login(_ request: Request, _ context: ClipCutRequestContext) async throws -> Response {
@@ -185,6 +202,8 @@ struct UserRoutes: Sendable {
     }
 
     func listUsers(_ request: Request, _ context: ClipCutRequestContext) async throws -> Response {
+        // The token's role may be stale (demoted, disabled, deleted): the account decides.
+        guard try await activeUser(context).role == .admin else { throw APIError.forbidden() }
         let limitText = request.uri.queryParameters["limit"].map(String.init)
         let limit = try limitText.map { text throws(APIError) -> Int in
             guard let value = Int(text), (1...100).contains(value) else {
@@ -200,13 +219,22 @@ struct UserRoutes: Sendable {
         return jsonResponse(UserListResponse(users: page.users.map(UserResponse.init), nextCursor: page.next?.token))
     }
 
-    /// The client's address: the first `X-Forwarded-For` hop behind a trusted proxy, else the peer.
+    /// The client's address. Behind the ClipCut edge (`CLIPCUT_TRUST_FORWARDED_FOR`) it is the
+    /// right-most `X-Forwarded-For` entry — the one the proxy appended; entries to its left are the
+    /// client's own words and could be anything. Only a well-formed IP address is accepted.
     func clientAddress(_ request: Request, _ context: ClipCutRequestContext) -> String? {
         if dependencies.trustForwardedFor,
            let forwarded = request.headers.first(where: { $0.name.canonicalName == "x-forwarded-for" })?.value,
-           let first = forwarded.split(separator: ",").first {
-            return first.trimmingCharacters(in: .whitespaces)
+           let last = forwarded.split(separator: ",").last.map({ $0.trimmingCharacters(in: .whitespaces) }),
+           Self.isIPAddress(last) {
+            return last
         }
         return context.remoteAddress
+    }
+
+    /// Whether `text` is an IPv4 or IPv6 address (inet_pton).
+    static func isIPAddress(_ text: String) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        return text.utf8.count <= 45 && (inet_pton(AF_INET, text, &buffer) == 1 || inet_pton(AF_INET6, text, &buffer) == 1)
     }
 }

@@ -20,7 +20,8 @@ public enum AudioDecodingError: Error, Sendable, Equatable, CustomStringConverti
 }
 
 /// Decodes any audio or video ffmpeg can read into 16 kHz mono float samples (what Whisper
-/// takes). ffprobe first checks that there is an audio stream and that it is not too long, so a
+/// takes). Inputs may only read the given file (`-protocol_whitelist file`: a playlist in an
+/// upload cannot reach other files or the network). ffprobe first checks that there is an audio stream and that it is not too long, so a
 /// three-hour file is refused before anything is decoded.
 public struct AudioDecoder: Sendable {
     public var ffmpegPath: String
@@ -37,7 +38,7 @@ public struct AudioDecoder: Sendable {
     /// The samples of the file's first audio stream.
     public func decode(fileAt path: String) async throws -> [Float] {
         let probe = try await runProcess(ffprobePath, [
-            "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_type:format=duration",
+            "-v", "error", "-protocol_whitelist", "file", "-select_streams", "a:0", "-show_entries", "stream=codec_type:format=duration",
             "-of", "default=noprint_wrappers=1", path,
         ])
         guard probe.status == 0 else { throw AudioDecodingError.undecodable(Self.lastLine(probe.standardError)) }
@@ -48,7 +49,7 @@ public struct AudioDecoder: Sendable {
             throw AudioDecodingError.tooLong(seconds: duration, limit: maximumDuration)
         }
         let decoded = try await runProcess(ffmpegPath, [
-            "-nostdin", "-hide_banner", "-loglevel", "error", "-i", path, "-map", "0:a:0",
+            "-nostdin", "-hide_banner", "-loglevel", "error", "-protocol_whitelist", "file", "-i", path, "-map", "0:a:0",
             "-t", String(Int(maximumDuration) + 1), "-ac", "1", "-ar", "16000", "-f", "f32le", "pipe:1",
         ])
         guard decoded.status == 0 else { throw AudioDecodingError.undecodable(Self.lastLine(decoded.standardError)) }

@@ -117,6 +117,15 @@ struct GridFSTests {
             #expect(try await bucket.file(id: drop.id) == nil)
             #expect(try await bucket.delete(id: drop.id) == false)
             #expect(try await bucket.chunkCount(id: keep.id) == 3)
+
+            // Uploading again under an existing id is refused and leaves the existing file whole.
+            await #expect {
+                _ = try await bucket.upload(filename: "again", bytes: [1, 2, 3], id: keep.id)
+            } throws: { error in
+                guard case MediaStoreError.duplicateKey = error else { return false }
+                return true
+            }
+            #expect(try await bucket.read(id: keep.id) == TestBytes.bytes(0..<600_000))
         }
     }
 

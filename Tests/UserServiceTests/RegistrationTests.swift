@@ -38,12 +38,14 @@ struct RegistrationTests {
         }
     }
 
-    @Test("an email in CLIPCUT_ADMIN_EMAILS registers as admin")
+    @Test("an email in CLIPCUT_ADMIN_EMAILS registers as admin only while no admin exists")
     func admin() async throws {
-        let service = try await TestUserService(adminEmails: ["root@example.com"])
+        let service = try await TestUserService(adminEmails: ["root@example.com", "second@example.com"])
         try await service.application().test(.router) { client in
             let response = try await client.register("Root@Example.com")
             #expect(decodeJSON(response)["role"] as? String == "admin")
+            let later = try await client.register("second@example.com")
+            #expect(decodeJSON(later)["role"] as? String == "user", "a listed address cannot claim admin once one exists")
         }
     }
 

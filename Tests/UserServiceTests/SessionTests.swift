@@ -85,6 +85,19 @@ struct SessionTests {
         }
     }
 
+    @Test("behind the edge, only the right-most X-Forwarded-For entry counts: a client cannot pick its address")
+    func forwardedForSpoofing() async throws {
+        let service = try await TestUserService()
+        try await service.application().test(.router) { client in
+            try await client.register("kim@example.com")
+            for attempt in 1...20 {
+                // The client writes a new fake address each time; the proxy appends the real one.
+                _ = try await client.login("guess\(attempt)@example.com", from: "10.9.\(attempt).1, 203.0.113.50")
+            }
+            #expect(try await client.login("kim@example.com", from: "1.2.3.4, 203.0.113.50").status == .tooManyRequests)
+        }
+    }
+
     @Test("a successful login clears the email's failures")
     func successResets() async throws {
         let service = try await TestUserService()

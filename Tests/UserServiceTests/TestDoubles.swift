@@ -67,6 +67,10 @@ final class InMemoryUserRepository: UserRepository {
         state.withLock { $0.outbox.removeAll { $0.id == id } }
     }
 
+    func countAdmins() async throws -> Int {
+        state.withLock { $0.users.values.filter { $0.role == .admin }.count }
+    }
+
     func list(after cursor: UserCursor?, limit: Int) async throws -> UserPage {
         let sorted = state.withLock { $0.users.values }.sorted {
             ($0.createdAt, $0.id.description) < ($1.createdAt, $1.id.description)
