@@ -29,7 +29,8 @@ func buildRouter(models: ModelHolder, settings: AudioServiceSettings, metricsReg
         readinessChecks: [ReadinessProbe(name: "model") { try models.checkReady() }]
     )
     TranscriptionRoutes(
-        models: models, settings: settings, decoder: AudioDecoder(maximumDuration: settings.maximumSeconds)
+        models: models, settings: settings, decoder: AudioDecoder(maximumDuration: settings.maximumSeconds),
+        admission: TranscriptionAdmission(limit: settings.queueLimit)
     ).add(to: router)
     return router
 }

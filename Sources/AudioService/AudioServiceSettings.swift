@@ -18,6 +18,10 @@ extension ConfigKey {
     /// audio-service: longest audio accepted.
     static let audioMaxSeconds = ConfigKey(
         "CLIPCUT_AUDIO_MAX_SECONDS", summary: "audio-service: longest audio accepted, in seconds.", defaultValue: "3600")
+    /// audio-service: transcriptions decoded and running or waiting at once (503 beyond).
+    static let whisperQueue = ConfigKey(
+        "CLIPCUT_WHISPER_QUEUE", summary: "audio-service: transcriptions decoded and running or waiting at once; more get 503.",
+        defaultValue: "4")
     /// Internal services: the shared token callers must present (unset: none required).
     static let serviceToken = ConfigKey(
         "CLIPCUT_SERVICE_TOKEN", summary: "Internal services: bearer token callers must send (unset: not required).")
@@ -31,6 +35,7 @@ struct AudioServiceSettings: Sendable {
     var threadsPerJob: Int
     var maximumUploadBytes: Int
     var maximumSeconds: Double
+    var queueLimit: Int
     var serviceToken: String?
     var temporaryDirectory: URL
 
@@ -43,6 +48,7 @@ struct AudioServiceSettings: Sendable {
         threadsPerJob = try reader.int(.whisperThreads, default: 1, in: 1...64)
         maximumUploadBytes = try reader.int(.audioMaxUploadBytes, default: 512 << 20, in: 1...(1 << 40))
         maximumSeconds = Double(try reader.int(.audioMaxSeconds, default: 3600, in: 1...86_400))
+        queueLimit = try reader.int(.whisperQueue, default: 4, in: 1...1000)
         serviceToken = reader.string(.serviceToken).flatMap { $0.isEmpty ? nil : $0 }
         temporaryDirectory = URL(fileURLWithPath: reader.string(.dataDirectory, default: ConfigKey.dataDirectory.defaultValue ?? "."))
             .appendingPathComponent("tmp")

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Metrics
 import ServiceSupport
+import Synchronization
 import Whisper
 
 /// `POST /v1/audio/transcriptions` and `GET /v1/models`, shaped like OpenAI's API so its clients
@@ -11,6 +12,10 @@ struct TranscriptionRoutes: Sendable {
     let models: ModelHolder
     let settings: AudioServiceSettings
     let decoder: AudioDecoder
+    /// Decoded audio waiting for (or in) inference: at most a few requests hold their samples
+    /// (up to ~230 MB for an hour) at once; the rest get 503 with Retry-After instead of
+    /// exhausting memory.
+    let admission: TranscriptionAdmission
 
     /// Names a client may ask for: the model's own and OpenAI's.
     var modelNames: [String] { [settings.modelName, "whisper-1"] }
@@ -56,6 +61,12 @@ struct TranscriptionRoutes: Sendable {
         if let language = form.language, !transcriber.supports(language: language) {
             throw APIError(.badRequest, code: "unsupported_language", message: "The model cannot transcribe language \"\(language)\".")
         }
+        guard admission.enter() else {
+            var headers = HTTPFields()
+            headers[.retryAfter] = "10"
+            throw APIError(.serviceUnavailable, code: "busy", message: "Too many transcriptions are waiting; try again shortly.", headers: headers)
+        }
+        defer { admission.leave() }
         let samples = try await decode(fileURL, bytes: form.fileBytes, logger: context.logger)
         let started = ContinuousClock.now
         let transcript = try await transcriber.transcribe(samples, language: form.language)
@@ -116,5 +127,28 @@ extension Optional {
     func orThrow(_ error: @autoclosure () -> some Error) throws -> Wrapped {
         guard let self else { throw error() }
         return self
+    }
+}
+
+/// Counts transcriptions between decoding and the end of inference, refusing beyond a limit.
+final class TranscriptionAdmission: Sendable {
+    private let inFlight = Mutex(0)
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = max(1, limit)
+    }
+
+    /// Takes a place, or returns `false` when all are taken.
+    func enter() -> Bool {
+        inFlight.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func leave() {
+        inFlight.withLock { $0 -= 1 }
     }
 }

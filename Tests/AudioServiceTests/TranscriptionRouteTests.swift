@@ -252,3 +252,16 @@ func runPythonScript(_ script: String, _ arguments: [String]) throws -> String {
     #expect(process.terminationStatus == 0, "\(script) failed")
     return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
+
+@Suite("Admission of transcriptions")
+struct AdmissionTests {
+    @Test("beyond the queue limit requests are refused, and places come back")
+    func limit() {
+        let admission = TranscriptionAdmission(limit: 2)
+        #expect(admission.enter())
+        #expect(admission.enter())
+        #expect(!admission.enter())
+        admission.leave()
+        #expect(admission.enter())
+    }
+}
