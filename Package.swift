@@ -146,7 +146,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ProcessingService",
-            dependencies: ["ServiceSupport", "ClipCutCore", "Redis", "MediaStore"] + serviceKit
+            dependencies: ["ServiceSupport", "ClipCutCore", "Redis"] + serviceKit
         ),
         .executableTarget(
             name: "MonitoringService",

@@ -1,14 +1,14 @@
 import ClipCutCore
 import Hummingbird
 import Logging
-import MediaStore
 import Prometheus
 import Redis
 import ServiceSupport
 
 /// Builds processing-service's application. So far: the shared kit (`/health`, `/ready`,
-/// `/metrics`, JSON errors) with readiness on MongoDB and Redis, whose clients run in the
-/// ServiceGroup. Issue [05] adds the transcode workers.
+/// `/metrics`, JSON errors) with readiness on Redis, whose client runs in the ServiceGroup.
+/// Issue [05] adds the transcode workers; media stays upload-service's (GridFS is its alone),
+/// so the workers will fetch sources and hand back outputs through it.
 func buildApplication(
     configuration: ServiceConfiguration,
     reader: ConfigReader = ConfigReader(),
@@ -18,17 +18,10 @@ func buildApplication(
         configuration: try RedisConfiguration(url: reader.string(.redisURL, default: ConfigKey.redisURL.defaultValue ?? "")),
         logger: Logger(label: "processing-service.redis")
     )
-    let store = try MediaStore(
-        configuration: .init(uri: reader.string(.mongoURL, default: ConfigKey.mongoURL.defaultValue ?? "")),
-        logger: Logger(label: "processing-service.mediastore")
-    )
     let router = makeServiceRouter(
         context: ClipCutRequestContext.self,
         metricsRegistry: metricsRegistry,
-        readinessChecks: [
-            ReadinessProbe(name: "mongodb") { try await store.ping() },
-            ReadinessProbe(name: "redis") { try await redis.ping() },
-        ]
+        readinessChecks: [ReadinessProbe(name: "redis") { try await redis.ping() }]
     )
-    return makeServiceApplication(router: router, configuration: configuration, services: [redis, store])
+    return makeServiceApplication(router: router, configuration: configuration, services: [redis])
 }

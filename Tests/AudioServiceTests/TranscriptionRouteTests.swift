@@ -149,6 +149,15 @@ struct TranscriptionRouteTests {
             unknownModel.field("model", "gpt-9")
             try await expectError(unknownModel, .badRequest, "unknown_model", "unknown model")
 
+            var twoFiles = MultipartBody()
+            twoFiles.file(filename: "a.mp4", speech)
+            twoFiles.file(filename: "b.mp4", speech)
+            try await expectError(twoFiles, .badRequest, "bad_request", "two file parts")
+            var longField = MultipartBody()
+            longField.file(filename: "clip.mp4", speech)
+            longField.field("model", String(repeating: "m", count: 5000))
+            try await expectError(longField, .badRequest, "bad_request", "a 5,000-byte form field")
+
             let notMultipart = try await client.execute(uri: "/v1/audio/transcriptions", method: .post, body: ByteBuffer(string: "{}"))
             #expect(notMultipart.status == .unsupportedMediaType)
             let broken = try await client.execute(
