@@ -131,7 +131,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "UploadService",
-            dependencies: ["ServiceSupport", "ClipCutCore", "Redis", "MediaStore"] + serviceKit
+            dependencies: [
+                "ServiceSupport", "ClipCutCore", "Redis", "MediaStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + serviceKit,
+            resources: [.copy("openapi.yaml")]
         ),
         .executableTarget(
             name: "AudioService",
@@ -226,6 +233,20 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "UploadServiceTests",
+            dependencies: [
+                "UploadService", "ServiceSupport", "ClipCutCore", "Redis", "MediaStore",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["tus_client.py"]
         ),
         .testTarget(
             name: "UserServiceTests",

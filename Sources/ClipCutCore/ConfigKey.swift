@@ -106,11 +106,37 @@ extension ConfigKey {
         "CLIPCUT_TRUST_FORWARDED_FOR", summary: "Take the client address from X-Forwarded-For (only behind a trusted proxy).",
         defaultValue: "false")
 
+    /// upload-service: bytes of sources each user may store in total.
+    public static let uploadQuotaBytes = ConfigKey(
+        "CLIPCUT_UPLOAD_QUOTA_BYTES", summary: "upload-service: bytes of sources each user may store in total (unfinished tus uploads count).",
+        defaultValue: "10737418240")
+    /// upload-service: largest single upload.
+    public static let uploadMaxBytes = ConfigKey(
+        "CLIPCUT_UPLOAD_MAX_BYTES", summary: "upload-service: largest single upload in bytes.", defaultValue: "4294967296")
+    /// upload-service: the secret that signs playback tokens (shared by every replica).
+    public static let playbackSecret = ConfigKey(
+        "CLIPCUT_PLAYBACK_SECRET",
+        summary: "upload-service: secret (32+ characters) signing playback tokens; every replica needs the same. "
+            + "Unset: one generated on first run in CLIPCUT_DATA_DIR/playback-secret (development).")
+    /// upload-service: lifetime of a playback token.
+    public static let playbackTokenLifetime = ConfigKey(
+        "CLIPCUT_PLAYBACK_TTL_SECONDS", summary: "upload-service: lifetime of a playback token (media URLs) in seconds.",
+        defaultValue: "21600")
+    /// upload-service: how long an unfinished tus upload is kept after its last byte.
+    public static let tusExpiry = ConfigKey(
+        "CLIPCUT_TUS_EXPIRY_SECONDS", summary: "upload-service: an unfinished resumable upload expires this long after it last received bytes.",
+        defaultValue: "86400")
+    /// upload-service: how often unpublished jobs and expired uploads are swept.
+    public static let sweepInterval = ConfigKey(
+        "CLIPCUT_SWEEP_INTERVAL_SECONDS", summary: "upload-service: how often jobs not yet queued (Redis was down) and expired uploads are swept.",
+        defaultValue: "5")
+
     /// Every key declared in ClipCutCore, in the order the docs list them.
     public static let documented: [ConfigKey] = [
         .httpHost, .httpPort, .logLevel, .logFormat, .redisURL, .mongoURL, .postgresURL,
         .jwksURL, .jwtIssuer, .jwtAudience, .dataDirectory,
         .jwtSigningKeyFiles, .jwtSigningKeyPEM, .tokenLifetime, .bcryptCost, .adminEmails,
         .loginLimitPerEmail, .loginLimitPerAddress, .loginWindow, .trustForwardedFor,
+        .uploadQuotaBytes, .uploadMaxBytes, .playbackSecret, .playbackTokenLifetime, .tusExpiry, .sweepInterval,
     ]
 }

@@ -13,6 +13,9 @@ public enum RedisNames {
 
     /// Consumer group of processing-service on ``jobsStream``.
     public static let processingGroup = "processing"
+    /// Consumer group of upload-service on ``eventsStream`` (keeps `videos` documents current,
+    /// deletes a deleted user's media).
+    public static let uploadGroup = "upload"
     /// Consumer group of monitoring-service on ``eventsStream``.
     public static let monitoringGroup = "monitoring"
 

@@ -35,49 +35,45 @@ public struct GridFSBucket: Sendable {
         filename: String, metadata: BSONDocument? = nil, id: ObjectID? = nil,
         chunkSize: Int = GridFSBucket.defaultChunkSize, from source: Source
     ) async throws -> GridFSFile where Source.Element == ByteBuffer {
+        try await withUploadStream(filename: filename, metadata: metadata, id: id, chunkSize: chunkSize) { writer in
+            for try await buffer in source {
+                try await writer.write(buffer)
+            }
+        }.file
+    }
+
+    /// Opens an upload stream and lets `body` push bytes into it with
+    /// ``GridFSUploadWriter/write(_:)`` (for producers that are callbacks, such as a multipart
+    /// reader). When `body` returns, the file is completed; when it throws or the task is
+    /// cancelled, every chunk written is deleted and no files document is left.
+    /// - Returns: what `body` returned and the stored file's document.
+    public func withUploadStream<T: Sendable>(
+        filename: String, metadata: BSONDocument? = nil, id: ObjectID? = nil,
+        chunkSize: Int = GridFSBucket.defaultChunkSize, _ body: (GridFSUploadWriter) async throws -> T
+    ) async throws -> (value: T, file: GridFSFile) {
         let fileID = id ?? ObjectID.generate()
         if id != nil {
             let existingFile = try await file(id: fileID)
             let existingChunks = try await chunkCount(id: fileID)
             guard existingFile == nil, existingChunks == 0 else {
-            // An abort would delete the existing file's chunks: refuse before writing anything.
+                // An abort would delete the existing file's chunks: refuse before writing anything.
                 throw MediaStoreError.duplicateKey("a GridFS file with id \(fileID) exists")
             }
         }
         let databaseName = store.databaseName
         let bucketName = name
-        let length = try await store.withLeasedClient { lease in
+        let (value, length) = try await store.withLeasedClient { lease in
             let session = try await lease.run { client in
                 try GridFSUploadSession(
                     client: client, databaseName: databaseName, bucketName: bucketName, id: fileID,
                     filename: filename, metadata: metadata, chunkSize: chunkSize
                 )
             }
+            let writer = GridFSUploadWriter(lease: lease, session: session, chunkSize: chunkSize)
             do {
-                var total = 0
-                var pending = ByteBuffer()
-                for try await buffer in source {
-                    try Task.checkCancellation()
-                    total += buffer.readableBytes
-                    let batch: ByteBuffer
-                    if pending.readableBytes == 0 && buffer.readableBytes >= chunkSize {
-                        batch = buffer  // large enough on its own: no copy
-                    } else {
-                        var buffer = buffer
-                        pending.writeBuffer(&buffer)
-                        guard pending.readableBytes >= chunkSize else { continue }
-                        batch = pending
-                        pending = ByteBuffer()
-                    }
-                    try await lease.run { _ in try batch.withUnsafeReadableBytes { try session.write($0) } }
-                }
-                try Task.checkCancellation()
-                let batch = pending
-                try await lease.run { _ in
-                    try batch.withUnsafeReadableBytes { try session.write($0) }
-                    try session.finish()
-                }
-                return total
+                let value = try await body(writer)
+                try await writer.finish()
+                return (value, writer.length)
             } catch {
                 _ = try? await lease.runIgnoringCancellation { _ in session.abort() }
                 throw error
@@ -90,7 +86,7 @@ public struct GridFSBucket: Sendable {
             "uploadDate": .date(Date()), "filename": .string(filename),
         ]
         if let metadata { document["metadata"] = .document(metadata) }
-        return try GridFSFile(document: document)
+        return (value, try GridFSFile(document: document))
     }
 
     /// Uploads bytes held in memory (small files: captions, posters, playlists).

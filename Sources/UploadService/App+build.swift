@@ -1,4 +1,5 @@
 import ClipCutCore
+import Foundation
 import Hummingbird
 import Logging
 import MediaStore
@@ -6,29 +7,86 @@ import Prometheus
 import Redis
 import ServiceSupport
 
-/// Builds upload-service's application. So far: the shared kit (`/health`, `/ready`,
-/// `/metrics`, JSON errors) with readiness on MongoDB and Redis, whose clients run in the
-/// ServiceGroup. Issue [04] adds uploads and media delivery.
+/// Builds upload-service: uploads (direct and tus) streamed into GridFS, the `videos`
+/// collection, jobs and events to Redis with an outbox, and media delivery with playback tokens.
 func buildApplication(
     configuration: ServiceConfiguration,
     reader: ConfigReader = ConfigReader(),
     metricsRegistry: PrometheusCollectorRegistry
 ) async throws -> some ApplicationProtocol {
-    let redis = RedisClient(
-        configuration: try RedisConfiguration(url: reader.string(.redisURL, default: ConfigKey.redisURL.defaultValue ?? "")),
-        logger: Logger(label: "upload-service.redis")
-    )
-    let store = try MediaStore(
-        configuration: .init(uri: reader.string(.mongoURL, default: ConfigKey.mongoURL.defaultValue ?? "")),
-        logger: Logger(label: "upload-service.mediastore")
-    )
-    let router = makeServiceRouter(
-        context: ClipCutRequestContext.self,
-        metricsRegistry: metricsRegistry,
+    let logger = Logger(label: "upload-service")
+    let settings = try UploadServiceSettings(reader: reader, logger: logger)
+    let redis = RedisClient(configuration: try RedisConfiguration(url: settings.redisURL), logger: Logger(label: "upload-service.redis"))
+    let store = try MediaStore(configuration: .init(uri: settings.mongoURL), logger: Logger(label: "upload-service.mediastore"))
+    let auth = AccessTokenVerifier.live(configuration: configuration)
+    let (dependencies, stores) = UploadServiceDependencies.live(
+        store: store, redis: redis, verifier: auth.verifier, settings: settings, logger: logger)
+    let router = buildRouter(
+        dependencies: dependencies, metricsRegistry: metricsRegistry,
         readinessChecks: [
             ReadinessProbe(name: "mongodb") { try await store.ping() },
             ReadinessProbe(name: "redis") { try await redis.ping() },
-        ]
-    )
-    return makeServiceApplication(router: router, configuration: configuration, services: [redis, store])
+        ])
+    let consumer = LifecycleEventConsumer(
+        redis: redis, applier: LifecycleEventApplier(dependencies: dependencies),
+        consumerName: "upload-\(ProcessInfo.processInfo.hostName)", logger: logger)
+    let sweeper = UploadSweeper(dependencies: dependencies, interval: settings.sweepInterval, logger: logger)
+    var app = makeServiceApplication(
+        router: router, configuration: configuration,
+        services: [redis, store, auth.httpClientService, consumer, sweeper])
+    app.beforeServerStarts { try await stores.ensureIndexes() }
+    return app
+}
+
+/// The router on its own, so router tests can build it with in-memory dependencies.
+func buildRouter(
+    dependencies: UploadServiceDependencies,
+    metricsRegistry: PrometheusCollectorRegistry,
+    readinessChecks: [any ReadinessCheck] = []
+) -> Router<ClipCutRequestContext> {
+    let router = makeServiceRouter(context: ClipCutRequestContext.self, metricsRegistry: metricsRegistry, readinessChecks: readinessChecks)
+    router.get("api/videos/openapi.yaml") { _, _ in try OpenAPIDocument.service.response() }
+    let owned = router.authenticatedGroup("api/videos", verifier: dependencies.verifier)
+    DirectUploadRoutes(dependencies: dependencies).add(to: owned)
+    VideoRoutes(dependencies: dependencies).add(to: owned)
+    let access = MediaAccess(repository: dependencies.repository, tokens: dependencies.playbackTokens)
+    let media = router.group("api/videos").add(middleware: JWTAuthenticator<ClipCutRequestContext>(verifier: dependencies.verifier))
+    PlaybackRoutes(dependencies: dependencies, access: access).add(to: media)
+    MediaRoutes(storage: dependencies.storage, access: access).add(to: media)
+    TusRoutes(dependencies: dependencies).add(to: router)
+    return router
+}
+
+/// The MongoDB-backed stores of upload-service, for creating their indexes.
+struct UploadServiceStores: Sendable {
+    let storage: GridFSMediaStorage
+    let repository: MongoVideoRepository
+    let tusUploads: MongoTusUploadRepository
+
+    /// Creates every index the service's queries use (idempotent).
+    func ensureIndexes() async throws {
+        try await storage.ensureIndexes()
+        try await repository.ensureIndexes()
+        try await tusUploads.ensureIndexes()
+    }
+}
+
+extension UploadServiceDependencies {
+    /// The real dependencies: GridFS and collections in `store`, jobs and events on `redis`.
+    static func live(
+        store: MediaStore, redis: RedisClient, verifier: AccessTokenVerifier, settings: UploadServiceSettings, logger: Logger
+    ) -> (UploadServiceDependencies, UploadServiceStores) {
+        let stores = UploadServiceStores(
+            storage: GridFSMediaStorage(store: store), repository: MongoVideoRepository(store: store),
+            tusUploads: MongoTusUploadRepository(store: store))
+        let dependencies = UploadServiceDependencies(
+            repository: stores.repository, storage: stores.storage, tusUploads: stores.tusUploads,
+            publication: VideoPublication(
+                repository: stores.repository, publisher: RedisVideoEventPublisher(redis: redis),
+                outbox: MongoEventOutbox(store: store), logger: logger),
+            playbackTokens: PlaybackTokens(secret: settings.playbackSecret, lifetime: settings.playbackTokenLifetime),
+            verifier: verifier, quotaBytes: settings.quotaBytes, maximumUploadBytes: settings.maximumUploadBytes,
+            tusExpiry: settings.tusExpiry, logger: logger)
+        return (dependencies, stores)
+    }
 }

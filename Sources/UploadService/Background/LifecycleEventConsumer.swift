@@ -1,0 +1,125 @@
+import ClipCutCore
+import Foundation
+import Logging
+import Redis
+import ServiceLifecycle
+
+/// Reads `clipcut:events` in the consumer group `upload` and keeps the `videos` documents in
+/// step with processing: status, probe results, renditions, captions, failures. On
+/// `user.deleted` it deletes every video of that user with all its media.
+///
+/// Events are acknowledged after they were applied; a malformed one is logged and
+/// acknowledged (never retried forever). Applying an event twice changes nothing: status
+/// moves only forward, renditions are keyed by quality, deletes of what is gone are no-ops.
+struct LifecycleEventConsumer: Service {
+    let redis: RedisClient
+    let applier: LifecycleEventApplier
+    let consumerName: String
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            var createdGroup = false
+            var pendingFirst = true
+            while !Task.isCancelled {
+                do {
+                    if !createdGroup {
+                        _ = try await redis.xgroupCreate(RedisNames.eventsStream, group: RedisNames.uploadGroup, startID: "0")
+                        createdGroup = true
+                    }
+                    // First this consumer's own unacknowledged entries (after a crash), then new ones.
+                    let entries = try await redis.xreadgroup(
+                        RedisNames.eventsStream, group: RedisNames.uploadGroup, consumer: consumerName,
+                        id: pendingFirst ? "0" : ">", count: 20, block: pendingFirst ? nil : .seconds(5))
+                    if pendingFirst && entries.isEmpty { pendingFirst = false }
+                    for entry in entries {
+                        await handle(entry)
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("event consumer waits for Redis", metadata: ["error": "\(error)"])
+                    createdGroup = false
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    private func handle(_ entry: RedisStreamEntry) async {
+        guard let json = entry.fields[RedisNames.messageField], let event = try? ClipCutEvent.decode(from: json) else {
+            logger.error("malformed event skipped", metadata: ["entry": "\(entry.id)"])
+            _ = try? await redis.xack(RedisNames.eventsStream, group: RedisNames.uploadGroup, ids: [entry.id])
+            return
+        }
+        do {
+            try await applier.apply(event)
+            try await redis.xack(RedisNames.eventsStream, group: RedisNames.uploadGroup, ids: [entry.id])
+        } catch {
+            // Left pending: re-read from "0" after the next restart or error.
+            logger.warning("event not applied yet", metadata: ["entry": "\(entry.id)", "error": "\(error)"])
+        }
+    }
+}
+
+/// Applies one lifecycle event to the `videos` collection.
+struct LifecycleEventApplier: Sendable {
+    let dependencies: UploadServiceDependencies
+
+    func apply(_ event: ClipCutEvent) async throws {
+        switch event {
+        case .userDeleted(let deleted):
+            for id in try await dependencies.repository.videoIDs(owner: deleted.payload.userId) {
+                if let record = try await dependencies.repository.record(id: id) {
+                    try await dependencies.deleteVideo(record)
+                }
+            }
+        case .videoTranscribing(let e):
+            try await update(e.payload.videoId, at: e.at) { video in try? video.transition(to: .transcribing, at: e.at) }
+        case .videoTranscoding(let e):
+            try await update(e.payload.videoId, at: e.at) { video in
+                if video.status == .uploaded { try? video.transition(to: .transcribing, at: e.at) }
+                try? video.transition(to: .transcoding, at: e.at)
+                video.durationSeconds = e.payload.durationSeconds ?? video.durationSeconds
+                video.sourceWidth = e.payload.sourceWidth ?? video.sourceWidth
+                video.sourceHeight = e.payload.sourceHeight ?? video.sourceHeight
+            }
+        case .renditionReady(let e):
+            try await update(e.payload.videoId, at: e.at) { video in
+                video.renditions.removeAll { $0.quality == e.payload.rendition.quality }
+                video.renditions.append(e.payload.rendition)
+                video.renditions.sort { $0.height > $1.height }
+            }
+        case .videoCaptions(let e):
+            try await update(e.payload.videoId, at: e.at) { video in
+                video.captionState = e.payload.state
+                video.captionLanguage = e.payload.language
+            }
+        case .videoReady(let e):
+            try await update(e.payload.videoId, at: e.at) { video in
+                for next in [VideoStatus.transcribing, .transcoding, .ready] where video.status.canTransition(to: next) {
+                    try? video.transition(to: next, at: e.at)
+                }
+                if !e.payload.renditions.isEmpty { video.renditions = e.payload.renditions.sorted { $0.height > $1.height } }
+                video.durationSeconds = e.payload.durationSeconds ?? video.durationSeconds
+            }
+        case .videoFailed(let e):
+            try await update(e.payload.videoId, at: e.at) { video in
+                try? video.transition(to: .failed, at: e.at, failureReason: e.payload.reason)
+            }
+        case .transcodeRequested, .videoUploaded, .videoProgress, .videoDeleted:
+            break
+        }
+    }
+
+    /// Read, change, write back if nobody moved the status meanwhile (else try again).
+    private func update(_ id: VideoID, at: Date, _ change: (inout Video) -> Void) async throws {
+        for _ in 0..<5 {
+            guard let record = try await dependencies.repository.record(id: id) else { return }  // deleted meanwhile
+            var video = record.video
+            change(&video)
+            guard video != record.video else { return }
+            if try await dependencies.repository.updateProcessing(video, expectedStatus: record.video.status) { return }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import ServiceSupport
+
+/// Builds responses for stored files: validators, conditional requests and byte ranges.
+struct MediaResponder: Sendable {
+    let storage: any MediaStorage
+
+    /// How clients may cache a response.
+    enum CachePolicy {
+        /// Files whose name never gets other bytes (segments, renditions): a year, immutable.
+        case immutable
+        /// Files that a retried job may replace (captions, images): revalidate with the ETag.
+        case revalidate
+
+        var header: String {
+            switch self {
+            case .immutable: "private, max-age=31536000, immutable"
+            case .revalidate: "private, no-cache"
+            }
+        }
+    }
+
+    /// `file` with `ETag`, `Last-Modified`, `Accept-Ranges`; 304 for a matching
+    /// `If-None-Match`; 206 or 416 for a `Range` (see ``ByteRangeRequest``); else 200.
+    func serve(_ file: StoredFile, request: Request, contentType: String, cache: CachePolicy) async throws -> Response {
+        var headers = HTTPFields()
+        headers[.eTag] = file.entityTag
+        headers[.lastModified] = HTTPDate.string(from: file.uploadDate)
+        headers[.acceptRanges] = "bytes"
+        headers[.cacheControl] = cache.header
+        if let ifNoneMatch = request.headers[.ifNoneMatch], Self.matches(ifNoneMatch, file.entityTag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        headers[.contentType] = contentType
+        var status = HTTPResponse.Status.ok
+        var range = 0..<file.length
+        // If-Range with another validator means the client's copy is stale: send everything.
+        let ifRangeHolds = request.headers[.ifRange].map { $0 == file.entityTag } ?? true
+        switch ByteRangeRequest(header: ifRangeHolds ? request.headers[.range] : nil, length: file.length) {
+        case .whole:
+            break
+        case .partial(let requested):
+            status = .partialContent
+            range = requested
+            headers[.contentRange] = "bytes \(requested.lowerBound)-\(requested.upperBound - 1)/\(file.length)"
+        case .unsatisfiable:
+            var error = APIError(.rangeNotSatisfiable, code: "range_not_satisfiable", message: "The range is outside the file.")
+            error.headers[.contentRange] = "bytes */\(file.length)"
+            throw error
+        }
+        if request.method == .head {
+            headers[.contentLength] = String(range.count)
+            return Response(status: status, headers: headers)
+        }
+        let storage = self.storage
+        let servedRange = range
+        let body = ResponseBody(contentLength: range.count) { writer in
+            try await storage.read(file, range: servedRange) { buffer in try await writer.write(buffer) }
+            try await writer.finish(nil)
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    /// A small text response that must not be cached (it embeds a token).
+    static func text(_ text: String, contentType: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.cacheControl] = "private, no-store"
+        let buffer = ByteBuffer(string: text)
+        headers[.contentLength] = String(buffer.readableBytes)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
+    }
+
+    /// Whether an `If-None-Match` list names `tag` (weak comparison, `*` matches anything).
+    static func matches(_ header: String, _ tag: String) -> Bool {
+        header.split(separator: ",").contains { candidate in
+            let trimmed = candidate.trimmingCharacters(in: .whitespaces)
+            return trimmed == "*" || trimmed == tag || trimmed == "W/" + tag
+        }
+    }
+}
+
+/// Adds the playback token to the relative URIs of playlists and storyboard tracks, so a
+/// player resolving them against the playlist's URL still sends it.
+enum PlaylistRewriter {
+    /// Appends `token=` to every URI line and every `URI="…"` attribute of an M3U8 playlist.
+    static func addingToken(_ token: String, toPlaylist playlist: String) -> String {
+        playlist.split(separator: "\n", omittingEmptySubsequences: false).map { rawLine -> String in
+            let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : String(rawLine)
+            if line.isEmpty { return line }
+            if line.hasPrefix("#") { return rewritingURIAttributes(line, token: token) }
+            return withToken(line, token: token)
+        }.joined(separator: "\n")
+    }
+
+    /// Appends `token=` to the cue payload URLs of a storyboard WebVTT (`storyboard.jpg#xywh=…`).
+    static func addingToken(_ token: String, toStoryboard track: String) -> String {
+        track.split(separator: "\n", omittingEmptySubsequences: false).map { rawLine -> String in
+            let line = String(rawLine)
+            guard line.contains("#xywh="), let hash = line.firstIndex(of: "#") else { return line }
+            return withToken(String(line[..<hash]), token: token) + line[hash...]
+        }.joined(separator: "\n")
+    }
+
+    private static func rewritingURIAttributes(_ line: String, token: String) -> String {
+        guard let start = line.range(of: "URI=\"") else { return line }
+        guard let end = line[start.upperBound...].firstIndex(of: "\"") else { return line }
+        let uri = String(line[start.upperBound..<end])
+        return String(line[..<start.upperBound]) + withToken(uri, token: token) + line[end...]
+    }
+
+    /// A relative URI with the token; absolute URIs (another origin) are left alone.
+    private static func withToken(_ uri: String, token: String) -> String {
+        if uri.contains("://") || uri.hasPrefix("/") { return uri }
+        return uri + (uri.contains("?") ? "&" : "?") + "token=" + token
+    }
+}

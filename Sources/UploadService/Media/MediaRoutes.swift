@@ -1,0 +1,105 @@
+import ClipCutCore
+import Foundation
+import Hummingbird
+import ServiceSupport
+
+/// The media of a video, as processing-service stored it: MP4 renditions with HTTP Range,
+/// the HLS tree, caption tracks, poster and storyboard. Reads go through MediaStore's bounded
+/// chunk windows, so a seek costs the bytes asked for, not the file.
+struct MediaRoutes: Sendable {
+    let storage: any MediaStorage
+    let access: MediaAccess
+
+    func add(to group: RouterGroup<ClipCutRequestContext>) {
+        group.get(":id/renditions/:file", use: rendition)
+        group.get(":id/hls/**", use: hls)
+        group.get(":id/captions/:file", use: captions)
+        group.get(":id/poster.jpg", use: poster)
+        group.get(":id/storyboard.jpg", use: storyboardImage)
+        group.get(":id/storyboard.vtt", use: storyboardTrack)
+        // HEAD for what players probe before they play (size, type, ranges).
+        group.head(":id/renditions/:file", use: rendition)
+        group.head(":id/hls/**", use: hls)
+        group.head(":id/captions/:file", use: captions)
+        group.head(":id/poster.jpg", use: poster)
+    }
+
+    @Sendable func rendition(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        let (record, _) = try await access.authorize(request, context)
+        let file = context.parameters.get("file") ?? ""
+        let quality = String(file.dropLast(4))
+        guard file.hasSuffix(".mp4"), MediaLayout.isQualityName(quality) else { throw APIError.notFound("No such rendition.") }
+        let stored = try await mediaFile(MediaLayout.renditionMP4(record.video.id, quality: quality), missing: "No such rendition.")
+        return try await MediaResponder(storage: storage).serve(stored, request: request, contentType: "video/mp4", cache: .immutable)
+    }
+
+    @Sendable func hls(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        let (record, token) = try await access.authorize(request, context)
+        let path = context.parameters.getCatchAll().joined(separator: "/")
+        guard MediaLayout.isSafeRelativePath(path) else { throw APIError.notFound("No such file.") }
+        let stored = try await mediaFile(MediaLayout.hlsFile(record.video.id, path: path), missing: "No such file.")
+        let type = Self.contentType(ofHLSFile: path)
+        if path.hasSuffix(".m3u8") {
+            let text = String(decoding: try await storage.readAll(stored), as: UTF8.self)
+            return MediaResponder.text(PlaylistRewriter.addingToken(token, toPlaylist: text), contentType: type)
+        }
+        return try await MediaResponder(storage: storage).serve(stored, request: request, contentType: type, cache: .immutable)
+    }
+
+    @Sendable func captions(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        let (record, _) = try await access.authorize(request, context)
+        let file = context.parameters.get("file") ?? ""
+        let language = String(file.dropLast(4))
+        guard file.hasSuffix(".vtt"), Self.isLanguageCode(language) else { throw APIError.notFound("No such caption track.") }
+        let stored = try await mediaFile(MediaLayout.captions(record.video.id, language: language), missing: "No such caption track.")
+        return try await MediaResponder(storage: storage).serve(stored, request: request, contentType: "text/vtt; charset=utf-8", cache: .revalidate)
+    }
+
+    @Sendable func poster(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        try await image(request, context, name: MediaLayout.poster, missing: "No poster yet.")
+    }
+
+    @Sendable func storyboardImage(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        try await image(request, context, name: MediaLayout.storyboardImage, missing: "No storyboard yet.")
+    }
+
+    private func image(
+        _ request: Request, _ context: ClipCutRequestContext, name: (VideoID) -> String, missing: String
+    ) async throws -> Response {
+        let (record, _) = try await access.authorize(request, context)
+        let stored = try await mediaFile(name(record.video.id), missing: missing)
+        return try await MediaResponder(storage: storage).serve(stored, request: request, contentType: "image/jpeg", cache: .revalidate)
+    }
+
+    @Sendable func storyboardTrack(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        let (record, token) = try await access.authorize(request, context)
+        let stored = try await mediaFile(MediaLayout.storyboardTrack(record.video.id), missing: "No storyboard yet.")
+        let text = String(decoding: try await storage.readAll(stored), as: UTF8.self)
+        return MediaResponder.text(PlaylistRewriter.addingToken(token, toStoryboard: text), contentType: "text/vtt; charset=utf-8")
+    }
+
+    private func mediaFile(_ name: String, missing: String) async throws -> StoredFile {
+        guard let file = try await storage.mediaFile(named: name) else { throw APIError.notFound(missing) }
+        return file
+    }
+
+    /// `en`, `de`, `pt-BR`, `zh-Hant`: a BCP-47-shaped tag of letters, digits and dashes.
+    static func isLanguageCode(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard let first = parts.first, (2...3).contains(first.count), first.allSatisfy({ $0.isASCII && $0.isLowercase }),
+              parts.count <= 3 else { return false }
+        return parts.dropFirst().allSatisfy { (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+    }
+
+    static func contentType(ofHLSFile path: String) -> String {
+        switch path.split(separator: ".").last.map(String.init) ?? "" {
+        case "m3u8": "application/vnd.apple.mpegurl"
+        case "m4s": "video/iso.segment"
+        case "mp4", "m4v": "video/mp4"
+        case "ts": "video/mp2t"
+        case "vtt", "webvtt": "text/vtt; charset=utf-8"
+        case "aac": "audio/aac"
+        default: "application/octet-stream"
+        }
+    }
+}

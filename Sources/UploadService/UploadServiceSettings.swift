@@ -1,0 +1,59 @@
+import ClipCutCore
+import Crypto
+import Foundation
+import Logging
+import ServiceSupport
+
+/// upload-service's own settings (see `docs/configuration.md`).
+struct UploadServiceSettings: Sendable {
+    /// MongoDB URL (GridFS buckets and the `videos` collection).
+    var mongoURL: String
+    /// Redis URL (jobs, events).
+    var redisURL: String
+    /// Bytes of sources one user may keep.
+    var quotaBytes: Int64
+    /// Largest single upload.
+    var maximumUploadBytes: Int64
+    /// Secret signing playback tokens.
+    var playbackSecret: [UInt8]
+    /// Lifetime of a playback token.
+    var playbackTokenLifetime: Duration
+    /// How long an unfinished tus upload lives after its last write.
+    var tusExpiry: Duration
+    /// Period of the outbox and expiry sweeps.
+    var sweepInterval: Duration
+
+    init(reader: ConfigReader, logger: Logger) throws {
+        mongoURL = reader.string(.mongoURL, default: ConfigKey.mongoURL.defaultValue ?? "")
+        redisURL = reader.string(.redisURL, default: ConfigKey.redisURL.defaultValue ?? "")
+        quotaBytes = Int64(try reader.int(.uploadQuotaBytes, default: 10 << 30, in: 1...Int.max))
+        maximumUploadBytes = Int64(try reader.int(.uploadMaxBytes, default: 4 << 30, in: 1...Int.max))
+        playbackTokenLifetime = try reader.seconds(.playbackTokenLifetime, default: .seconds(21600))
+        tusExpiry = try reader.seconds(.tusExpiry, default: .seconds(86400))
+        sweepInterval = try reader.seconds(.sweepInterval, default: .seconds(5))
+        if let secret = reader.string(.playbackSecret) {
+            guard secret.utf8.count >= 32 else {
+                throw ConfigError(key: ConfigKey.playbackSecret.name, value: "(redacted)", expected: "at least 32 characters")
+            }
+            playbackSecret = Array(secret.utf8)
+        } else {
+            let directory = URL(fileURLWithPath: reader.string(.dataDirectory, default: ConfigKey.dataDirectory.defaultValue ?? "."))
+            playbackSecret = try Self.developmentSecret(in: directory, logger: logger)
+        }
+    }
+
+    /// A random secret kept in `<dataDirectory>/playback-secret` (mode 0600), made on first run.
+    private static func developmentSecret(in directory: URL, logger: Logger) throws -> [UInt8] {
+        let file = directory.appendingPathComponent("playback-secret")
+        if let existing = FileManager.default.contents(atPath: file.path), existing.count >= 32 {
+            return [UInt8](existing)
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let secret = SymmetricKey(size: .bits256).withUnsafeBytes { [UInt8]($0) }
+        guard FileManager.default.createFile(atPath: file.path, contents: Data(secret), attributes: [.posixPermissions: 0o600]) else {
+            throw ConfigError(key: ConfigKey.dataDirectory.name, value: directory.path, expected: "a writable directory")
+        }
+        logger.notice("generated a development playback secret", metadata: ["file": .string(file.path)])
+        return secret
+    }
+}

@@ -1,0 +1,117 @@
+import ClipCutCore
+import Foundation
+import MediaStore
+
+/// An unfinished (or just finished) tus upload.
+struct TusUpload: Sendable, Equatable {
+    /// The upload's id in its URL (32 hex digits).
+    var id: String
+    /// Who created it.
+    var owner: UserID
+    /// The video it becomes.
+    var videoId: VideoID
+    /// The GridFS id its chunks are stored under.
+    var fileID: String
+    /// `Upload-Length`.
+    var length: Int64
+    /// Bytes stored so far (`Upload-Offset`).
+    var offset: Int64
+    /// GridFS chunk size.
+    var chunkSize: Int
+    /// From `Upload-Metadata`.
+    var filename: String
+    var title: String?
+    var description: String?
+    /// The raw `Upload-Metadata` header, returned on HEAD.
+    var rawMetadata: String?
+    /// When it was created.
+    var createdAt: Date
+    /// When it expires unless more bytes arrive.
+    var expiresAt: Date
+    /// Set once the upload is complete and registered.
+    var completedVideo: VideoID?
+}
+
+/// Where tus uploads are tracked.
+protocol TusUploadRepository: Sendable {
+    func insert(_ upload: TusUpload) async throws
+    func upload(id: String) async throws -> TusUpload?
+    /// Moves the offset from `from` to `to` (and the expiry); `false` if the stored offset was no longer `from`.
+    func advance(id: String, from: Int64, to: Int64, expiresAt: Date) async throws -> Bool
+    /// Marks the upload complete.
+    func complete(id: String, videoId: VideoID) async throws
+    func delete(id: String) async throws
+    /// Declared bytes of the owner's unfinished uploads, except `excluding`.
+    func reservedBytes(owner: UserID, excluding: String?) async throws -> Int64
+    /// Uploads whose expiry passed.
+    func expired(before: Date, limit: Int) async throws -> [TusUpload]
+}
+
+/// ``TusUploadRepository`` in the MongoDB collection `tus_uploads`.
+struct MongoTusUploadRepository: TusUploadRepository {
+    let collection: MongoCollection
+
+    init(store: MediaStore) {
+        collection = store.collection("tus_uploads")
+    }
+
+    func ensureIndexes() async throws {
+        try await collection.createIndex(["owner": 1], name: "owner")
+        try await collection.createIndex(["expiresAt": 1], name: "expires")
+    }
+
+    func insert(_ upload: TusUpload) async throws {
+        var document: BSONDocument = [
+            "_id": .string(upload.id), "owner": .string(upload.owner.description), "videoId": .string(upload.videoId.description),
+            "fileId": .string(upload.fileID), "length": .int64(upload.length), "offset": .int64(upload.offset),
+            "chunkSize": .int64(Int64(upload.chunkSize)), "filename": .string(upload.filename),
+            "createdAt": .date(upload.createdAt), "expiresAt": .date(upload.expiresAt), "completed": false,
+        ]
+        if let title = upload.title { document["title"] = .string(title) }
+        if let description = upload.description { document["description"] = .string(description) }
+        if let raw = upload.rawMetadata { document["rawMetadata"] = .string(raw) }
+        try await collection.insert(document)
+    }
+
+    func upload(id: String) async throws -> TusUpload? {
+        try await collection.findOne(["_id": .string(id)]).flatMap(Self.upload(from:))
+    }
+
+    func advance(id: String, from: Int64, to: Int64, expiresAt: Date) async throws -> Bool {
+        let result = try await collection.updateOne(
+            ["_id": .string(id), "offset": .int64(from)], set: ["offset": .int64(to), "expiresAt": .date(expiresAt)])
+        return result.matched > 0
+    }
+
+    func complete(id: String, videoId: VideoID) async throws {
+        try await collection.updateOne(["_id": .string(id)], set: ["completed": true, "completedVideo": .string(videoId.description)])
+    }
+
+    func delete(id: String) async throws {
+        try await collection.delete(["_id": .string(id)], many: false)
+    }
+
+    func reservedBytes(owner: UserID, excluding: String?) async throws -> Int64 {
+        try await collection.find(["owner": .string(owner.description), "completed": false], projection: ["length": 1])
+            .filter { $0["_id"]?.string != excluding }
+            .reduce(0) { $0 + Int64($1["length"]?.int ?? 0) }
+    }
+
+    func expired(before: Date, limit: Int) async throws -> [TusUpload] {
+        try await collection.find(["expiresAt": ["$lt": .date(before)]], sort: ["expiresAt": 1], limit: limit).compactMap(Self.upload(from:))
+    }
+
+    static func upload(from document: BSONDocument) -> TusUpload? {
+        guard let id = document["_id"]?.string, let owner = document["owner"]?.string.flatMap(UserID.init),
+              let videoId = document["videoId"]?.string.flatMap(VideoID.init), let fileID = document["fileId"]?.string,
+              let length = document["length"]?.int, let offset = document["offset"]?.int, let chunkSize = document["chunkSize"]?.int,
+              let createdAt = document["createdAt"]?.date, let expiresAt = document["expiresAt"]?.date
+        else { return nil }
+        return TusUpload(
+            id: id, owner: owner, videoId: videoId, fileID: fileID, length: Int64(length), offset: Int64(offset),
+            chunkSize: chunkSize, filename: document["filename"]?.string ?? "upload", title: document["title"]?.string,
+            description: document["description"]?.string, rawMetadata: document["rawMetadata"]?.string,
+            createdAt: createdAt, expiresAt: expiresAt,
+            completedVideo: document["completedVideo"]?.string.flatMap(VideoID.init))
+    }
+}

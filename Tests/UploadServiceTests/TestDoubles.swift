@@ -1,0 +1,239 @@
+import ClipCutCore
+import Foundation
+import NIOCore
+import Synchronization
+
+@testable import UploadService
+
+/// The `videos` collection in memory.
+final class InMemoryVideoRepository: VideoRepository {
+    let records = Mutex<[VideoID: VideoRecord]>([:])
+
+    func insert(_ record: VideoRecord) async throws {
+        try records.withLock { records in
+            guard records[record.video.id] == nil else { throw TestFailure("duplicate video id") }
+            records[record.video.id] = record
+        }
+    }
+
+    func record(id: VideoID) async throws -> VideoRecord? { records.withLock { $0[id] } }
+
+    func videos(owner: UserID, after cursor: VideoCursor?, limit: Int) async throws -> [Video] {
+        let all = records.withLock { $0.values.map(\.video) }.filter { $0.owner == owner }
+            .sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+        let after = cursor.map { cursor in all.filter { ($0.createdAt, $0.id) < (cursor.createdAt, cursor.id) } } ?? all
+        return Array(after.prefix(limit))
+    }
+
+    func videoIDs(owner: UserID) async throws -> [VideoID] {
+        records.withLock { $0.values.filter { $0.video.owner == owner }.map(\.video.id) }
+    }
+
+    func updateDetails(id: VideoID, change: VideoDetailsChange, at: Date) async throws -> Video? {
+        records.withLock { records in
+            guard var record = records[id] else { return nil }
+            if let title = change.title { record.video.title = title }
+            if let description = change.description { record.video.description = description }
+            if let visibility = change.visibility { record.video.visibility = visibility }
+            record.video.updatedAt = JSONCoding.normalized(at)
+            records[id] = record
+            return record.video
+        }
+    }
+
+    func updateProcessing(_ video: Video, expectedStatus: VideoStatus) async throws -> Bool {
+        records.withLock { records in
+            guard var record = records[video.id], record.video.status == expectedStatus else { return false }
+            let title = record.video.title, description = record.video.description, visibility = record.video.visibility
+            record.video = video
+            record.video.title = title
+            record.video.description = description
+            record.video.visibility = visibility
+            records[video.id] = record
+            return true
+        }
+    }
+
+    func delete(id: VideoID) async throws -> Bool { records.withLock { $0.removeValue(forKey: id) != nil } }
+
+    func storedBytes(owner: UserID) async throws -> Int64 {
+        records.withLock { $0.values.filter { $0.video.owner == owner }.reduce(0) { $0 + $1.video.size } }
+    }
+
+    func pendingPublication(limit: Int) async throws -> [VideoRecord] {
+        records.withLock { Array($0.values.filter(\.publishPending).sorted { $0.video.createdAt < $1.video.createdAt }.prefix(limit)) }
+    }
+
+    func markPublished(id: VideoID) async throws {
+        records.withLock { $0[id]?.publishPending = false }
+    }
+}
+
+/// GridFS in memory: files by id, and loose chunks by (file id, n).
+final class InMemoryMediaStorage: MediaStorage {
+    struct State {
+        var files: [String: (file: StoredFile, bytes: [UInt8])] = [:]
+        var chunks: [String: [Int: [UInt8]]] = [:]
+    }
+
+    let state = Mutex(State())
+
+    /// Bytes pushed into the sink of a source being stored.
+    final class Sink: ByteSink {
+        var bytes: [UInt8] = []
+        func write(_ buffer: ByteBuffer) async throws { bytes.append(contentsOf: buffer.readableBytesView) }
+    }
+
+    var fileCount: Int { state.withLock { $0.files.count } }
+    var looseChunkCount: Int { state.withLock { $0.chunks.values.reduce(0) { $0 + $1.count } } }
+
+    func storeSource<T: Sendable>(
+        filename: String, videoId: VideoID, owner: UserID, _ produce: (any ByteSink) async throws -> T
+    ) async throws -> (value: T, file: StoredFile) {
+        let sink = Sink()
+        let value = try await produce(sink)
+        let file = add(bucket: .sources, name: filename, bytes: sink.bytes, metadata: ["videoId": videoId.description])
+        return (value, file)
+    }
+
+    /// Stores a file as processing-service would.
+    @discardableResult
+    func add(bucket: MediaBucketName, name: String, bytes: [UInt8], metadata: [String: String] = [:]) -> StoredFile {
+        let id = String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24)).lowercased()
+        let file = StoredFile(bucket: bucket, id: id, name: name, length: bytes.count, chunkSize: 255 * 1024,
+                              uploadDate: Date(timeIntervalSince1970: 1_700_000_000), metadata: metadata)
+        state.withLock { $0.files[id] = (file, bytes) }
+        return file
+    }
+
+    func newSourceID() -> String { String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24)).lowercased() }
+
+    func putSourceChunk(fileID: String, n: Int, data: [UInt8]) async throws {
+        state.withLock { $0.chunks[fileID, default: [:]][n] = data }
+    }
+
+    func sourceChunk(fileID: String, n: Int) async throws -> [UInt8]? { state.withLock { $0.chunks[fileID]?[n] } }
+
+    func deleteSourceChunks(fileID: String, from n: Int) async throws {
+        state.withLock { state in
+            state.chunks[fileID] = state.chunks[fileID]?.filter { $0.key < n }
+            if state.chunks[fileID]?.isEmpty == true { state.chunks[fileID] = nil }
+        }
+    }
+
+    func completeSource(fileID: String, length: Int, chunkSize: Int, filename: String, videoId: VideoID, owner: UserID) async throws -> StoredFile {
+        try state.withLock { state in
+            let chunks = state.chunks.removeValue(forKey: fileID) ?? [:]
+            let bytes = chunks.keys.sorted().flatMap { chunks[$0] ?? [] }
+            guard bytes.count == length else { throw TestFailure("chunks hold \(bytes.count) bytes, expected \(length)") }
+            let file = StoredFile(bucket: .sources, id: fileID, name: filename, length: length, chunkSize: chunkSize,
+                                  uploadDate: Date(), metadata: ["videoId": videoId.description])
+            state.files[fileID] = (file, bytes)
+            return file
+        }
+    }
+
+    func source(id: String) async throws -> StoredFile? { state.withLock { $0.files[id]?.file } }
+
+    func deleteSource(id: String) async throws {
+        state.withLock { state in
+            state.files[id] = nil
+            state.chunks[id] = nil
+        }
+    }
+
+    func mediaFile(named name: String) async throws -> StoredFile? {
+        state.withLock { $0.files.values.first { $0.file.bucket == .media && $0.file.name == name }?.file }
+    }
+
+    func mediaFiles(of videoId: VideoID) async throws -> [StoredFile] {
+        state.withLock { $0.files.values.map(\.file).filter { $0.bucket == .media && $0.metadata["videoId"] == videoId.description } }
+    }
+
+    func deleteMedia(of videoId: VideoID) async throws -> Int {
+        state.withLock { state in
+            let ids = state.files.values.filter { $0.file.bucket == .media && $0.file.metadata["videoId"] == videoId.description }.map(\.file.id)
+            for id in ids { state.files[id] = nil }
+            return ids.count
+        }
+    }
+
+    func read(_ file: StoredFile, range: Range<Int>, _ consume: (ByteBuffer) async throws -> Void) async throws {
+        guard let bytes = state.withLock({ $0.files[file.id]?.bytes }) else { throw TestFailure("no such file") }
+        var position = range.lowerBound
+        while position < range.upperBound {
+            let end = min(range.upperBound, position + 64 * 1024)
+            try await consume(ByteBuffer(bytes: bytes[position..<end]))
+            position = end
+        }
+    }
+
+    func bytes(ofFile id: String) -> [UInt8]? { state.withLock { $0.files[id]?.bytes } }
+}
+
+/// tus uploads in memory.
+final class InMemoryTusUploads: TusUploadRepository {
+    let uploads = Mutex<[String: TusUpload]>([:])
+
+    func insert(_ upload: TusUpload) async throws { uploads.withLock { $0[upload.id] = upload } }
+    func upload(id: String) async throws -> TusUpload? { uploads.withLock { $0[id] } }
+
+    func advance(id: String, from: Int64, to: Int64, expiresAt: Date) async throws -> Bool {
+        uploads.withLock { uploads in
+            guard uploads[id]?.offset == from else { return false }
+            uploads[id]?.offset = to
+            uploads[id]?.expiresAt = expiresAt
+            return true
+        }
+    }
+
+    func complete(id: String, videoId: VideoID) async throws { uploads.withLock { $0[id]?.completedVideo = videoId } }
+    func delete(id: String) async throws { _ = uploads.withLock { $0.removeValue(forKey: id) } }
+
+    func reservedBytes(owner: UserID, excluding: String?) async throws -> Int64 {
+        uploads.withLock { $0.values.filter { $0.owner == owner && $0.completedVideo == nil && $0.id != excluding }.reduce(0) { $0 + $1.length } }
+    }
+
+    func expired(before: Date, limit: Int) async throws -> [TusUpload] {
+        uploads.withLock { Array($0.values.filter { $0.expiresAt < before }.prefix(limit)) }
+    }
+}
+
+/// Records what would go to Redis; `isDown` makes every append fail like an unreachable server.
+final class RecordingPublisher: VideoEventPublisher {
+    let appended = Mutex<[(stream: String, json: String)]>([])
+    let down = Mutex(false)
+
+    var isDown: Bool {
+        get { down.withLock { $0 } }
+        set { down.withLock { $0 = newValue } }
+    }
+
+    func append(_ json: String, to stream: String) async throws {
+        guard !isDown else { throw TestFailure("Redis is down") }
+        appended.withLock { $0.append((stream, json)) }
+    }
+
+    /// The decoded messages appended to `stream`.
+    func messages(on stream: String) -> [ClipCutEvent] {
+        appended.withLock { $0.filter { $0.stream == stream }.compactMap { try? ClipCutEvent.decode(from: $0.json) } }
+    }
+}
+
+/// The outbox in memory.
+final class InMemoryOutbox: EventOutbox {
+    let entries = Mutex<[(id: UUID, json: String, stream: String)]>([])
+
+    func add(id: UUID, json: String, stream: String) async throws {
+        entries.withLock { entries in if !entries.contains(where: { $0.id == id }) { entries.append((id, json, stream)) } }
+    }
+
+    func pending(limit: Int) async throws -> [(id: UUID, json: String, stream: String)] { entries.withLock { Array($0.prefix(limit)) } }
+    func remove(id: UUID) async throws { entries.withLock { $0.removeAll { $0.id == id } } }
+}
+
+/// A failure raised by a test double.
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

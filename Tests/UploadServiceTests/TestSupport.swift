@@ -1,0 +1,116 @@
+import ClipCutCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JWTKit
+import Logging
+import NIOCore
+import Prometheus
+import ServiceSupport
+import Testing
+
+@testable import UploadService
+
+/// Signs access tokens the way user-service does, and verifies them through a static JWKS.
+struct TestAuth: Sendable {
+    let key = ES256PrivateKey()
+    let verifier: AccessTokenVerifier
+
+    init() throws {
+        let parameters = try #require(key.publicKey.parameters)
+        let jwks = JWKS(keys: [
+            JWK.ecdsa(.es256, identifier: JWKIdentifier(string: "test"), x: parameters.x, y: parameters.y, curve: .p256)
+        ])
+        verifier = AccessTokenVerifier(keyCache: JWKSKeyCache(source: StaticJWKSSource(jwks)), issuer: "clipcut", audience: "clipcut")
+    }
+
+    func token(for user: UserID, role: UserRole = .user) async throws -> String {
+        let keys = JWTKeyCollection()
+        await keys.add(ecdsa: key, kid: JWKIdentifier(string: "test"))
+        let claims = AccessTokenClaims(
+            user: user, role: role, issuer: "clipcut", audience: "clipcut", issuedAt: Date(), expiresAt: Date().addingTimeInterval(3600))
+        return try await keys.sign(claims, kid: JWKIdentifier(string: "test"))
+    }
+}
+
+/// upload-service's router over in-memory dependencies.
+struct TestUploadService {
+    let repository = InMemoryVideoRepository()
+    let storage = InMemoryMediaStorage()
+    let tusUploads = InMemoryTusUploads()
+    let publisher = RecordingPublisher()
+    let outbox = InMemoryOutbox()
+    let auth: TestAuth
+    let dependencies: UploadServiceDependencies
+
+    init(quotaBytes: Int64 = 1 << 30, maximumUploadBytes: Int64 = 512 << 20, tusExpiry: Duration = .seconds(3600)) throws {
+        auth = try TestAuth()
+        dependencies = UploadServiceDependencies(
+            repository: repository, storage: storage, tusUploads: tusUploads,
+            publication: VideoPublication(repository: repository, publisher: publisher, outbox: outbox, logger: Logger(label: "test")),
+            playbackTokens: PlaybackTokens(secret: Array("a test secret that is long enough!!".utf8), lifetime: .seconds(600)),
+            verifier: auth.verifier, quotaBytes: quotaBytes, maximumUploadBytes: maximumUploadBytes, tusExpiry: tusExpiry,
+            logger: Logger(label: "test"))
+    }
+
+    func application() -> some ApplicationProtocol {
+        Application(router: buildRouter(dependencies: dependencies, metricsRegistry: PrometheusCollectorRegistry()))
+    }
+}
+
+/// Bytes that sniff as MP4 (`ftyp` box) followed by `count - 32` deterministic bytes.
+func fakeMP4(_ count: Int, seed: UInt8 = 7) -> [UInt8] {
+    var bytes: [UInt8] = [0, 0, 0, 32] + Array("ftypisom".utf8) + [0, 0, 2, 0] + Array("isomiso2avc1mp41".utf8)
+    bytes.reserveCapacity(count)
+    var state = UInt32(seed) &+ 12345
+    while bytes.count < count {
+        state = state &* 1_103_515_245 &+ 12345
+        bytes.append(UInt8(truncatingIfNeeded: state >> 16))
+    }
+    return Array(bytes.prefix(count))
+}
+
+func sha256Hex(_ bytes: [UInt8]) -> String {
+    var hasher = StreamingSHA256()
+    hasher.update(ByteBuffer(bytes: bytes))
+    return hasher.finalize()
+}
+
+func decodeJSON(_ response: TestResponse) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]) ?? [:]
+}
+
+func errorCode(_ response: TestResponse) -> String? {
+    (decodeJSON(response)["error"] as? [String: Any])?["code"] as? String
+}
+
+func bearer(_ token: String, _ extra: HTTPFields = [:]) -> HTTPFields {
+    var fields = extra
+    fields[.authorization] = "Bearer \(token)"
+    return fields
+}
+
+extension HTTPField.Name {
+    static let testTitle = HTTPField.Name("X-Title")!
+    static let testTus = HTTPField.Name("Tus-Resumable")!
+    static let testUploadLength = HTTPField.Name("Upload-Length")!
+    static let testUploadOffset = HTTPField.Name("Upload-Offset")!
+    static let testUploadMetadata = HTTPField.Name("Upload-Metadata")!
+}
+
+extension TestClientProtocol {
+    /// `POST /api/videos` with the bytes as the body.
+    func uploadRaw(_ bytes: [UInt8], token: String, title: String? = "My video", contentType: String = "video/mp4") async throws -> TestResponse {
+        var headers = bearer(token, [.contentType: contentType])
+        if let title { headers[.testTitle] = title.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? title }
+        return try await execute(uri: "/api/videos", method: .post, headers: headers, body: ByteBuffer(bytes: bytes))
+    }
+
+    /// Uploads and returns the new video's id.
+    func uploadVideo(_ bytes: [UInt8], token: String, title: String = "My video") async throws -> VideoID {
+        let response = try await uploadRaw(bytes, token: token, title: title)
+        #expect(response.status == .created)
+        return try #require((decodeJSON(response)["id"] as? String).flatMap(VideoID.init))
+    }
+}
