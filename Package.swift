@@ -193,6 +193,15 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "UploadBenchmark",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/UploadBenchmark"
+        ),
+        .executableTarget(
             name: "WhisperBenchmark",
             dependencies: ["Whisper"],
             path: "Benchmarks/WhisperBenchmark"

@@ -3,6 +3,7 @@
 //   StoreBenchmark upload   URI BUCKET FILENAME MIB
 //   StoreBenchmark download URI BUCKET FILENAME
 //   StoreBenchmark range    URI BUCKET FILENAME OFFSET LENGTH
+//   StoreBenchmark put      URI BUCKET FILENAME PATH   (stores a file from disk)
 //
 // Each prints "seconds=<s> bytes=<n>", timing only the transfer itself.
 import Foundation
@@ -75,6 +76,17 @@ case ("range", 7):
     var received = 0
     for try await buffer in try bucket.stream(file, range: offset..<offset + length) { received += buffer.readableBytes }
     report(start, bytes: received)
+case ("put", 6):
+    guard let handle = FileHandle(forReadingAtPath: arguments[5]) else { exit(2) }
+    // Read lazily, 1 MiB per element, as the upload asks for it.
+    nonisolated(unsafe) let reader = handle
+    let source = AsyncStream<ByteBuffer>(unfolding: {
+        guard let data = try? reader.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
+        return ByteBuffer(bytes: data)
+    })
+    let start = ContinuousClock.now
+    let file = try await bucket.upload(filename: filename, from: source)
+    report(start, bytes: file.length)
 default:
     FileHandle.standardError.write(Data("bad arguments\n".utf8))
     exit(2)

@@ -34,7 +34,7 @@ struct UploadIntegrationTests {
 
             let output = try run("/usr/bin/curl", [
                 "-sS", "--fail-with-body", "-X", "POST", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: video/mp4",
-                "-H", "X-Title: Large%20%C3%BCpload", "--data-binary", "@\(path)", "http://127.0.0.1:\(port)/api/videos",
+                "-H", "X-Title: Large%20%C3%BCpload", "-H", "Expect:", "-T", path, "http://127.0.0.1:\(port)/api/videos",
             ])
             let json = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
             #expect(json["sha256"] as? String == expected)
@@ -78,6 +78,16 @@ struct UploadIntegrationTests {
             try socket.send(Array(bytes[0..<900_000]))
             try await Task.sleep(for: .milliseconds(300))
             socket.close()
+
+            // An absurd Content-Length is refused before any byte is read.
+            let absurd = try TestSocket(port: port)
+            try absurd.send(Array((
+                "POST /api/videos HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: video/mp4\r\nContent-Length: 999999999999999\r\n\r\n").utf8))
+            let answer = absurd.receive()
+            absurd.close()
+            #expect(answer.hasPrefix("HTTP/1.1 413"))
+            #expect(answer.contains("payload_too_large"))
 
             let text = Array(String(repeating: "hello world\n", count: 10_000).utf8)
             #expect(try await client.uploadRaw(text, token: token).status == .unsupportedMediaType)
@@ -164,6 +174,51 @@ struct UploadIntegrationTests {
     }
 }
 
+extension UploadIntegrationTests {
+    @Test("the consumer group `upload` applies lifecycle events from Redis and deletes a deleted user's media")
+    func lifecycleConsumer() async throws {
+        try await LiveUploadService.run { service, client in
+            let user = UserID.random()
+            let token = try await service.auth.token(for: user)
+            let first = try await client.uploadVideo(fakeMP4(50_000), token: token)
+            let second = try await client.uploadVideo(fakeMP4(60_000, seed: 2), token: token)
+            _ = try await service.store.bucket(MediaLayout.mediaBucket).upload(
+                filename: MediaLayout.poster(first), bytes: [0xFF, 0xD8], metadata: ["videoId": .string(first.description)])
+            let consumer = LifecycleEventConsumer(
+                redis: service.redis, applier: LifecycleEventApplier(dependencies: service.dependencies),
+                consumerName: "test-\(UUID().uuidString.prefix(8))", logger: .init(label: "test"))
+            let running = Task { try await consumer.run() }
+            defer { running.cancel() }
+            func publish(_ message: some ClipCutMessage) async throws {
+                try await service.redis.xadd(RedisNames.eventsStream, fields: [RedisNames.messageField: try message.jsonString()])
+            }
+            try await service.redis.xadd(RedisNames.eventsStream, fields: [RedisNames.messageField: "{not json"])
+            try await publish(VideoFailedEvent(videoId: second, reason: "The file is not a video."))
+            var failed: Video?
+            for _ in 0..<100 {
+                failed = try await service.dependencies.repository.record(id: second)?.video
+                if failed?.status == .failed { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(failed?.status == .failed && failed?.failureReason == "The file is not a video.")
+
+            try await publish(UserDeletedEvent(userId: user))
+            var remaining = 2
+            for _ in 0..<100 where remaining > 0 {
+                try await Task.sleep(for: .milliseconds(100))
+                remaining = try await service.store.collection("videos").count()
+            }
+            #expect(remaining == 0)
+            #expect(try await service.store.collection("\(MediaLayout.mediaBucket).files").count() == 0)
+            #expect(try await service.store.collection("\(MediaLayout.sourceBucket).chunks").count() == 0)
+            let deleted = try await service.redis.xrevrange(RedisNames.eventsStream, count: 50)
+                .compactMap { $0.fields[RedisNames.messageField].flatMap { try? ClipCutEvent.decode(from: $0) } }
+                .filter { $0.type == .videoDeleted }.compactMap(\.videoId)
+            #expect(Set([first, second]).isSubset(of: Set(deleted)))
+        }
+    }
+}
+
 /// A plain TCP client, for requests that break off.
 final class TestSocket {
     private let descriptor: Int32
@@ -187,6 +242,19 @@ final class TestSocket {
             guard written > 0 else { throw TestFailure("send failed") }
             sent += written
         }
+    }
+
+    /// Reads until the peer closes or `limit` bytes arrived.
+    func receive(limit: Int = 64 * 1024) -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while received.count < limit {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { break }
+            received += buffer[0..<count]
+            if String(decoding: received, as: UTF8.self).contains("\r\n\r\n{") && received.last == UInt8(ascii: "}") { break }
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 
     func close() {
