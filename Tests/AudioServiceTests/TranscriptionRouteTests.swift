@@ -73,7 +73,7 @@ struct TranscriptionRouteTests {
             let path = temporaryPath("captions.vtt")
             try Data(response.body.readableBytesView).write(to: URL(fileURLWithPath: path))
             // "start|end|text" per cue, times as HH:MM:SS.mmm, from webvtt-py.
-            let cues = try runPythonScript("parse_vtt.py", [path]).split(separator: "\n").map { $0.split(separator: "|") }
+            let cues = try await runPythonScript("parse_vtt.py", [path]).split(separator: "\n").map { $0.split(separator: "|") }
             let starts = cues.compactMap { $0.first.flatMap { Self.seconds(String($0)) } }
             #expect(starts.count == cues.count && !starts.isEmpty)
             for (sentence, span) in zip(fixture.sentences, fixture.spans) {
@@ -207,7 +207,7 @@ struct TranscriptionRouteTests {
         let path = try await TestMedia.speechMP4()
         try await audioApp(environment: ["CLIPCUT_SERVICE_TOKEN": "client-key"]).test(.live) { client in
             let port = try #require(client.port)
-            let output = try runPythonScript("openai_client.py", ["http://127.0.0.1:\(port)/v1", "client-key", path])
+            let output = try await runPythonScript("openai_client.py", ["http://127.0.0.1:\(port)/v1", "client-key", path])
             let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
             #expect(wordErrorRate(reference: TestMedia.text, hypothesis: result["text"] as? String ?? "") < 0.15)
             #expect(result["verbose_text"] as? String == result["text"] as? String)
@@ -245,8 +245,16 @@ struct AudioReadinessTests {
     }
 }
 
-/// Runs a Python script of this test target with the venv's interpreter.
-func runPythonScript(_ script: String, _ arguments: [String]) throws -> String {
+/// Runs a Python script of this test target with the venv's interpreter, on a Dispatch thread:
+/// the calling task waits without holding a cooperative thread (the live server in this process
+/// needs them to answer the script).
+func runPythonScript(_ script: String, _ arguments: [String]) async throws -> String {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try runPythonScriptBlocking(script, arguments) }) }
+    }
+}
+
+private func runPythonScriptBlocking(_ script: String, _ arguments: [String]) throws -> String {
     let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     let root = directory.deletingLastPathComponent().deletingLastPathComponent()
     let python = ProcessInfo.processInfo.environment["CLIPCUT_PYTHON"] ?? root.appendingPathComponent(".deps/venv/bin/python").path
@@ -258,7 +266,7 @@ func runPythonScript(_ script: String, _ arguments: [String]) throws -> String {
     try process.run()
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "\(script) failed")
+    guard process.terminationStatus == 0 else { throw PythonScriptFailed(script: script, status: process.terminationStatus) }
     return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
@@ -273,4 +281,10 @@ struct AdmissionTests {
         admission.leave()
         #expect(admission.enter())
     }
+}
+
+/// A Python helper script exited non-zero.
+struct PythonScriptFailed: Error {
+    let script: String
+    let status: Int32
 }

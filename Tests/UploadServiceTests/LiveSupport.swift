@@ -58,9 +58,17 @@ struct LiveUploadService {
     }
 }
 
-/// Runs a program to completion; throws with its standard error when it fails.
+/// Runs a program to completion on a Dispatch thread (the calling task waits without holding a
+/// cooperative thread, which live servers in this process need); throws with its standard
+/// error when it fails.
 @discardableResult
-func run(_ executable: String, _ arguments: [String]) throws -> String {
+func run(_ executable: String, _ arguments: [String]) async throws -> String {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try runBlocking(executable, arguments) }) }
+    }
+}
+
+private func runBlocking(_ executable: String, _ arguments: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -83,9 +91,9 @@ func scratchPath(_ name: String) -> String {
 }
 
 /// A real H.264/AAC MP4 made by ffmpeg from lavfi sources.
-func ffmpegClip(seconds: Int = 3, size: String = "320x240") throws -> String {
+func ffmpegClip(seconds: Int = 3, size: String = "320x240") async throws -> String {
     let path = scratchPath("clip.mp4")
-    try run("/usr/bin/ffmpeg", [
+    try await run("/usr/bin/ffmpeg", [
         "-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=\(size):rate=25",
         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", String(seconds),
         "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-movflags", "+faststart", path,

@@ -50,7 +50,7 @@ struct UploadOpenAPITests {
             #expect(String(buffer: response.body) == (try String(contentsOf: Self.documentURL, encoding: .utf8)))
         }
         let python = try LiveUploadService.environment("CLIPCUT_PYTHON")
-        let verdict = try run(python, [
+        let verdict = try await run(python, [
             "-c", "import sys, yaml; from openapi_spec_validator import validate; validate(yaml.safe_load(open(sys.argv[1]))); print('valid')",
             Self.documentURL.path,
         ])

@@ -11,7 +11,7 @@ struct ParserTests {
         ("mp4", VideoContainer.mp4), ("mov", .quicktime), ("mkv", .matroska), ("webm", .matroska), ("avi", .avi),
         ("ts", .mpegTS), ("flv", .flv), ("ogv", .ogg), ("mpg", .mpegPS), ("wmv", .asf),
     ])
-    func sniffsRealFiles(fileExtension: String, container: VideoContainer) throws {
+    func sniffsRealFiles(fileExtension: String, container: VideoContainer) async throws {
         let path = scratchPath("sniff.\(fileExtension)")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let codec: [String] = switch fileExtension {
@@ -22,7 +22,7 @@ struct ParserTests {
         case "flv": ["-c:v", "flv"]
         default: ["-c:v", "libx264", "-preset", "ultrafast"]
         }
-        try run("/usr/bin/ffmpeg", ["-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-t", "0.5"]
+        try await run("/usr/bin/ffmpeg", ["-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10", "-t", "0.5"]
             + codec + [path])
         let prefix = try #require(FileHandle(forReadingAtPath: path)?.readData(ofLength: ContainerSniffer.wantedPrefixLength))
         #expect(ContainerSniffer.sniff([UInt8](prefix)) == container)

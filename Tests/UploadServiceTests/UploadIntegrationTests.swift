@@ -21,18 +21,18 @@ struct UploadIntegrationTests {
             // A real MP4 at the front, then 200 MB of deterministic bytes.
             let path = scratchPath("large.mp4")
             defer { try? FileManager.default.removeItem(atPath: path) }
-            let head = try Data(contentsOf: URL(fileURLWithPath: try ffmpegClip()))
+            let head = try Data(contentsOf: URL(fileURLWithPath: try await ffmpegClip()))
             FileManager.default.createFile(atPath: path, contents: head)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             try handle.seekToEnd()
             let block = fakeMP4(8 << 20, seed: 3)
             for _ in 0..<25 { try handle.write(contentsOf: block) }
             try handle.close()
-            let expected = try run("/usr/bin/sha256sum", [path]).split(separator: " ").first.map(String.init)
+            let expected = try await run("/usr/bin/sha256sum", [path]).split(separator: " ").first.map(String.init)
             let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
             #expect(size > 200 << 20)
 
-            let output = try run("/usr/bin/curl", [
+            let output = try await run("/usr/bin/curl", [
                 "-sS", "--fail-with-body", "-X", "POST", "-H", "Authorization: Bearer \(token)", "-H", "Content-Type: video/mp4",
                 "-H", "X-Title: Large%20%C3%BCpload", "-H", "Expect:", "-T", path, "http://127.0.0.1:\(port)/api/videos",
             ])
@@ -106,12 +106,12 @@ struct UploadIntegrationTests {
         try await LiveUploadService.run { service, client in
             let port = try #require(client.port)
             let token = try await service.auth.token(for: .random())
-            let clip = try ffmpegClip(seconds: 6, size: "640x360")
+            let clip = try await ffmpegClip(seconds: 6, size: "640x360")
             defer { try? FileManager.default.removeItem(atPath: clip) }
-            let expected = try run("/usr/bin/sha256sum", [clip]).split(separator: " ").first.map(String.init)
+            let expected = try await run("/usr/bin/sha256sum", [clip]).split(separator: " ").first.map(String.init)
             let python = try LiveUploadService.environment("CLIPCUT_PYTHON")
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("tus_client.py").path
-            let output = try run(python, [script, "http://127.0.0.1:\(port)", token, clip, "65536"])
+            let output = try await run(python, [script, "http://127.0.0.1:\(port)", token, clip, "65536"])
             let json = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
             let length = try #require(json["length"] as? Int)
             let first = try #require(json["firstOffset"] as? Int)

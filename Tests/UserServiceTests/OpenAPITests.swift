@@ -47,7 +47,7 @@ struct OpenAPITests {
             #expect(response.status == .ok)
             #expect(String(buffer: response.body) == (try String(contentsOf: Self.documentURL, encoding: .utf8)))
         }
-        let verdict = try runPython(["validate_openapi.py", Self.documentURL.path])
+        let verdict = try await runPython(["validate_openapi.py", Self.documentURL.path])
         #expect(verdict == "valid")
     }
 }
