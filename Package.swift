@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "MediaStore", targets: ["MediaStore"]),
         .library(name: "ClipCutCore", targets: ["ClipCutCore"]),
         .library(name: "ServiceSupport", targets: ["ServiceSupport"]),
+        .library(name: "Transcoder", targets: ["Transcoder"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -81,6 +82,7 @@ let package = Package(
             ]
         ),
         .target(name: "ClipCutCore"),
+        .target(name: "Transcoder"),
         .target(
             name: "Whisper",
             dependencies: [
@@ -153,7 +155,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "ProcessingService",
-            dependencies: ["ServiceSupport", "ClipCutCore", "Redis"] + serviceKit
+            dependencies: [
+                "ServiceSupport", "ClipCutCore", "Redis", "MediaStore", "Transcoder",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + serviceKit
         ),
         .executableTarget(
             name: "MonitoringService",

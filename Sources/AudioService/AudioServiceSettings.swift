@@ -22,9 +22,6 @@ extension ConfigKey {
     static let whisperQueue = ConfigKey(
         "CLIPCUT_WHISPER_QUEUE", summary: "audio-service: transcriptions decoded and running or waiting at once; more get 503.",
         defaultValue: "4")
-    /// Internal services: the shared token callers must present (unset: none required).
-    static let serviceToken = ConfigKey(
-        "CLIPCUT_SERVICE_TOKEN", summary: "Internal services: bearer token callers must send (unset: not required).")
 }
 
 /// audio-service's settings.

@@ -131,12 +131,16 @@ extension ConfigKey {
         "CLIPCUT_SWEEP_INTERVAL_SECONDS", summary: "upload-service: how often jobs not yet queued (Redis was down) and expired uploads are swept.",
         defaultValue: "5")
 
+    /// Internal services: the bearer token audio-service requires and processing-service sends.
+    public static let serviceToken = ConfigKey(
+        "CLIPCUT_SERVICE_TOKEN", summary: "Internal services: bearer token audio-service requires and processing-service sends (unset: not required).")
+
     /// Every key declared in ClipCutCore, in the order the docs list them.
     public static let documented: [ConfigKey] = [
         .httpHost, .httpPort, .logLevel, .logFormat, .redisURL, .mongoURL, .postgresURL,
         .jwksURL, .jwtIssuer, .jwtAudience, .dataDirectory,
         .jwtSigningKeyFiles, .jwtSigningKeyPEM, .tokenLifetime, .bcryptCost, .adminEmails,
         .loginLimitPerEmail, .loginLimitPerAddress, .loginWindow, .trustForwardedFor,
-        .uploadQuotaBytes, .uploadMaxBytes, .playbackSecret, .playbackTokenLifetime, .tusExpiry, .sweepInterval,
+        .uploadQuotaBytes, .uploadMaxBytes, .playbackSecret, .playbackTokenLifetime, .tusExpiry, .sweepInterval, .serviceToken,
     ]
 }

@@ -40,7 +40,7 @@ public final class MediaStore: Service, Sendable {
     public let configuration: Configuration
     let logger: Logger
     private let pool: MongoClientPool
-    private let threadPool: NIOThreadPool
+    let threadPool: NIOThreadPool
     private let permits: AsyncSemaphore
 
     /// The database all collections and buckets live in.

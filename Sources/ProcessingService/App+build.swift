@@ -1,27 +1,54 @@
+import AsyncHTTPClient
 import ClipCutCore
+import Foundation
 import Hummingbird
 import Logging
+import MediaStore
 import Prometheus
 import Redis
 import ServiceSupport
 
-/// Builds processing-service's application. So far: the shared kit (`/health`, `/ready`,
-/// `/metrics`, JSON errors) with readiness on Redis, whose client runs in the ServiceGroup.
-/// Issue [05] adds the transcode workers; media stays upload-service's (GridFS is its alone),
-/// so the workers will fetch sources and hand back outputs through it.
+/// Builds processing-service: transcode workers on `clipcut:jobs` (consumer group
+/// `processing`), reading sources from and writing media to GridFS, captions from
+/// audio-service, progress and events on Redis. The HTTP side is the shared kit (`/health`,
+/// `/ready`, `/metrics`).
 func buildApplication(
     configuration: ServiceConfiguration,
     reader: ConfigReader = ConfigReader(),
     metricsRegistry: PrometheusCollectorRegistry
 ) async throws -> some ApplicationProtocol {
-    let redis = RedisClient(
-        configuration: try RedisConfiguration(url: reader.string(.redisURL, default: ConfigKey.redisURL.defaultValue ?? "")),
-        logger: Logger(label: "processing-service.redis")
-    )
+    let settings = try ProcessingSettings(reader: reader)
+    let logger = Logger(label: "processing-service")
+    let redis = RedisClient(configuration: try RedisConfiguration(url: settings.redisURL), logger: Logger(label: "processing-service.redis"))
+    let store = try MediaStore(configuration: .init(uri: settings.mongoURL), logger: Logger(label: "processing-service.mediastore"))
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    let worker = JobWorker.live(settings: settings, redis: redis, store: store, http: http, logger: logger)
     let router = makeServiceRouter(
         context: ClipCutRequestContext.self,
         metricsRegistry: metricsRegistry,
-        readinessChecks: [ReadinessProbe(name: "redis") { try await redis.ping() }]
+        readinessChecks: [
+            ReadinessProbe(name: "redis") { try await redis.ping() },
+            ReadinessProbe(name: "mongodb") { try await store.ping() },
+        ]
     )
-    return makeServiceApplication(router: router, configuration: configuration, services: [redis])
+    return makeServiceApplication(
+        router: router, configuration: configuration, services: [redis, store, HTTPClientService(client: http), worker])
+}
+
+extension JobWorker {
+    /// The real worker: Redis queue and events, GridFS media, audio-service over HTTP.
+    static func live(settings: ProcessingSettings, redis: RedisClient, store: MediaStore, http: HTTPClient, logger: Logger) -> JobWorker {
+        let consumer = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        let queue = JobQueue(redis: redis, consumer: consumer, claimIdle: settings.claimIdle)
+        let media = GridFSMediaAccess(store: store)
+        let events = RedisEventReporter(redis: redis, logger: logger)
+        let pipeline = TranscodePipeline(
+            media: media, events: events,
+            captions: AudioServiceClient(http: http, baseURL: settings.audioServiceURL, token: settings.serviceToken),
+            settings: settings, logger: logger)
+        let captionRetry = CaptionRetry(
+            queue: queue, pipeline: pipeline, media: media, events: events, retryDelay: settings.captionRetry, logger: logger)
+        return JobWorker(
+            queue: queue, pipeline: pipeline, captionRetry: captionRetry, media: media, events: events, settings: settings, logger: logger)
+    }
 }

@@ -118,6 +118,9 @@ public struct MediaProbe: Sendable, Equatable {
         return normalised
     }
 
+    /// A frame rate written as ffprobe does (`30000/1001`).
+    public static func frameRate(_ text: String?) -> Double? { ratio(text) }
+
     static func ratio(_ text: String?) -> Double? {
         guard let text else { return nil }
         let parts = text.split(separator: text.contains(":") ? ":" : "/")

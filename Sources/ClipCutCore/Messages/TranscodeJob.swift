@@ -15,11 +15,13 @@ public struct TranscodeJobPayload: VideoMessagePayload {
     public var videoId: VideoID
     /// The video's owner.
     public var owner: UserID
+    /// Which attempt this is (1 when absent); a retry is queued with the next number.
+    public var attempt: Int?
 }
 
 extension TranscodeJob {
     /// Creates the job at the current schema version.
-    public init(videoId: VideoID, owner: UserID, at: Date = Date(), eventId: UUID = UUID()) {
-        self.init(Payload(videoId: videoId, owner: owner), at: at, eventId: eventId)
+    public init(videoId: VideoID, owner: UserID, attempt: Int? = nil, at: Date = Date(), eventId: UUID = UUID()) {
+        self.init(Payload(videoId: videoId, owner: owner, attempt: attempt), at: at, eventId: eventId)
     }
 }

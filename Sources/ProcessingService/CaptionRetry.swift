@@ -1,0 +1,82 @@
+import ClipCutCore
+import Foundation
+import Logging
+import Transcoder
+
+/// Captions for a video that became `ready` while audio-service was unavailable: transcribe the
+/// source again, store the track, add it to the HLS master and to each MP4 download, and
+/// announce `video.captions`. Tried up to `maximumAttempts` times, the delay doubling each time.
+struct CaptionRetry: Sendable {
+    let queue: JobQueue
+    let pipeline: TranscodePipeline
+    let media: any MediaAccess
+    let events: any EventReporter
+    let retryDelay: Duration
+    let logger: Logger
+    var maximumAttempts = 6
+
+    func run(videoId: VideoID, attempt: Int) async {
+        do {
+            guard let video = try await media.video(videoId), video.status == .ready else { return }
+            let work = try Scratch(root: pipeline.settings.scratchDirectory, videoId: videoId)
+            defer { work.remove() }
+            try await media.downloadSource(video, to: work.path("source"))
+            let probe = try await TranscodePipeline.probe(work.path("source"))
+            switch await pipeline.makeCaptions(videoId, probe: probe, work: work) {
+            case .noAudio:
+                try await events.publish(VideoCaptionsEvent(videoId: videoId, state: .failed, language: "en"))
+            case .unavailable(let reason):
+                guard attempt < maximumAttempts else {
+                    try await events.publish(VideoCaptionsEvent(videoId: videoId, state: .failed, language: "en"))
+                    return
+                }
+                logger.info("captions still pending", metadata: ["videoId": "\(videoId)", "reason": "\(reason)"])
+                try await queue.scheduleCaptions(videoId, attempt: attempt + 1, after: retryDelay * Int(pow(2, Double(attempt))))
+            case .ready(let path, let language, let text):
+                try await attach(videoId: videoId, vtt: path, language: language, probe: probe, work: work)
+                let cues = WebVTTCues.parse(text).map { CaptionCue(start: $0.start, end: $0.end, text: $0.text) }
+                try await events.publish(VideoCaptionsEvent(videoId: videoId, state: .ready, language: language, cues: cues))
+            }
+        } catch {
+            logger.warning("caption retry failed; trying later", metadata: ["videoId": "\(videoId)", "error": "\(error)"])
+            try? await queue.scheduleCaptions(videoId, attempt: attempt + 1, after: retryDelay)
+        }
+    }
+
+    /// Stores the track, references it from the HLS master, re-muxes the MP4 downloads with it.
+    private func attach(videoId: VideoID, vtt: String, language: String, probe: MediaProbe, work: Scratch) async throws {
+        let packager = Packager(media: media, events: events, videoId: videoId, work: work, probe: probe, logger: logger)
+        let subtitles = try await packager.storeCaptions(vtt: vtt, language: language)
+        let masterPath = work.path("master.m3u8")
+        if try await media.downloadMedia(named: MediaLayout.hlsMaster(videoId), to: masterPath) {
+            let master = try String(contentsOfFile: masterPath, encoding: .utf8)
+            try await media.store(
+                bytes: Array(Self.addingSubtitles(subtitles, to: master).utf8), as: MediaLayout.hlsMaster(videoId), videoId: videoId)
+        }
+        for rung in Ladder.rungs(for: probe) {
+            let name = MediaLayout.renditionMP4(videoId, quality: rung.name)
+            let original = work.path("\(rung.name).mp4"), captioned = work.path("\(rung.name).captioned.mp4")
+            guard try await media.downloadMedia(named: name, to: original) else { continue }
+            _ = try await runTool("/usr/bin/ffmpeg", Packaging.mp4WithCaptions(rung: original, captions: vtt, language: language, output: captioned))
+            let stream = try await Packager.inspect(captioned)
+            _ = try await media.store(captioned, as: name, videoId: videoId, metadata: [
+                "quality": rung.name, "width": String(stream.width), "height": String(stream.height),
+                "bitrate": String(stream.bitRate ?? rung.maxRate),
+            ])
+        }
+    }
+
+    /// A master playlist with a subtitles group added (idempotent).
+    static func addingSubtitles(_ subtitles: [HLSMasterPlaylist.Subtitles], to master: String) -> String {
+        guard !master.contains("TYPE=SUBTITLES") else { return master }
+        var lines = master.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let media = subtitles.enumerated().map { index, track in
+            #"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="\#(track.name)",LANGUAGE="\#(track.language)","#
+                + #"DEFAULT=\#(index == 0 ? "YES" : "NO"),AUTOSELECT=YES,URI="\#(track.uri)""#
+        }
+        let insertAt = lines.firstIndex { $0.hasPrefix("#EXT-X-STREAM-INF") } ?? lines.count
+        lines = lines.map { $0.hasPrefix("#EXT-X-STREAM-INF") ? $0 + #",SUBTITLES="subs""# : $0 }
+        lines.insert(contentsOf: media, at: insertAt)
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,145 @@
+import ClipCutCore
+import Foundation
+import Redis
+
+/// A job as read from `clipcut:jobs`.
+struct QueuedJob: Sendable {
+    /// The stream entry id.
+    var entryID: String
+    /// The decoded job; `nil` when the entry is malformed.
+    var job: TranscodeJob?
+    /// The raw message (kept for the dead-letter stream).
+    var raw: String
+}
+
+/// processing-service's side of `clipcut:jobs`: the consumer group `processing`, heartbeats that
+/// keep a running job from being taken over, take-over of jobs whose worker died (XAUTOCLAIM),
+/// delayed retries (a sorted set moved back into the stream when due), the dead-letter stream,
+/// and a per-video lock so two workers never process one video at once.
+struct JobQueue: Sendable {
+    let redis: RedisClient
+    let consumer: String
+    let claimIdle: Duration
+
+    static let delayedKey = "clipcut:jobs:delayed"
+    static let captionRetryKey = "clipcut:captions:retry"
+    static func lockKey(_ videoId: VideoID) -> String { "clipcut:lock:video:\(videoId)" }
+
+    /// Creates the group (reading from the stream's start, so jobs queued before the first
+    /// worker ever ran are not missed).
+    func prepare() async throws {
+        _ = try await redis.xgroupCreate(RedisNames.jobsStream, group: RedisNames.processingGroup, startID: "0")
+    }
+
+    /// A job whose worker stopped heartbeating, if any; else a new one (waiting up to `block`).
+    func next(block: Duration) async throws -> QueuedJob? {
+        let claimed = try await redis.xautoclaim(
+            RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: consumer, minIdle: claimIdle, count: 1)
+        if let entry = claimed.entries.first { return Self.job(entry) }
+        let fresh = try await redis.xreadgroup(
+            RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: consumer, id: ">", count: 1, block: block)
+        return fresh.first.map(Self.job)
+    }
+
+    /// How many times the entry was delivered (1 the first time; more after take-overs).
+    func deliveries(of entryID: String) async throws -> Int {
+        try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup, start: entryID, end: entryID, count: 1)
+            .first?.deliveries ?? 1
+    }
+
+    /// Resets the entry's idle time and renews the video lock: "still working on it".
+    func heartbeat(_ job: QueuedJob, videoId: VideoID) async throws {
+        _ = try await redis.execute([
+            "XCLAIM", RedisNames.jobsStream, RedisNames.processingGroup, consumer, "0", job.entryID, "JUSTID",
+        ])
+        _ = try await redis.execute([
+            "EVAL", "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
+            "1", Self.lockKey(videoId), consumer, String(claimIdle.milliseconds),
+        ])
+    }
+
+    /// Takes the video's lock; `false` if another worker holds it.
+    func lock(_ videoId: VideoID) async throws -> Bool {
+        try await redis.set(Self.lockKey(videoId), to: consumer, expiresIn: claimIdle, onlyIfAbsent: true)
+    }
+
+    /// Gives the video's lock back (only if it is still ours).
+    func unlock(_ videoId: VideoID) async {
+        _ = try? await redis.execute([
+            "EVAL", "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+            "1", Self.lockKey(videoId), consumer,
+        ])
+    }
+
+    /// Done with the entry (the video is ready, finally failed, or the job went elsewhere).
+    func acknowledge(_ job: QueuedJob) async throws {
+        try await redis.xack(RedisNames.jobsStream, group: RedisNames.processingGroup, ids: [job.entryID])
+    }
+
+    /// Queues `job` again after `delay` (the delayed set), then acknowledges the current entry.
+    func retry(_ job: QueuedJob, next: TranscodeJob, after delay: Duration) async throws {
+        let due = Date().addingTimeInterval(delay.seconds)
+        _ = try await redis.execute(["ZADD", Self.delayedKey, String(due.timeIntervalSince1970), try next.jsonString()])
+        try await acknowledge(job)
+    }
+
+    /// Moves the entry to `clipcut:jobs:dead` with the reason, and acknowledges it.
+    func deadLetter(_ job: QueuedJob, reason: String, attempts: Int) async throws {
+        try await redis.xadd(
+            RedisNames.deadLetterStream,
+            fields: [RedisNames.messageField: job.raw, "reason": reason, "attempts": String(attempts), "entry": job.entryID],
+            maxLength: 100_000)
+        try await acknowledge(job)
+    }
+
+    /// Moves due retries back into `clipcut:jobs`, atomically; returns how many.
+    @discardableResult
+    func releaseDueRetries(now: Date = Date()) async throws -> Int {
+        let script = """
+            local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 20)
+            for _, message in ipairs(due) do
+              redis.call('XADD', KEYS[2], 'MAXLEN', '~', '100000', '*', ARGV[2], message)
+              redis.call('ZREM', KEYS[1], message)
+            end
+            return #due
+            """
+        let reply = try await redis.execute([
+            "EVAL", script, "2", Self.delayedKey, RedisNames.jobsStream, String(now.timeIntervalSince1970), RedisNames.messageField,
+        ])
+        return Int(reply.integer ?? 0)
+    }
+
+    /// Schedules another captioning attempt for a video.
+    func scheduleCaptions(_ videoId: VideoID, attempt: Int, after delay: Duration) async throws {
+        let due = Date().addingTimeInterval(delay.seconds)
+        _ = try await redis.execute(["ZADD", Self.captionRetryKey, String(due.timeIntervalSince1970), "\(videoId)|\(attempt)"])
+    }
+
+    /// Takes one due captioning attempt, atomically (so one worker gets it).
+    func takeDueCaptions(now: Date = Date()) async throws -> (videoId: VideoID, attempt: Int)? {
+        let script = """
+            local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
+            if #due == 0 then return false end
+            redis.call('ZREM', KEYS[1], due[1])
+            return due[1]
+            """
+        let reply = try await redis.execute(["EVAL", script, "1", Self.captionRetryKey, String(now.timeIntervalSince1970)])
+        guard let text = reply.string else { return nil }
+        let parts = text.split(separator: "|")
+        guard parts.count == 2, let id = VideoID(String(parts[0])), let attempt = Int(parts[1]) else { return nil }
+        return (id, attempt)
+    }
+
+    static func job(_ entry: RedisStreamEntry) -> QueuedJob {
+        let raw = entry.fields[RedisNames.messageField] ?? ""
+        let job: TranscodeJob? = if case .transcodeRequested(let job)? = try? ClipCutEvent.decode(from: raw) { job } else { nil }
+        return QueuedJob(entryID: entry.id, job: job, raw: raw)
+    }
+}
+
+extension Duration {
+    /// Seconds as a `Double`.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    /// Whole milliseconds.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

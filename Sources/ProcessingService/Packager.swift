@@ -1,0 +1,135 @@
+import ClipCutCore
+import Foundation
+import Logging
+import Transcoder
+
+/// Packages encoded rungs by remux only: the MP4 download (with a `mov_text` caption track),
+/// HLS with fMP4 segments, the master playlist, poster and storyboard; stores them in GridFS.
+struct Packager: Sendable {
+    let media: any MediaAccess
+    let events: any EventReporter
+    let videoId: VideoID
+    let work: Scratch
+    let probe: MediaProbe
+    let logger: Logger
+
+    /// What ffprobe says about an encoded rung.
+    struct EncodedStream: Sendable {
+        var width: Int
+        var height: Int
+        var profile: String?
+        var level: Int?
+        var bitRate: Int?
+        var frameRate: Double
+    }
+
+    func package(rungs: [Rung], outputs: [String: String], captions: CaptionOutcome) async throws -> [Rendition] {
+        var renditions: [Rendition] = []
+        var variants: [HLSMasterPlaylist.Variant] = []
+        for (index, rung) in rungs.enumerated() {
+            guard let encoded = outputs[rung.name] else { throw JobFailure.transient("The encoder wrote no \(rung.name).") }
+            await events.progress(VideoProgressEvent(
+                videoId: videoId, stage: .packaging, rung: rung.name, percent: Double(index) / Double(rungs.count) * 100,
+                logLine: "packaging \(rung.name): MP4 and HLS"))
+            let stream = try await Self.inspect(encoded)
+            var download = encoded
+            if case .ready(let vtt, let language, _) = captions {
+                download = work.path("\(rung.name).download.mp4")
+                _ = try await tool(Packaging.mp4WithCaptions(rung: encoded, captions: vtt, language: language, output: download))
+            }
+            let size = try await media.store(
+                download, as: MediaLayout.renditionMP4(videoId, quality: rung.name), videoId: videoId,
+                metadata: ["quality": rung.name, "width": String(stream.width), "height": String(stream.height),
+                           "bitrate": String(stream.bitRate ?? rung.maxRate)])
+            let hlsDirectory = work.path("hls-\(rung.name)")
+            try FileManager.default.createDirectory(atPath: hlsDirectory, withIntermediateDirectories: true)
+            _ = try await tool(Packaging.hls(rung: encoded), in: hlsDirectory)
+            let peak = try await storeHLS(directory: hlsDirectory, rung: rung.name)
+            let audioCodec = probe.audio == nil ? "" : ",mp4a.40.2"
+            variants.append(HLSMasterPlaylist.Variant(
+                name: rung.name, bandwidth: peak, averageBandwidth: stream.bitRate.map { $0 + (probe.audio == nil ? 0 : 128_000) },
+                width: stream.width, height: stream.height, frameRate: stream.frameRate,
+                codecs: HLSMasterPlaylist.avcCodec(profile: stream.profile, level: stream.level) + audioCodec,
+                uri: "\(rung.name)/index.m3u8"))
+            let rendition = Rendition(quality: rung.name, width: stream.width, height: stream.height, bitrate: stream.bitRate, size: Int64(size))
+            renditions.append(rendition)
+            try await events.publish(RenditionReadyEvent(videoId: videoId, rendition: rendition))
+        }
+        var subtitles: [HLSMasterPlaylist.Subtitles] = []
+        if case .ready(let vtt, let language, _) = captions {
+            subtitles = try await storeCaptions(vtt: vtt, language: language)
+        }
+        let master = HLSMasterPlaylist(variants: variants, subtitles: subtitles)
+        try await media.store(bytes: Array(master.text.utf8), as: MediaLayout.hlsMaster(videoId), videoId: videoId)
+        try await storeImages(rungs: rungs, outputs: outputs)
+        return renditions
+    }
+
+    /// The caption track, and its one-segment HLS subtitle playlist.
+    func storeCaptions(vtt: String, language: String) async throws -> [HLSMasterPlaylist.Subtitles] {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: vtt)))
+        try await media.store(bytes: bytes, as: MediaLayout.captions(videoId, language: language), videoId: videoId)
+        try await media.store(bytes: bytes, as: MediaLayout.hlsFile(videoId, path: "subs/\(language).vtt"), videoId: videoId)
+        let playlist = HLSMasterPlaylist.subtitlePlaylist(vttURI: "\(language).vtt", duration: probe.duration)
+        try await media.store(bytes: Array(playlist.utf8), as: MediaLayout.hlsFile(videoId, path: "subs/\(language).m3u8"), videoId: videoId)
+        return [HLSMasterPlaylist.Subtitles(language: language, name: Locale(identifier: "en").localizedString(forLanguageCode: language) ?? language,
+                                            uri: "subs/\(language).m3u8")]
+    }
+
+    /// Stores a rung's HLS files; returns the peak segment bit rate (the variant's BANDWIDTH).
+    func storeHLS(directory: String, rung: String) async throws -> Int {
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        for file in files {
+            _ = try await media.store("\(directory)/\(file)", as: MediaLayout.hlsFile(videoId, path: "\(rung)/\(file)"), videoId: videoId, metadata: [:])
+        }
+        let playlist = try String(contentsOfFile: "\(directory)/index.m3u8", encoding: .utf8)
+        var peak = 0
+        var duration: Double?
+        for line in playlist.split(separator: "\n") {
+            if line.hasPrefix("#EXTINF:") {
+                duration = Double(line.dropFirst("#EXTINF:".count).split(separator: ",").first ?? "")
+            } else if !line.hasPrefix("#"), let seconds = duration, seconds > 0 {
+                let size = (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(line)")[.size] as? Int) ?? 0
+                peak = max(peak, Int(Double(size * 8) / seconds))
+                duration = nil
+            }
+        }
+        return max(peak, 1)
+    }
+
+    /// Poster from the best rung at a tenth of the duration; storyboard from the smallest rung.
+    func storeImages(rungs: [Rung], outputs: [String: String]) async throws {
+        guard let best = rungs.first.flatMap({ outputs[$0.name] }), let smallest = rungs.last, let small = outputs[smallest.name] else { return }
+        await events.progress(VideoProgressEvent(videoId: videoId, stage: .packaging, percent: 100, logLine: "poster and storyboard"))
+        let poster = work.path("poster.jpg")
+        _ = try await tool(Packaging.poster(input: best, at: min(probe.duration * 0.1, max(0, probe.duration - 0.1)), output: poster))
+        _ = try await media.store(poster, as: MediaLayout.poster(videoId), videoId: videoId, metadata: [:])
+        let storyboard = Storyboard(duration: probe.duration, width: smallest.width, height: smallest.height)
+        let sprite = work.path("storyboard.jpg")
+        _ = try await tool(storyboard.spriteArguments(input: small, output: sprite))
+        _ = try await media.store(sprite, as: MediaLayout.storyboardImage(videoId), videoId: videoId, metadata: [:])
+        try await media.store(bytes: Array(storyboard.track(duration: probe.duration).utf8), as: MediaLayout.storyboardTrack(videoId), videoId: videoId)
+    }
+
+    private func tool(_ arguments: [String], in directory: String? = nil) async throws -> Data {
+        do {
+            return try await runTool("/usr/bin/ffmpeg", arguments, workingDirectory: directory)
+        } catch let failure as ToolFailure {
+            logger.error("packaging failed", metadata: ["videoId": "\(videoId)", "error": "\(failure)"])
+            throw JobFailure.transient("Packaging failed.")
+        }
+    }
+
+    /// ffprobe of an encoded rung.
+    static func inspect(_ path: String) async throws -> EncodedStream {
+        let data = try await runTool("/usr/bin/ffprobe", [
+            "-v", "error", "-select_streams", "v:0", "-of", "json", "-show_entries",
+            "stream=width,height,profile,level,bit_rate,avg_frame_rate", path,
+        ])
+        let stream = ((try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["streams"] as? [[String: Any]])?.first ?? [:]
+        return EncodedStream(
+            width: stream["width"] as? Int ?? 0, height: stream["height"] as? Int ?? 0, profile: stream["profile"] as? String,
+            level: stream["level"] as? Int, bitRate: (stream["bit_rate"] as? String).flatMap(Int.init),
+            frameRate: MediaProbe.frameRate(stream["avg_frame_rate"] as? String) ?? 25)
+    }
+}

@@ -1,0 +1,75 @@
+import ClipCutCore
+import Foundation
+import ServiceSupport
+import Transcoder
+
+extension ConfigKey {
+    /// processing-service: jobs one worker runs at once.
+    static let processingConcurrency = ConfigKey(
+        "CLIPCUT_PROCESSING_CONCURRENCY", summary: "processing-service: transcode jobs one worker runs at once.", defaultValue: "1")
+    /// processing-service: how long a job may sit unacknowledged before another worker takes it over.
+    static let jobClaimIdle = ConfigKey(
+        "CLIPCUT_JOB_CLAIM_IDLE_SECONDS",
+        summary: "processing-service: a job whose worker stopped sending heartbeats this long is taken over by another worker.",
+        defaultValue: "60")
+    /// processing-service: attempts per job before it is dead-lettered.
+    static let jobMaxAttempts = ConfigKey(
+        "CLIPCUT_JOB_MAX_ATTEMPTS", summary: "processing-service: attempts per job before it goes to clipcut:jobs:dead.", defaultValue: "3")
+    /// processing-service: the first retry's delay; each later one doubles it.
+    static let jobRetryBase = ConfigKey(
+        "CLIPCUT_JOB_RETRY_BASE_SECONDS", summary: "processing-service: delay before the first retry; each later retry doubles it.",
+        defaultValue: "10")
+    /// processing-service: where audio-service listens.
+    static let audioServiceURL = ConfigKey(
+        "CLIPCUT_AUDIO_SERVICE_URL", summary: "processing-service: base URL of audio-service.", defaultValue: "http://127.0.0.1:8083")
+    /// processing-service: libx264 preset.
+    static let encoderPreset = ConfigKey(
+        "CLIPCUT_X264_PRESET", summary: "processing-service: libx264 preset (ultrafast … veryslow).", defaultValue: "veryfast")
+    /// processing-service: kill an ffmpeg that reports no progress this long.
+    static let ffmpegStall = ConfigKey(
+        "CLIPCUT_FFMPEG_STALL_SECONDS", summary: "processing-service: an ffmpeg that reports no progress this long is killed.",
+        defaultValue: "120")
+    /// processing-service: how long captioning waits after audio-service failed.
+    static let captionRetry = ConfigKey(
+        "CLIPCUT_CAPTION_RETRY_SECONDS", summary: "processing-service: delay before captions are tried again after audio-service failed.",
+        defaultValue: "60")
+    /// processing-service: how long a running job may finish after SIGTERM before it is released.
+    static let shutdownGrace = ConfigKey(
+        "CLIPCUT_SHUTDOWN_GRACE_SECONDS", summary: "processing-service: after SIGTERM, how long the current job may finish before it is released.",
+        defaultValue: "25")
+}
+
+/// processing-service's settings (see `docs/configuration.md`).
+struct ProcessingSettings: Sendable {
+    var redisURL: String
+    var mongoURL: String
+    var concurrency: Int
+    var claimIdle: Duration
+    var maxAttempts: Int
+    var retryBase: Duration
+    var audioServiceURL: String
+    var serviceToken: String?
+    var encoding: EncodingOptions
+    var stallLimit: Duration
+    var captionRetry: Duration
+    var shutdownGrace: Duration
+    var scratchDirectory: String
+
+    init(reader: ConfigReader) throws {
+        redisURL = reader.string(.redisURL, default: ConfigKey.redisURL.defaultValue ?? "")
+        mongoURL = reader.string(.mongoURL, default: ConfigKey.mongoURL.defaultValue ?? "")
+        concurrency = try reader.int(.processingConcurrency, default: 1, in: 1...16)
+        claimIdle = try reader.seconds(.jobClaimIdle, default: .seconds(60))
+        maxAttempts = try reader.int(.jobMaxAttempts, default: 3, in: 1...20)
+        retryBase = try reader.seconds(.jobRetryBase, default: .seconds(10))
+        audioServiceURL = reader.string(.audioServiceURL, default: "http://127.0.0.1:8083")
+        serviceToken = reader.string(.serviceToken)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        encoding = EncodingOptions(preset: reader.string(.encoderPreset, default: "veryfast"), threadsPerEncoder: 0)
+        encoding.threadsPerEncoder = cores  // refined per job by the number of encoders
+        stallLimit = try reader.seconds(.ffmpegStall, default: .seconds(120))
+        captionRetry = try reader.seconds(.captionRetry, default: .seconds(60))
+        shutdownGrace = try reader.seconds(.shutdownGrace, default: .seconds(25))
+        scratchDirectory = reader.string(.dataDirectory, default: ConfigKey.dataDirectory.defaultValue ?? ".") + "/scratch"
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// How the ladder is encoded.
+public struct EncodingOptions: Sendable, Equatable {
+    /// libx264 preset.
+    public var preset: String
+    /// Constant rate factor (quality); `maxrate`/`bufsize` cap each rung.
+    public var crf: Int
+    /// x264 threads per rung encoder (0: let x264 choose).
+    public var threadsPerEncoder: Int
+    /// Scale every rung from the one above it (1080→720→480→360) instead of from the source.
+    public var cascadedScaling: Bool
+    /// swscale algorithm (`bicubic`, `bilinear`, `fast_bilinear`, …).
+    public var scaler: String
+    /// GOP length in seconds; keyframes at exactly these multiples in every rung.
+    public var keyframeSeconds: Double
+
+    public init(
+        preset: String = "veryfast", crf: Int = 23, threadsPerEncoder: Int = 0, cascadedScaling: Bool = true,
+        scaler: String = "bicubic", keyframeSeconds: Double = 2
+    ) {
+        self.preset = preset
+        self.crf = crf
+        self.threadsPerEncoder = threadsPerEncoder
+        self.cascadedScaling = cascadedScaling
+        self.scaler = scaler
+        self.keyframeSeconds = keyframeSeconds
+    }
+
+    /// Threads per encoder for `encoders` encoders sharing `cores`: enough for all cores to
+    /// work, no more (x264's default of 1.5 threads per core, per encoder, oversubscribes).
+    public static func threads(encoders: Int, cores: Int) -> Int {
+        max(1, Int((Double(cores) / Double(max(1, encoders))).rounded(.up)))
+    }
+}
+
+/// The ffmpeg command that decodes the source once and writes every rung.
+public struct LadderCommand: Sendable {
+    /// The arguments after `ffmpeg`.
+    public var arguments: [String]
+    /// Where each rung's MP4 goes, by rung name.
+    public var outputs: [String: String]
+
+    /// Builds the command.
+    ///
+    /// - One decode; the filter graph splits it into one scale branch per encoded rung
+    ///   (cascaded: each rung scaled from the previous one), square pixels, frame rate capped.
+    /// - One libx264 encode per rung: CRF with `maxrate`/`bufsize`, High profile, yuv420p, a
+    ///   keyframe every `keyframeSeconds` exactly (`force_key_frames`, no scene-cut keyframes),
+    ///   so segments line up across rungs; AAC stereo 128 kb/s when there is audio.
+    /// - Rungs marked `isRemux` copy the source's streams instead.
+    /// - `burnSubtitles`: a WebVTT file rendered into the pixels before scaling.
+    public init(
+        source: String, probe: MediaProbe, rungs: [Rung], outputDirectory: String, options: EncodingOptions = .init(),
+        burnSubtitles: String? = nil
+    ) {
+        var arguments = ["-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-i", source]
+        var outputs: [String: String] = [:]
+        let encoded = rungs.filter { !$0.isRemux || burnSubtitles != nil }
+        let hasAudio = probe.audio != nil
+        if !encoded.isEmpty {
+            var pre: [String] = []
+            if let video = probe.video, video.frameRate > 60.5 { pre.append("fps=60") }
+            if let burnSubtitles { pre.append("subtitles=filename=\(Self.escapeFilterValue(burnSubtitles))") }
+            let labels = encoded.indices.map { "v\($0)" }
+            arguments += ["-filter_complex", Self.filterGraph(encoded, labels: labels, pre: pre, options: options)]
+            for (index, rung) in encoded.enumerated() {
+                let gop = max(1, Int((rung.frameRate * options.keyframeSeconds).rounded()))
+                arguments += ["-map", "[\(labels[index])]"]
+                if hasAudio { arguments += ["-map", "0:a:0"] }
+                arguments += [
+                    "-c:v", "libx264", "-preset", options.preset, "-crf", String(options.crf),
+                    "-maxrate", String(rung.maxRate), "-bufsize", String(rung.bufferSize),
+                    "-profile:v", "high", "-pix_fmt", "yuv420p",
+                    "-g", String(gop), "-keyint_min", String(gop), "-sc_threshold", "0",
+                    "-force_key_frames", "expr:gte(t,n_forced*\(Self.number(options.keyframeSeconds)))",
+                ]
+                if options.threadsPerEncoder > 0 { arguments += ["-threads", String(options.threadsPerEncoder)] }
+                if hasAudio { arguments += ["-c:a", "aac", "-b:a", "128k", "-ac", "2"] }
+                let path = "\(outputDirectory)/\(rung.name).mp4"
+                arguments += ["-movflags", "+faststart", path]
+                outputs[rung.name] = path
+            }
+        }
+        for rung in rungs where rung.isRemux && burnSubtitles == nil {
+            let path = "\(outputDirectory)/\(rung.name).mp4"
+            arguments += ["-map", "0:v:0"]
+            if hasAudio { arguments += ["-map", "0:a:0"] }
+            arguments += ["-c", "copy", "-movflags", "+faststart", path]
+            outputs[rung.name] = path
+        }
+        self.arguments = arguments
+        self.outputs = outputs
+    }
+
+    /// `[0:v]pre,split=…`: one labelled branch per rung, best first.
+    static func filterGraph(_ rungs: [Rung], labels: [String], pre: [String], options: EncodingOptions) -> String {
+        func scale(_ rung: Rung) -> String { "scale=\(rung.width):\(rung.height):flags=\(options.scaler),setsar=1" }
+        let head = "[0:v]" + (pre.isEmpty ? "" : pre.joined(separator: ",") + ",")
+        if rungs.count == 1 { return head + scale(rungs[0]) + "[\(labels[0])]" }
+        if !options.cascadedScaling {
+            let splits = labels.indices.map { "[s\($0)]" }.joined()
+            let branches = rungs.indices.map { "[s\($0)]\(scale(rungs[$0]))[\(labels[$0])]" }
+            return head + "split=\(rungs.count)\(splits);" + branches.joined(separator: ";")
+        }
+        var parts: [String] = []
+        var input = head
+        for index in rungs.indices {
+            let isLast = index == rungs.count - 1
+            let step = input + scale(rungs[index])
+            if isLast {
+                parts.append(step + "[\(labels[index])]")
+            } else {
+                parts.append(step + ",split=2[\(labels[index])][c\(index)]")
+                input = "[c\(index)]"
+            }
+        }
+        return parts.joined(separator: ";")
+    }
+
+    /// A path inside a filter argument: `\`, `'`, `:` and `,` escaped.
+    static func escapeFilterValue(_ path: String) -> String {
+        var escaped = ""
+        for character in path {
+            if "\\':,[];".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}

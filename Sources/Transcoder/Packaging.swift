@@ -1,0 +1,108 @@
+import Foundation
+
+/// The remux commands that package an encoded rung, and the images.
+public enum Packaging {
+    /// The progressive MP4 download with the captions as a `mov_text` track (`-c copy`).
+    public static func mp4WithCaptions(rung: String, captions: String, language: String, output: String) -> [String] {
+        [
+            "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-i", rung, "-i", captions,
+            "-map", "0:v", "-map", "0:a?", "-map", "1:s", "-c", "copy", "-c:s", "mov_text",
+            "-metadata:s:s:0", "language=\(iso639_2(language))", "-movflags", "+faststart", output,
+        ]
+    }
+
+    /// HLS of one rung: fMP4 segments of about `segmentSeconds`, VOD playlist `index.m3u8`,
+    /// `init.mp4` and `seg_00000.m4s`… in `directory` (run with `directory` as the working
+    /// directory, so every name in the playlist is relative).
+    public static func hls(rung: String, segmentSeconds: Int = 4) -> [String] {
+        [
+            "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-i", rung, "-map", "0:v", "-map", "0:a?", "-c", "copy",
+            "-f", "hls", "-hls_time", String(segmentSeconds), "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4",
+            "-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename", "seg_%05d.m4s", "index.m3u8",
+        ]
+    }
+
+    /// A poster JPEG from `at` seconds into `input`, at most 1280 pixels wide.
+    public static func poster(input: String, at seconds: Double, output: String) -> [String] {
+        [
+            "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-ss", String(format: "%.3f", seconds), "-i", input,
+            "-frames:v", "1", "-vf", "scale='min(1280,iw)':-2", "-q:v", "3", output,
+        ]
+    }
+
+    /// 16 kHz mono WAV of the first audio track, for the transcriber.
+    public static func speechAudio(input: String, output: String) -> [String] {
+        ["-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-i", input, "-map", "0:a:0", "-vn", "-ac", "1", "-ar", "16000", "-f", "wav", output]
+    }
+
+    /// ISO 639-2 for the few languages Whisper names most (MP4 wants three letters).
+    static func iso639_2(_ code: String) -> String {
+        let table = ["en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "pt": "por", "nl": "nld", "ja": "jpn", "zh": "zho", "ru": "rus"]
+        return table[code] ?? (code.count == 3 ? code : "und")
+    }
+}
+
+/// A storyboard: thumbnails every `interval` seconds tiled into one sprite, and the WebVTT that
+/// maps each time range to its region (`storyboard.jpg#xywh=x,y,w,h`).
+public struct Storyboard: Sendable, Equatable {
+    public var interval: Double
+    public var count: Int
+    public var columns: Int
+    public var tileWidth: Int
+    public var tileHeight: Int
+
+    /// At most 100 thumbnails 160 pixels wide, at least one second apart.
+    public init(duration: Double, width: Int, height: Int, maximumTiles: Int = 100, tileWidth: Int = 160) {
+        interval = max(1, (duration / Double(maximumTiles)).rounded(.up))
+        count = max(1, Int((duration / interval).rounded(.up)))
+        columns = min(10, count)
+        self.tileWidth = tileWidth
+        tileHeight = max(2, Int((Double(tileWidth) * Double(height) / Double(max(1, width)) / 2).rounded()) * 2)
+    }
+
+    public var rows: Int { (count + columns - 1) / columns }
+
+    /// The ffmpeg arguments writing the sprite.
+    public func spriteArguments(input: String, output: String) -> [String] {
+        [
+            "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-i", input,
+            "-vf", "fps=1/\(LadderCommand.number(interval)),scale=\(tileWidth):\(tileHeight),tile=\(columns)x\(rows)",
+            "-frames:v", "1", "-q:v", "5", output,
+        ]
+    }
+
+    /// The WebVTT track; `image` is the sprite's URL relative to the track.
+    public func track(duration: Double, image: String = "storyboard.jpg") -> String {
+        var lines = ["WEBVTT", ""]
+        for index in 0..<count {
+            let start = Double(index) * interval
+            let end = min(duration, start + interval)
+            guard end > start else { break }
+            let x = (index % columns) * tileWidth, y = (index / columns) * tileHeight
+            lines += ["\(WebVTTTime.format(start)) --> \(WebVTTTime.format(end))", "\(image)#xywh=\(x),\(y),\(tileWidth),\(tileHeight)", ""]
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// `HH:MM:SS.mmm`.
+public enum WebVTTTime {
+    public static func format(_ seconds: Double) -> String {
+        let millis = Int((max(0, seconds) * 1000).rounded())
+        return String(format: "%02d:%02d:%02d.%03d", millis / 3_600_000, millis / 60_000 % 60, millis / 1000 % 60, millis % 1000)
+    }
+
+    /// Parses `HH:MM:SS.mmm` or `MM:SS.mmm`.
+    public static func parse(_ text: Substring) -> Double? {
+        let parts = text.split(separator: ":")
+        guard (2...3).contains(parts.count), let last = Double(parts[parts.count - 1]) else { return nil }
+        var total = last
+        var multiplier = 60.0
+        for part in parts.dropLast().reversed() {
+            guard let value = Double(part) else { return nil }
+            total += value * multiplier
+            multiplier *= 60
+        }
+        return total
+    }
+}
