@@ -230,6 +230,15 @@ let package = Package(
             exclude: ["gridfs_peer.py"]
         ),
         .testTarget(name: "ClipCutCoreTests", dependencies: ["ClipCutCore"]),
+        .testTarget(name: "TranscoderTests", dependencies: ["Transcoder"]),
+        .testTarget(
+            name: "ProcessingServiceTests",
+            dependencies: [
+                "ProcessingService", "Transcoder", "MediaStore", "Redis", "ClipCutCore", "ServiceSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "SpeechTestSupport", dependencies: ["Whisper"], path: "Tests/SpeechTestSupport"),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "SpeechTestSupport"]),
         .testTarget(

@@ -36,9 +36,10 @@ public enum Ladder {
         let frameRate = min(60, video.frameRate > 0 ? video.frameRate : 25)
         let aspect = Double(displayWidth) / Double(displayHeight)
         var chosen = standard.filter { $0.shortSide <= sourceShort }
-        if chosen.isEmpty { chosen = [(even(sourceShort), tinyMaxRate)] }
+        if chosen.isEmpty { chosen = [(max(2, sourceShort / 2 * 2), tinyMaxRate)] }  // even, rounded down
+        let sourceLong = max(2, max(displayWidth, displayHeight) / 2 * 2)
         return chosen.map { short, maxRate in
-            let long = even(Double(short) * (aspect >= 1 ? aspect : 1 / aspect))
+            let long = min(sourceLong, even(Double(short) * (aspect >= 1 ? aspect : 1 / aspect)))
             let (width, height) = aspect >= 1 ? (long, short) : (short, long)
             let sourceBitRate = video.bitRate ?? probe.bitRate ?? Int.max
             let remux = video.codec == "h264" && video.rotation == 0 && video.sampleAspectRatio == 1

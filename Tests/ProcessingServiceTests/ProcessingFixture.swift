@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import ClipCutCore
+import Foundation
+import Logging
+import MediaStore
+import Redis
+import ServiceSupport
+import Synchronization
+import Testing
+
+@testable import ProcessingService
+
+/// Records what the pipeline reports.
+final class RecordingReporter: EventReporter {
+    let events = Mutex<[ClipCutEvent]>([])
+    let progressEvents = Mutex<[VideoProgressEvent]>([])
+
+    func publish(_ message: some ClipCutMessage) async throws {
+        if let event = ClipCutEvent(message) { events.withLock { $0.append(event) } }
+    }
+
+    func progress(_ event: VideoProgressEvent) async { progressEvents.withLock { $0.append(event) } }
+
+    var types: [MessageType] { events.withLock { $0.map(\.type) } }
+}
+
+/// A test's own MongoDB database and Redis client, the real audio-service `scripts/test` runs,
+/// and helpers to make sources, run the pipeline and look at what it stored.
+struct ProcessingFixture {
+    let store: MediaStore
+    let mongoURL: String
+    let redisURL: String
+    let scratch: String
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+
+    static func environment(_ name: String) throws -> String {
+        try #require(ProcessInfo.processInfo.environment[name], "\(name) is not set: run the tests through scripts/test")
+    }
+
+    init(redisDatabase: Int = 0) throws {
+        let base = try Self.environment("CLIPCUT_MONGO_URL").split(separator: "/", omittingEmptySubsequences: false).prefix(3).joined(separator: "/")
+        mongoURL = "\(base)/t_proc_\(UUID().uuidString.prefix(8).lowercased())"
+        store = try MediaStore(configuration: .init(uri: mongoURL))
+        let redis = try Self.environment("CLIPCUT_REDIS_URL")
+        redisURL = redisDatabase == 0 ? redis : String(redis[..<(redis.lastIndex(of: "/") ?? redis.endIndex)]) + "/\(redisDatabase)"
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("clipcut-proc-\(UUID().uuidString)").path
+    }
+
+    func settings(_ extra: [String: String] = [:]) throws -> ProcessingSettings {
+        var environment = [
+            ConfigKey.mongoURL.name: mongoURL, ConfigKey.redisURL.name: redisURL, ConfigKey.dataDirectory.name: scratch,
+            ConfigKey.audioServiceURL.name: try Self.environment("CLIPCUT_AUDIO_SERVICE_URL"),
+            ConfigKey.jobClaimIdle.name: "3", ConfigKey.jobRetryBase.name: "1", ConfigKey.captionRetry.name: "1",
+        ]
+        environment.merge(extra) { $1 }
+        return try ProcessingSettings(reader: ConfigReader(environment: environment))
+    }
+
+    func pipeline(_ reporter: RecordingReporter, settings: ProcessingSettings? = nil) throws -> TranscodePipeline {
+        let settings = try settings ?? self.settings()
+        return TranscodePipeline(
+            media: GridFSMediaAccess(store: store), events: reporter,
+            captions: AudioServiceClient(http: http, baseURL: settings.audioServiceURL, token: settings.serviceToken),
+            settings: settings, logger: Logger(label: "test"))
+    }
+
+    /// Stores `path` as an uploaded source with its `videos` document, as upload-service would.
+    func addVideo(_ path: String, burnSubtitles: Bool = false) async throws -> VideoSnapshot {
+        let id = VideoID.random(), owner = UserID.random()
+        let file = try await store.bucket(MediaLayout.sourceBucket).upload(
+            filename: "source", contentsOf: path, metadata: ["videoId": .string(id.description)])
+        var document: BSONDocument = [
+            "_id": .string(id.description), "owner": .string(owner.description), "status": "uploaded",
+            "sourceFileId": .string(file.id.description), "createdAt": .date(Date()),
+        ]
+        if burnSubtitles { document["burnSubtitles"] = true }
+        try await store.collection("videos").insert(document)
+        return VideoSnapshot(id: id, owner: owner, status: .uploaded, sourceFileID: file.id.description, burnSubtitles: burnSubtitles)
+    }
+
+    /// Every stored media file of a video, by name.
+    func mediaNames(_ id: VideoID) async throws -> [String] {
+        try await store.bucket(MediaLayout.mediaBucket).find(["metadata.videoId": .string(id.description)]).map(\.filename).sorted()
+    }
+
+    /// Writes a video's media tree (`<videoId>/…`) below `directory`; returns its root.
+    func download(_ id: VideoID, to directory: String) async throws -> String {
+        let bucket = store.bucket(MediaLayout.mediaBucket)
+        for file in try await bucket.find(["metadata.videoId": .string(id.description)]) {
+            let path = "\(directory)/\(file.filename)"
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try await bucket.download(file, to: path)
+        }
+        return "\(directory)/\(id)"
+    }
+
+    func shutdown() async {
+        try? await store.runCommand(["dropDatabase": 1])
+        await store.shutdown()
+        try? await http.shutdown()
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
+}
+
+/// Runs a program on a Dispatch thread; returns standard output, throws on failure.
+@discardableResult
+func run(_ executable: String, _ arguments: [String]) async throws -> String {
+    String(decoding: try await runTool(executable, arguments), as: UTF8.self)
+}
+
+/// A temporary path for this test.
+func scratchFile(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("clipcut-src-\(UUID().uuidString)-\(name)").path
+}
+
+/// A source made by ffmpeg from lavfi: `video` is the lavfi graph, `speech` words spoken with espeak-ng.
+func makeSource(_ name: String, video: String, seconds: Double, speech: String? = nil, tone: Bool = false,
+                extra: [String] = [], codec: [String] = ["-c:v", "libx264", "-preset", "ultrafast"]) async throws -> String {
+    let path = scratchFile(name)
+    var arguments = ["-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i", video]
+    if let speech {
+        let wav = scratchFile("speech.wav")
+        try await run("/usr/bin/espeak-ng", ["-v", "en-us", "-s", "150", "-w", wav, speech])
+        arguments += ["-i", wav, "-c:a", "aac", "-af", "apad"]
+    } else if tone {
+        arguments += ["-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000", "-c:a", "aac"]
+    }
+    arguments += ["-t", String(seconds)] + codec + extra + [path]
+    try await run("/usr/bin/ffmpeg", arguments)
+    return path
+}
+
+/// ffprobe's streams of a file.
+func streams(_ path: String) async throws -> [[String: Any]] {
+    let output = try await run("/usr/bin/ffprobe", ["-v", "error", "-of", "json", "-show_streams", path])
+    return (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])?["streams"] as? [[String: Any]] ?? []
+}
+
+/// Keyframe times of the first video stream, to the millisecond.
+func keyframes(_ path: String) async throws -> [Int] {
+    let output = try await run("/usr/bin/ffprobe", [
+        "-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time", "-of", "csv=p=0", path,
+    ])
+    return output.split(separator: "\n").compactMap { Double($0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: ","))) }
+        .map { Int(($0 * 1000).rounded()) }
+}

@@ -1,0 +1,116 @@
+import ClipCutCore
+import Foundation
+import Logging
+import MediaStore
+import Redis
+import Testing
+
+@testable import ProcessingService
+
+@Suite("Durable jobs: retries, dead letters, a worker killed mid-transcode", .serialized)
+struct WorkerTests {
+    /// Decoded events of `clipcut:events` about `id`.
+    static func events(_ redis: RedisClient, about id: VideoID) async throws -> [ClipCutEvent] {
+        try await redis.xrange(RedisNames.eventsStream).compactMap { $0.fields[RedisNames.messageField].flatMap { try? ClipCutEvent.decode(from: $0) } }
+            .filter { $0.videoId == id }
+    }
+
+    static func enqueue(_ redis: RedisClient, _ video: VideoSnapshot) async throws {
+        try await redis.xadd(RedisNames.jobsStream, fields: [RedisNames.messageField: try TranscodeJob(videoId: video.id, owner: video.owner).jsonString()])
+    }
+
+    /// Waits until `condition` holds, checking every 200 ms, for at most `seconds`.
+    static func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        return try await condition()
+    }
+
+    @Test("a job that keeps failing is retried with backoff, then dead-lettered once with the reason, and the video marked failed")
+    func retriesThenDeadLetter() async throws {
+        let fixture = try ProcessingFixture(redisDatabase: Int.random(in: 1...15))
+        let redis = RedisClient(configuration: try RedisConfiguration(url: fixture.redisURL))
+        _ = try await redis.execute(["FLUSHDB"])
+        // An encoder preset that does not exist makes every encode fail: a transient failure.
+        let settings = try fixture.settings([ConfigKey.encoderPreset.name: "no-such-preset"])
+        let worker = JobWorker.live(settings: settings, redis: redis, store: fixture.store, http: fixture.http, logger: Logger(label: "worker"))
+        let video = try await fixture.addVideo(try await makeSource("clip.mp4", video: "testsrc2=size=320x240:rate=25", seconds: 1))
+        try await Self.enqueue(redis, video)
+        let running = Task { try await worker.run() }
+        let deadLettered = try await Self.eventually(60) { try await redis.xlen(RedisNames.deadLetterStream) > 0 }
+        running.cancel()
+        #expect(deadLettered)
+        let dead = try await redis.xrange(RedisNames.deadLetterStream)
+        #expect(dead.count == 1)
+        #expect(dead.first?.fields["attempts"] == "3")
+        #expect(dead.first?.fields["reason"]?.contains("after 3 attempts") == true)
+        let failures = try await Self.events(redis, about: video.id).filter { $0.type == .videoFailed }
+        #expect(failures.count == 1)
+        let log = try await redis.xrange(RedisNames.logStream(for: video.id)).compactMap { $0.fields[RedisNames.messageField] }
+        #expect(log.contains { $0.contains("attempt 1 failed") } && log.contains { $0.contains("attempt 2 failed") })
+        #expect(try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0)
+        #expect(try await redis.execute(["ZCARD", JobQueue.delayedKey]).integer == 0)
+        #expect(try await fixture.mediaNames(video.id).isEmpty)
+        _ = try await redis.execute(["FLUSHDB"])
+        await redis.shutdown()
+        await fixture.shutdown()
+    }
+
+    @Test("SIGKILL a worker mid-transcode: a second worker takes the job over and finishes it, no duplicate outputs")
+    func killedWorker() async throws {
+        let fixture = try ProcessingFixture(redisDatabase: Int.random(in: 1...15))
+        let redis = RedisClient(configuration: try RedisConfiguration(url: fixture.redisURL))
+        _ = try await redis.execute(["FLUSHDB"])
+        let binary = try ProcessingFixture.environment("CLIPCUT_BIN_DIR") + "/processing-service"
+        let video = try await fixture.addVideo(try await makeSource("long.mp4", video: "testsrc2=size=1280x720:rate=30", seconds: 20))
+        try await Self.enqueue(redis, video)
+        let settings = try fixture.settings()
+
+        func startWorker(_ name: String) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.environment = ProcessInfo.processInfo.environment.merging([
+                ConfigKey.mongoURL.name: fixture.mongoURL, ConfigKey.redisURL.name: fixture.redisURL,
+                ConfigKey.httpPort.name: String(Int.random(in: 20000...60000)), ConfigKey.dataDirectory.name: "\(fixture.scratch)/\(name)",
+                ConfigKey.jobClaimIdle.name: "3", ConfigKey.audioServiceURL.name: settings.audioServiceURL, ConfigKey.logLevel.name: "warning",
+            ]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+
+        let first = try startWorker("a")
+        let encoding = try await Self.eventually(60) {
+            try await redis.xrange(RedisNames.logStream(for: video.id)).contains {
+                guard let json = $0.fields[RedisNames.messageField], case .videoProgress(let event)? = try? ClipCutEvent.decode(from: json) else { return false }
+                return event.payload.stage == .transcoding && event.payload.percent > 5
+            }
+        }
+        #expect(encoding, "the first worker never started encoding")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(try await Self.events(redis, about: video.id).allSatisfy { $0.type != .videoReady })
+
+        let second = try startWorker("b")
+        defer { second.terminate() }
+        let ready = try await Self.eventually(240) { try await Self.events(redis, about: video.id).contains { $0.type == .videoReady } }
+        #expect(ready)
+        let names = try await fixture.mediaNames(video.id)
+        #expect(names.count == Set(names).count, "duplicate outputs: \(names)")
+        for quality in ["720p", "480p", "360p"] {
+            #expect(names.contains(MediaLayout.renditionMP4(video.id, quality: quality)))
+        }
+        #expect(names.contains(MediaLayout.hlsMaster(video.id)))
+        #expect(try await Self.events(redis, about: video.id).filter { $0.type == .videoReady }.count == 1)
+        #expect(try await Self.eventually(10) { try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0 })
+        second.terminate()
+        second.waitUntilExit()
+        _ = try await redis.execute(["FLUSHDB"])
+        await redis.shutdown()
+        await fixture.shutdown()
+    }
+}
