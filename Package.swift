@@ -210,6 +210,11 @@ let package = Package(
             path: "Benchmarks/UploadBenchmark"
         ),
         .executableTarget(
+            name: "LadderBenchmark",
+            dependencies: ["Transcoder"],
+            path: "Benchmarks/LadderBenchmark"
+        ),
+        .executableTarget(
             name: "WhisperBenchmark",
             dependencies: ["Whisper"],
             path: "Benchmarks/WhisperBenchmark"

@@ -85,6 +85,8 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
     public var captionState: CaptionState?
     /// Language of the caption track (BCP-47 / ISO 639-1, e.g. `"en"`), once known.
     public var captionLanguage: String?
+    /// Whether the owner asked for the captions to be rendered into the picture.
+    public var burnSubtitles: Bool
 
     /// Creates a video document; a new upload starts as `uploaded` and `private`.
     public init(
@@ -106,7 +108,8 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         sourceHeight: Int? = nil,
         renditions: [Rendition] = [],
         captionState: CaptionState? = nil,
-        captionLanguage: String? = nil
+        captionLanguage: String? = nil,
+        burnSubtitles: Bool = false
     ) {
         self.id = id
         self.owner = owner
@@ -127,6 +130,7 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         self.renditions = renditions
         self.captionState = captionState
         self.captionLanguage = captionLanguage
+        self.burnSubtitles = burnSubtitles
     }
 
     /// Moves the video to `next` if the state machine allows it, updating `updatedAt`.
@@ -150,10 +154,10 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
     private enum CodingKeys: String, CodingKey {
         case id, owner, title, description, filename, size, sha256, contentType, status, visibility
         case createdAt, updatedAt, failureReason, durationSeconds, sourceWidth, sourceHeight
-        case renditions, captionState, captionLanguage
+        case renditions, captionState, captionLanguage, burnSubtitles
     }
 
-    /// Decodes a video; `description`, `visibility`, `updatedAt` and `renditions` default when absent.
+    /// Decodes a video; `description`, `visibility`, `updatedAt`, `renditions` and `burnSubtitles` default when absent.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(VideoID.self, forKey: .id)
@@ -175,5 +179,6 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         renditions = try c.decodeIfPresent([Rendition].self, forKey: .renditions) ?? []
         captionState = try c.decodeIfPresent(CaptionState.self, forKey: .captionState)
         captionLanguage = try c.decodeIfPresent(String.self, forKey: .captionLanguage)
+        burnSubtitles = try c.decodeIfPresent(Bool.self, forKey: .burnSubtitles) ?? false
     }
 }

@@ -9,6 +9,8 @@ extension HTTPField.Name {
     static let clipcutDescription = HTTPField.Name("X-Description")!
     /// `X-Filename`: a direct upload's original file name (percent-encoded UTF-8).
     static let clipcutFilename = HTTPField.Name("X-Filename")!
+    /// `X-Burn-Subtitles`: `true` to render the captions into the picture.
+    static let clipcutBurnSubtitles = HTTPField.Name("X-Burn-Subtitles")!
     /// `X-Video-Id`: the video a tus upload becomes.
     static let clipcutVideoID = HTTPField.Name("X-Video-Id")!
     /// `Tus-Resumable`.

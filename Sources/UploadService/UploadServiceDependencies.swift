@@ -39,7 +39,7 @@ struct UploadServiceDependencies: Sendable {
     /// used up meanwhile by another upload, the source is deleted and 413 thrown.
     func register(
         videoId: VideoID, owner: UserID, title: String, description: String, filename: String,
-        intake: IntakeResult, source: StoredFile, excludingUpload: String? = nil
+        intake: IntakeResult, source: StoredFile, burnSubtitles: Bool = false, excludingUpload: String? = nil
     ) async throws -> Video {
         let allowance: UploadAllowance
         do {
@@ -51,7 +51,7 @@ struct UploadServiceDependencies: Sendable {
         }
         let video = Video(
             id: videoId, owner: owner, title: title, description: description, filename: filename,
-            size: intake.size, sha256: intake.sha256, contentType: intake.container.mediaType)
+            size: intake.size, sha256: intake.sha256, contentType: intake.container.mediaType, burnSubtitles: burnSubtitles)
         do {
             try await repository.insert(VideoRecord(video: video, sourceFileID: source.id, publishPending: true))
         } catch {

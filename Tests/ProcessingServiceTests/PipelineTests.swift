@@ -109,6 +109,31 @@ struct PipelineTests {
         await fixture.shutdown()
     }
 
+    @Test("burnSubtitles: the captions are made first and rendered into the picture of every rung")
+    func burnedSubtitles() async throws {
+        let fixture = try ProcessingFixture()
+        let reporter = RecordingReporter()
+        let source = try await makeSource(
+            "burn.mp4", video: "color=c=gray:size=640x360:rate=25", seconds: 4, speech: "Subtitles are burned into every frame.")
+        let plain = try await fixture.addVideo(source)
+        let burned = try await fixture.addVideo(source, burnSubtitles: true)
+        _ = try await fixture.pipeline(RecordingReporter()).run(plain)
+        _ = try await fixture.pipeline(reporter).run(burned)
+        let stages = reporter.progressEvents.withLock { $0 }.map { "\($0.payload.stage.rawValue) \(Int($0.payload.percent))" }
+        let captionsDone = try #require(stages.firstIndex(of: "transcribing 100"))
+        let encodingStarted = try #require(stages.firstIndex { $0.hasPrefix("transcoding") })
+        #expect(captionsDone < encodingStarted, "\(stages)")
+        // Text on a flat gray picture: the burned rung differs from the plain one in the middle of the speech.
+        func frame(_ id: VideoID) async throws -> String {
+            let root = try await fixture.download(id, to: scratchFile("burn"))
+            let image = scratchFile("frame.png")
+            try await run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-ss", "1.5", "-i", "\(root)/360p/video.mp4", "-frames:v", "1", image])
+            return try await run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", image, "-f", "md5", "-"])
+        }
+        #expect(try await frame(plain.id) != (try await frame(burned.id)))
+        await fixture.shutdown()
+    }
+
     @Test("a truncated file and a text file fail for good as not a video; nothing is stored")
     func notVideos() async throws {
         let fixture = try ProcessingFixture()

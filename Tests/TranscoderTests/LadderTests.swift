@@ -58,8 +58,9 @@ struct LadderTests {
         let mixed = LadderCommand(source: "in.mp4", probe: remuxable, rungs: Ladder.rungs(for: remuxable), outputDirectory: "/o")
         #expect(mixed.arguments.filter { $0 == "libx264" }.count == 2)
         #expect(mixed.arguments.contains("copy"))
-        #expect(EncodingOptions.threads(encoders: 4, cores: 2) == 1)
-        #expect(EncodingOptions.threads(encoders: 1, cores: 2) == 2)
+        #expect(EncodingOptions.threads(encoders: 4, cores: 2) == 2)
+        #expect(EncodingOptions.threads(encoders: 1, cores: 8) == 8)
+        #expect(EncodingOptions.threads(encoders: 4, cores: 16) == 4)
         #expect(LadderCommand.escapeFilterValue("/tmp/a:b,c'd.vtt") == #"/tmp/a\:b\,c\'d.vtt"#)
     }
 

@@ -136,6 +136,30 @@ struct DirectUploadTests {
         #expect(service.storage.fileCount == 2)
     }
 
+    @Test("burnSubtitles: from a header, the query or a form field; anything but true/false is 400")
+    func burnSubtitles() async throws {
+        let service = try TestUploadService()
+        try await service.application().test(.router) { client in
+            let token = try await service.auth.token(for: .random())
+            let burned = try await client.execute(
+                uri: "/api/videos", method: .post,
+                headers: bearer(token, [.contentType: "video/mp4", HTTPField.Name("X-Burn-Subtitles")!: "true"]),
+                body: ByteBuffer(bytes: fakeMP4(2000)))
+            #expect(decodeJSON(burned)["burnSubtitles"] as? Bool == true)
+            let id = try #require((decodeJSON(burned)["id"] as? String).flatMap(VideoID.init))
+            #expect(try await service.repository.record(id: id)?.video.burnSubtitles == true)
+            let viaQuery = try await client.execute(
+                uri: "/api/videos?burnSubtitles=0", method: .post, headers: bearer(token, [.contentType: "video/mp4"]),
+                body: ByteBuffer(bytes: fakeMP4(2000)))
+            #expect(decodeJSON(viaQuery)["burnSubtitles"] as? Bool == false)
+            let invalid = try await client.execute(
+                uri: "/api/videos?burnSubtitles=maybe", method: .post, headers: bearer(token, [.contentType: "video/mp4"]),
+                body: ByteBuffer(bytes: fakeMP4(2000)))
+            #expect(invalid.status == .badRequest && errorCode(invalid) == "invalid_flag")
+        }
+        #expect(service.storage.fileCount == 2)
+    }
+
     @Test("Redis down at upload time: the video is kept and its job queued by the sweep once Redis is back")
     func outbox() async throws {
         let service = try TestUploadService()

@@ -103,6 +103,7 @@ struct MongoVideoRepository: VideoRepository {
             }),
         ]
         if record.publishPending { document["publishPending"] = true }
+        if video.burnSubtitles { document["burnSubtitles"] = true }
         if let reason = video.failureReason { document["failureReason"] = .string(reason) }
         if let duration = video.durationSeconds { document["durationSeconds"] = .double(duration) }
         if let width = video.sourceWidth { document["sourceWidth"] = .int64(Int64(width)) }
@@ -134,7 +135,8 @@ struct MongoVideoRepository: VideoRepository {
             sourceWidth: document["sourceWidth"]?.int, sourceHeight: document["sourceHeight"]?.int,
             renditions: renditions,
             captionState: document["captionState"]?.string.flatMap(CaptionState.init(rawValue:)),
-            captionLanguage: document["captionLanguage"]?.string
+            captionLanguage: document["captionLanguage"]?.string,
+            burnSubtitles: document["burnSubtitles"]?.bool ?? false
         )
         return VideoRecord(video: video, sourceFileID: document["sourceFileId"]?.string ?? "",
                            publishPending: document["publishPending"]?.bool ?? false)

@@ -39,7 +39,7 @@ struct DirectUploadRoutes: Sendable {
         }
         var fields = UploadFormFields(
             title: given(.clipcutTitle, "title"), description: given(.clipcutDescription, "description"),
-            filename: given(.clipcutFilename, "filename"))
+            filename: given(.clipcutFilename, "filename"), burnSubtitles: given(.clipcutBurnSubtitles, "burnSubtitles"))
         // Validate what is already known before any byte is stored.
         if let title = fields.title { _ = try VideoFields.title(title) }
         if let description = fields.description { _ = try VideoFields.description(description) }
@@ -84,7 +84,7 @@ struct DirectUploadRoutes: Sendable {
         }
         let video = try await dependencies.register(
             videoId: videoId, owner: user.id, title: title, description: description, filename: filename,
-            intake: stored.value, source: stored.file)
+            intake: stored.value, source: stored.file, burnSubtitles: try VideoFields.flag(fields.burnSubtitles))
         var response = jsonResponse(video, status: .created)
         response.headers[.location] = "/api/videos/\(video.id)"
         return response
@@ -128,6 +128,7 @@ struct UploadFormFields: Sendable {
     var title: String?
     var description: String?
     var filename: String?
+    var burnSubtitles: String?
 }
 
 /// Sorts multipart events into the file part (streamed) and small text fields (collected).
@@ -166,6 +167,7 @@ final class FormCollector {
             case "title": fields.title = text.isEmpty ? fields.title : try VideoFields.title(text)
             case "description": fields.description = try VideoFields.description(text)
             case "filename": fields.filename = text
+            case "burnSubtitles": fields.burnSubtitles = text
             default: break
             }
             currentName = nil

@@ -60,6 +60,7 @@ struct TusRoutes: Sendable {
         let upload = TusUpload(
             id: Self.newUploadID(), owner: user.id, videoId: .random(), fileID: dependencies.storage.newSourceID(),
             length: length, offset: 0, chunkSize: 255 * 1024, filename: filename, title: title, description: description,
+            burnSubtitles: try VideoFields.flag(metadata["burnSubtitles"]),
             rawMetadata: request.headers[.uploadMetadata], createdAt: now,
             expiresAt: now.addingTimeInterval(TimeInterval(dependencies.tusExpiry.components.seconds)), completedVideo: nil)
         try await dependencies.tusUploads.insert(upload)
@@ -163,7 +164,7 @@ struct TusRoutes: Sendable {
             let video = try await dependencies.register(
                 videoId: upload.videoId, owner: upload.owner, title: upload.title ?? VideoFields.defaultTitle(forFilename: upload.filename),
                 description: upload.description ?? "", filename: upload.filename, intake: intake, source: file,
-                excludingUpload: upload.id)
+                burnSubtitles: upload.burnSubtitles, excludingUpload: upload.id)
             try await dependencies.tusUploads.complete(id: upload.id, videoId: video.id)
             return video
         } catch {

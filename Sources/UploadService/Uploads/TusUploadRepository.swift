@@ -22,6 +22,8 @@ struct TusUpload: Sendable, Equatable {
     var filename: String
     var title: String?
     var description: String?
+    /// Render the captions into the picture.
+    var burnSubtitles: Bool = false
     /// The raw `Upload-Metadata` header, returned on HEAD.
     var rawMetadata: String?
     /// When it was created.
@@ -70,6 +72,7 @@ struct MongoTusUploadRepository: TusUploadRepository {
         if let title = upload.title { document["title"] = .string(title) }
         if let description = upload.description { document["description"] = .string(description) }
         if let raw = upload.rawMetadata { document["rawMetadata"] = .string(raw) }
+        if upload.burnSubtitles { document["burnSubtitles"] = true }
         try await collection.insert(document)
     }
 
@@ -110,7 +113,8 @@ struct MongoTusUploadRepository: TusUploadRepository {
         return TusUpload(
             id: id, owner: owner, videoId: videoId, fileID: fileID, length: Int64(length), offset: Int64(offset),
             chunkSize: chunkSize, filename: document["filename"]?.string ?? "upload", title: document["title"]?.string,
-            description: document["description"]?.string, rawMetadata: document["rawMetadata"]?.string,
+            description: document["description"]?.string, burnSubtitles: document["burnSubtitles"]?.bool ?? false,
+            rawMetadata: document["rawMetadata"]?.string,
             createdAt: createdAt, expiresAt: expiresAt,
             completedVideo: document["completedVideo"]?.string.flatMap(VideoID.init))
     }

@@ -64,6 +64,17 @@ enum VideoFields {
         }
     }
 
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`); absent is `false`.
+    /// - Throws: 400 `invalid_flag`.
+    static func flag(_ raw: String?) throws -> Bool {
+        guard let raw else { return false }
+        switch raw.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no", "": return false
+        default: throw APIError(.badRequest, code: "invalid_flag", message: "burnSubtitles must be true or false.")
+        }
+    }
+
     /// A header value that may be percent-encoded (UTF-8).
     static func headerText(_ value: String?) -> String? {
         guard let value else { return nil }
