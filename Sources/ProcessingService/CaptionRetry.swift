@@ -17,7 +17,12 @@ struct CaptionRetry: Sendable {
 
     func run(videoId: VideoID, attempt: Int) async {
         do {
-            guard let video = try await media.video(videoId), video.status == .ready else { return }
+            guard let video = try await media.video(videoId), video.status != .failed else { return }  // deleted or failed
+            guard video.status == .ready else {
+                // upload-service has not applied `video.ready` yet: look again shortly, same attempt.
+                try await queue.scheduleCaptions(videoId, attempt: attempt, after: retryDelay)
+                return
+            }
             let work = try Scratch(root: pipeline.settings.scratchDirectory, videoId: videoId)
             defer { work.remove() }
             try await media.downloadSource(video, to: work.path("source"))
@@ -38,8 +43,13 @@ struct CaptionRetry: Sendable {
                 try await events.publish(VideoCaptionsEvent(videoId: videoId, state: .ready, language: language, cues: cues))
             }
         } catch {
+            guard attempt < maximumAttempts else {
+                logger.error("captions given up", metadata: ["videoId": "\(videoId)", "error": "\(error)"])
+                try? await events.publish(VideoCaptionsEvent(videoId: videoId, state: .failed, language: "en"))
+                return
+            }
             logger.warning("caption retry failed; trying later", metadata: ["videoId": "\(videoId)", "error": "\(error)"])
-            try? await queue.scheduleCaptions(videoId, attempt: attempt + 1, after: retryDelay)
+            try? await queue.scheduleCaptions(videoId, attempt: attempt + 1, after: retryDelay * Int(pow(2, Double(attempt))))
         }
     }
 
@@ -70,10 +80,7 @@ struct CaptionRetry: Sendable {
     static func addingSubtitles(_ subtitles: [HLSMasterPlaylist.Subtitles], to master: String) -> String {
         guard !master.contains("TYPE=SUBTITLES") else { return master }
         var lines = master.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let media = subtitles.enumerated().map { index, track in
-            #"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="\#(track.name)",LANGUAGE="\#(track.language)","#
-                + #"DEFAULT=\#(index == 0 ? "YES" : "NO"),AUTOSELECT=YES,URI="\#(track.uri)""#
-        }
+        let media = subtitles.enumerated().map { index, track in track.mediaTag(first: index == 0) }
         let insertAt = lines.firstIndex { $0.hasPrefix("#EXT-X-STREAM-INF") } ?? lines.count
         lines = lines.map { $0.hasPrefix("#EXT-X-STREAM-INF") ? $0 + #",SUBTITLES="subs""# : $0 }
         lines.insert(contentsOf: media, at: insertAt)

@@ -1,6 +1,7 @@
 import ClipCutCore
 import Foundation
 import Redis
+import Synchronization
 
 /// A job as read from `clipcut:jobs`.
 struct QueuedJob: Sendable {
@@ -20,10 +21,29 @@ struct JobQueue: Sendable {
     let redis: RedisClient
     let consumer: String
     let claimIdle: Duration
+    /// Where the next XAUTOCLAIM scan starts (Redis looks at COUNT × 10 entries per call).
+    private let claimCursor = ClaimCursor()
+
+    init(redis: RedisClient, consumer: String, claimIdle: Duration) {
+        self.redis = redis
+        self.consumer = consumer
+        self.claimIdle = claimIdle
+    }
+
+    /// What the per-video lock said.
+    enum LockResult: Equatable {
+        /// Ours now.
+        case acquired
+        /// Held for this same entry (its earlier worker's lock has not expired yet).
+        case heldForThisEntry
+        /// Held for another entry of the same video: this one is a duplicate.
+        case heldForAnotherEntry
+    }
 
     static let delayedKey = "clipcut:jobs:delayed"
     static let captionRetryKey = "clipcut:captions:retry"
     static func lockKey(_ videoId: VideoID) -> String { "clipcut:lock:video:\(videoId)" }
+    static func doneKey(_ videoId: VideoID) -> String { "clipcut:done:\(videoId)" }
 
     /// Creates the group (reading from the stream's start, so jobs queued before the first
     /// worker ever ran are not missed).
@@ -34,7 +54,9 @@ struct JobQueue: Sendable {
     /// A job whose worker stopped heartbeating, if any; else a new one (waiting up to `block`).
     func next(block: Duration) async throws -> QueuedJob? {
         let claimed = try await redis.xautoclaim(
-            RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: consumer, minIdle: claimIdle, count: 1)
+            RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: consumer, minIdle: claimIdle,
+            start: claimCursor.value, count: 1)
+        claimCursor.value = claimed.nextStart  // "0-0" once the scan went round
         if let entry = claimed.entries.first { return Self.job(entry) }
         let fresh = try await redis.xreadgroup(
             RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: consumer, id: ">", count: 1, block: block)
@@ -48,27 +70,54 @@ struct JobQueue: Sendable {
     }
 
     /// Resets the entry's idle time and renews the video lock: "still working on it".
-    func heartbeat(_ job: QueuedJob, videoId: VideoID) async throws {
+    /// - Returns: `false` when the lock is no longer ours (another worker took the job over).
+    func heartbeat(_ job: QueuedJob, videoId: VideoID) async throws -> Bool {
         _ = try await redis.execute([
             "XCLAIM", RedisNames.jobsStream, RedisNames.processingGroup, consumer, "0", job.entryID, "JUSTID",
         ])
-        _ = try await redis.execute([
+        let renewed = try await redis.execute([
             "EVAL", "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
-            "1", Self.lockKey(videoId), consumer, String(claimIdle.milliseconds),
+            "1", Self.lockKey(videoId), lockValue(job), String(claimIdle.milliseconds),
         ])
+        return (renewed.integer ?? 0) == 1
     }
 
-    /// Takes the video's lock; `false` if another worker holds it.
-    func lock(_ videoId: VideoID) async throws -> Bool {
-        try await redis.set(Self.lockKey(videoId), to: consumer, expiresIn: claimIdle, onlyIfAbsent: true)
+    /// The lock's value: this worker and the entry it works on.
+    private func lockValue(_ job: QueuedJob) -> String { "\(consumer)|\(job.entryID)" }
+
+    /// Takes the video's lock for this entry.
+    func lock(_ videoId: VideoID, for job: QueuedJob) async throws -> LockResult {
+        if try await redis.set(Self.lockKey(videoId), to: lockValue(job), expiresIn: claimIdle, onlyIfAbsent: true) {
+            return .acquired
+        }
+        let holder = try await redis.get(Self.lockKey(videoId)) ?? ""
+        return holder.hasSuffix("|\(job.entryID)") ? .heldForThisEntry : .heldForAnotherEntry
     }
 
     /// Gives the video's lock back (only if it is still ours).
-    func unlock(_ videoId: VideoID) async {
+    func unlock(_ videoId: VideoID, for job: QueuedJob) async {
         _ = try? await redis.execute([
             "EVAL", "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-            "1", Self.lockKey(videoId), consumer,
+            "1", Self.lockKey(videoId), lockValue(job),
         ])
+    }
+
+    /// Remembers that the video's `video.ready` went out, so a job delivered again (a take-over
+    /// after a crash before XACK, a duplicate) does not process it again.
+    func markDone(_ videoId: VideoID) async throws {
+        _ = try await redis.set(Self.doneKey(videoId), to: "1", expiresIn: .seconds(30 * 86400))
+    }
+
+    /// Whether the video's `video.ready` already went out.
+    func isDone(_ videoId: VideoID) async throws -> Bool {
+        try await redis.get(Self.doneKey(videoId)) != nil
+    }
+
+    /// Puts the job back as a fresh entry (same attempt) and acknowledges the old one: a job
+    /// released at shutdown is not counted as a crashed delivery, and is picked up at once.
+    func release(_ queued: QueuedJob) async throws {
+        try await redis.xadd(RedisNames.jobsStream, fields: [RedisNames.messageField: queued.raw], maxLength: 100_000)
+        try await acknowledge(queued)
     }
 
     /// Done with the entry (the video is ready, finally failed, or the job went elsewhere).
@@ -142,4 +191,13 @@ extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
     /// Whole milliseconds.
     var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}
+
+/// The XAUTOCLAIM scan position, shared by the worker's loops.
+final class ClaimCursor: Sendable {
+    private let position = Mutex("0-0")
+    var value: String {
+        get { position.withLock { $0 } }
+        set { position.withLock { $0 = newValue } }
+    }
 }

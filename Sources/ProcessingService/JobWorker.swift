@@ -25,13 +25,16 @@ struct JobWorker: Service {
     let logger: Logger
 
     func run() async throws {
+        // A worker that was killed left its scratch files behind; nothing else uses this directory.
+        try? FileManager.default.removeItem(atPath: settings.scratchDirectory)
         let stopping = StopFlag()
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for slot in 0..<settings.concurrency {
                     group.addTask { await workLoop(slot: slot, stopping: stopping) }
                 }
-                group.addTask { await maintenanceLoop(stopping: stopping) }
+                group.addTask { await retryLoop(stopping: stopping) }
+                group.addTask { await captionLoop(stopping: stopping) }
                 try await group.waitForAll()
             }
         } onGracefulShutdown: {
@@ -48,6 +51,10 @@ struct JobWorker: Service {
                     prepared = true
                 }
                 guard let job = try await queue.next(block: .seconds(2)) else { continue }
+                if stopping.isSet {
+                    try? await queue.release(job)  // taken just as shutdown began: hand it straight back
+                    return
+                }
                 await handle(job, stopping: stopping)
             } catch {
                 logger.warning("job queue unavailable", metadata: ["error": "\(error)"])
@@ -57,16 +64,28 @@ struct JobWorker: Service {
         }
     }
 
-    /// Retries that are due go back to the stream; due caption retries run.
-    private func maintenanceLoop(stopping: StopFlag) async {
+    /// Retries that are due go back to the stream.
+    private func retryLoop(stopping: StopFlag) async {
         while !stopping.isSet && !Task.isCancelled {
             do {
                 try await queue.releaseDueRetries()
+            } catch {
+                logger.debug("retry release skipped", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Due caption retries, one at a time, apart from the jobs (a transcription can take long).
+    private func captionLoop(stopping: StopFlag) async {
+        while !stopping.isSet && !Task.isCancelled {
+            do {
                 if let due = try await queue.takeDueCaptions() {
                     await captionRetry.run(videoId: due.videoId, attempt: due.attempt)
+                    continue
                 }
             } catch {
-                logger.debug("maintenance skipped", metadata: ["error": "\(error)"])
+                logger.debug("caption retry skipped", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(1))
         }
@@ -79,53 +98,109 @@ struct JobWorker: Service {
             return
         }
         let videoId = job.payload.videoId
+        // Bookkeeping first. A failure here (Redis or MongoDB unreachable) is no attempt of the
+        // job: the entry stays pending and is picked up again later.
+        let video: VideoSnapshot
         do {
-            guard let video = try await media.video(videoId), !video.status.isTerminal else {
+            guard let found = try await media.video(videoId), !found.status.isTerminal, !(try await queue.isDone(videoId)) else {
                 try await queue.acknowledge(queued)  // deleted, or already finished: nothing to do
                 return
             }
-            guard try await queue.lock(videoId) else {
-                logger.info("video busy on another worker", metadata: ["videoId": "\(videoId)"])
+            video = found
+            switch try await queue.lock(videoId, for: queued) {
+            case .acquired: break
+            case .heldForThisEntry:
+                logger.info("job still locked by its previous worker", metadata: ["videoId": "\(videoId)"])
+                return
+            case .heldForAnotherEntry:
+                logger.info("duplicate job acknowledged", metadata: ["videoId": "\(videoId)", "entry": "\(queued.entryID)"])
+                try await queue.acknowledge(queued)
                 return
             }
-            defer { Task { await queue.unlock(videoId) } }
             let deliveries = try await queue.deliveries(of: queued.entryID)
             if deliveries > settings.maxAttempts {
                 try await giveUp(
                     queued, videoId: videoId, reason: "The video could not be processed: its worker stopped \(deliveries - 1) times.",
                     attempts: deliveries, deadLetter: true)
+                await queue.unlock(videoId, for: queued)
                 return
             }
-            let heartbeat = Task {
-                while !Task.isCancelled {
-                    try await Task.sleep(for: settings.claimIdle / 3)
-                    try? await queue.heartbeat(queued, videoId: videoId)
+        } catch {
+            logger.warning("job left pending: bookkeeping failed", metadata: ["videoId": "\(videoId)", "error": "\(error)"])
+            try? await Task.sleep(for: .seconds(1))
+            return
+        }
+
+        let lockLost = StopFlag()
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: settings.claimIdle / 3)
+                if (try? await queue.heartbeat(queued, videoId: videoId)) == false {
+                    lockLost.set()  // another worker has it now: stop, do not publish
+                    return
                 }
             }
-            defer { heartbeat.cancel() }
-            let outcome = try await runWithGrace(stopping: stopping) { try await pipeline.run(video) }
-            if outcome.captionsPending {
-                try await queue.scheduleCaptions(videoId, attempt: 1, after: settings.captionRetry)
-            }
-            try await queue.acknowledge(queued)
-            logger.info("video ready", metadata: ["videoId": "\(videoId)", "rungs": "\(outcome.renditions.map { $0.quality })"])
-        } catch is CancellationError {
-            logger.notice("job released at shutdown", metadata: ["videoId": "\(videoId)"])
-        } catch JobFailure.permanent(let reason) {
-            try? await giveUp(queued, videoId: videoId, reason: reason, attempts: job.payload.attempt ?? 1, deadLetter: false)
-        } catch {
-            await retryOrGiveUp(queued, job: job, error: error)
         }
+        let outcome: (renditions: [Rendition], captionsPending: Bool)
+        do {
+            outcome = try await runWithGrace(stopping: stopping, lockLost: lockLost) { try await pipeline.run(video) }
+        } catch {
+            heartbeat.cancel()
+            if lockLost.isSet {
+                logger.warning("lock lost; the job continues elsewhere", metadata: ["videoId": "\(videoId)"])
+            } else if error is CancellationError || stopping.isSet {
+                logger.notice("job released at shutdown", metadata: ["videoId": "\(videoId)"])
+                try? await queue.release(queued)
+            } else if case JobFailure.permanent(let reason) = error {
+                try? await giveUp(queued, videoId: videoId, reason: reason, attempts: job.payload.attempt ?? 1, deadLetter: false)
+            } else {
+                await retryOrGiveUp(queued, job: job, error: error)
+            }
+            await queue.unlock(videoId, for: queued)
+            return
+        }
+        heartbeat.cancel()
+        // `video.ready` is out: from here on nothing may turn this into a retry or a failure.
+        await finish(queued, videoId: videoId, captionsPending: outcome.captionsPending)
+        logger.info("video ready", metadata: ["videoId": "\(videoId)", "rungs": "\(outcome.renditions.map { $0.quality })"])
     }
 
-    /// Runs the job; once shutdown starts, it gets the grace period and is then cancelled.
-    private func runWithGrace<T: Sendable>(stopping: StopFlag, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// Records the video as done, schedules its captions if pending, acknowledges the job;
+    /// each step retried a few times (a Redis blip must not lose the captions or redo the job).
+    private func finish(_ queued: QueuedJob, videoId: VideoID, captionsPending: Bool) async {
+        for attempt in 1...5 {
+            do {
+                try await queue.markDone(videoId)
+                if captionsPending { try await queue.scheduleCaptions(videoId, attempt: 1, after: settings.captionRetry) }
+                try await queue.acknowledge(queued)
+                await queue.unlock(videoId, for: queued)
+                return
+            } catch {
+                logger.warning("finishing the job failed; trying again", metadata: ["videoId": "\(videoId)", "attempt": "\(attempt)"])
+                try? await Task.sleep(for: .seconds(Int64(attempt)))
+            }
+        }
+        // Left pending: a take-over finds the done marker (if it was written) and only acknowledges.
+    }
+
+    /// Runs the job; once shutdown starts, it gets the grace period and is then cancelled; it is
+    /// cancelled at once when the video's lock is lost.
+    private func runWithGrace<T: Sendable>(
+        stopping: StopFlag, lockLost: StopFlag, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let work = Task { try await body() }
         let grace = settings.shutdownGrace
         let guardTask = Task {
-            while !stopping.isSet { try await Task.sleep(for: .milliseconds(200)) }
-            try await Task.sleep(for: grace)
-            work.cancel()
+            var shutdownSince: ContinuousClock.Instant?
+            while !Task.isCancelled {
+                if lockLost.isSet { work.cancel(); return }
+                if stopping.isSet {
+                    let since = shutdownSince ?? ContinuousClock.now
+                    shutdownSince = since
+                    if ContinuousClock.now - since >= grace { work.cancel(); return }
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
         }
         defer { guardTask.cancel() }
         return try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }

@@ -11,6 +11,8 @@ struct Packager: Sendable {
     let videoId: VideoID
     let work: Scratch
     let probe: MediaProbe
+    /// The captions are in the picture already: the track is offered but not shown by default.
+    var captionsBurned = false
     let logger: Logger
 
     /// What ffprobe says about an encoded rung.
@@ -72,8 +74,9 @@ struct Packager: Sendable {
         try await media.store(bytes: bytes, as: MediaLayout.hlsFile(videoId, path: "subs/\(language).vtt"), videoId: videoId)
         let playlist = HLSMasterPlaylist.subtitlePlaylist(vttURI: "\(language).vtt", duration: probe.duration)
         try await media.store(bytes: Array(playlist.utf8), as: MediaLayout.hlsFile(videoId, path: "subs/\(language).m3u8"), videoId: videoId)
-        return [HLSMasterPlaylist.Subtitles(language: language, name: Locale(identifier: "en").localizedString(forLanguageCode: language) ?? language,
-                                            uri: "subs/\(language).m3u8")]
+        return [HLSMasterPlaylist.Subtitles(
+            language: language, name: Locale(identifier: "en").localizedString(forLanguageCode: language) ?? language,
+            uri: "subs/\(language).m3u8", isDefault: !captionsBurned)]
     }
 
     /// Stores a rung's HLS files; returns the peak segment bit rate (the variant's BANDWIDTH).
@@ -115,6 +118,7 @@ struct Packager: Sendable {
         do {
             return try await runTool("/usr/bin/ffmpeg", arguments, workingDirectory: directory)
         } catch let failure as ToolFailure {
+            try Task.checkCancellation()
             logger.error("packaging failed", metadata: ["videoId": "\(videoId)", "error": "\(failure)"])
             throw JobFailure.transient("Packaging failed.")
         }

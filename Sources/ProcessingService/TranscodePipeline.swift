@@ -46,10 +46,23 @@ struct TranscodePipeline: Sendable {
         } catch MediaStoreError.fileNotFound {
             throw JobFailure.permanent("The uploaded file is missing.")
         } catch {
+            try Task.checkCancellation()
             throw JobFailure.transient("The uploaded file could not be read.")
         }
         let probe = try await Self.probe(work.path("source"))
-        let rungs = Ladder.rungs(for: probe)
+        var rungs = Ladder.rungs(for: probe)
+        var keyframeTimes: [Double]?
+        if rungs.contains(where: \.isRemux) {
+            // A copied rung keeps the source's keyframes: the encoded rungs put theirs at the same
+            // times so segments line up. Sources with keyframes too far apart are encoded instead.
+            let times = try await Self.keyframeTimes(work.path("source"))
+            let gaps = zip(times.dropFirst(), times).map { $0 - $1 } + [probe.duration - (times.last ?? 0)]
+            if times.first == 0, let widest = gaps.max(), widest <= 10 {
+                keyframeTimes = times
+            } else {
+                rungs = rungs.map { var rung = $0; rung.isRemux = false; return rung }
+            }
+        }
         guard let display = probe.video else { throw JobFailure.permanent("not a video") }
         try await media.deleteMedia(of: video.id)  // a retry starts clean: no duplicates, no orphans
         try await events.publish(VideoTranscribingEvent(videoId: video.id, language: probe.audio == nil ? nil : "en"))
@@ -59,13 +72,22 @@ struct TranscodePipeline: Sendable {
         await report(video.id, .probing, percent: 100, log: Self.describe(probe, rungs))
 
         let captionTask = Task { await makeCaptions(video.id, probe: probe, work: work) }
+        defer { captionTask.cancel() }  // a failed or cancelled job stops its transcription too
         var burn: String?
         if video.burnSubtitles, case .ready(let path, _, _) = await captionTask.value { burn = path }
-        let encoded = try await encode(video.id, probe: probe, rungs: rungs, work: work, burnSubtitles: burn)
-        let captionOutcome = await captionTask.value
+        let encoded = try await encode(
+            video.id, probe: probe, rungs: rungs, work: work, burnSubtitles: burn, keyframeTimes: burn == nil ? keyframeTimes : nil)
+        // Captions get a bounded wait once the picture is done; later they come by the caption retry.
+        let captionOutcome = await Self.value(of: captionTask, within: .seconds(max(120, Int64(probe.duration))), otherwise: .unavailable("timed out"))
 
-        let packager = Packager(media: media, events: events, videoId: video.id, work: work, probe: probe, logger: logger)
+        let packager = Packager(
+            media: media, events: events, videoId: video.id, work: work, probe: probe, captionsBurned: burn != nil, logger: logger)
         let renditions = try await packager.package(rungs: rungs, outputs: encoded, captions: captionOutcome)
+        guard try await media.video(video.id) != nil else {
+            // Deleted while it was processed: take back what was stored, announce nothing.
+            try await media.deleteMedia(of: video.id)
+            throw JobFailure.permanent("The video was deleted.")
+        }
         switch captionOutcome {
         case .ready(_, let language, let text):
             let cues = WebVTTCues.parse(text).map { CaptionCue(start: $0.start, end: $0.end, text: $0.text) }
@@ -82,18 +104,47 @@ struct TranscodePipeline: Sendable {
         return (renditions, false)
     }
 
-    /// ffprobe's view of the source; anything it cannot read as a video is permanent.
+    /// ffprobe's view of the source; a file ffprobe cannot read as a video is permanent.
     static func probe(_ path: String) async throws -> MediaProbe {
         let output: Data
         do {
             output = try await runTool("/usr/bin/ffprobe", ["-v", "error", "-of", "json", "-show_format", "-show_streams", path])
-        } catch {
+        } catch let failure as ToolFailure where failure.status == 1 {
+            try Task.checkCancellation()  // a terminated ffprobe is a shutdown, not a verdict
             throw JobFailure.permanent("not a video")
+        } catch {
+            try Task.checkCancellation()
+            throw JobFailure.transient("The source could not be examined.")
         }
         do {
             return try MediaProbe(ffprobeJSON: output)
         } catch let rejection as MediaProbe.Rejection {
             throw JobFailure.permanent(rejection.description)
+        }
+    }
+
+    /// Keyframe times of the source's video, read from the container (no decoding).
+    static func keyframeTimes(_ path: String) async throws -> [Double] {
+        let output = try await runTool("/usr/bin/ffprobe", [
+            "-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time", "-of", "csv=p=0", path,
+        ])
+        return String(decoding: output, as: UTF8.self).split(separator: "\n")
+            .compactMap { Double($0.trimmingCharacters(in: CharacterSet(charactersIn: ", \r"))) }
+    }
+
+    /// The task's value, or `otherwise` (and the task cancelled) when it takes longer than `limit`.
+    static func value<T: Sendable>(of task: Task<T, Never>, within limit: Duration, otherwise: T) async -> T {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await task.value }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            if let first { return first }
+            task.cancel()
+            return otherwise
         }
     }
 
@@ -121,8 +172,11 @@ struct TranscodePipeline: Sendable {
     }
 
     /// The single-decode ladder encode, reporting progress; killed when it stalls.
-    func encode(_ videoId: VideoID, probe: MediaProbe, rungs: [Rung], work: Scratch, burnSubtitles: String?) async throws -> [String: String] {
+    func encode(
+        _ videoId: VideoID, probe: MediaProbe, rungs: [Rung], work: Scratch, burnSubtitles: String?, keyframeTimes: [Double]? = nil
+    ) async throws -> [String: String] {
         var options = settings.encoding
+        options.forcedKeyframeTimes = keyframeTimes
         let encoders = rungs.filter { !$0.isRemux || burnSubtitles != nil }.count
         options.threadsPerEncoder = EncodingOptions.threads(encoders: encoders, cores: ProcessInfo.processInfo.activeProcessorCount)
         let command = LadderCommand(

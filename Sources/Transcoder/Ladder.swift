@@ -45,7 +45,7 @@ public enum Ladder {
             let remux = video.codec == "h264" && video.rotation == 0 && video.sampleAspectRatio == 1
                 && video.width == width && video.height == height && video.frameRate <= 60
                 && (video.pixelFormat ?? "yuv420p") == "yuv420p" && sourceBitRate <= maxRate
-                && (probe.audio == nil || probe.audio?.codec == "aac")
+                && (probe.audio.map { $0.codec == "aac" && $0.channels <= 2 && ($0.profile ?? "LC") == "LC" } ?? true)
             return Rung(name: "\(short)p", width: width, height: height, maxRate: maxRate, bufferSize: maxRate * 2,
                         frameRate: frameRate, isRemux: remux)
         }

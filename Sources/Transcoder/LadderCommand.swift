@@ -10,6 +10,9 @@ public struct EncodingOptions: Sendable, Equatable {
     public var threadsPerEncoder: Int
     /// x264 threads of the first (largest) encoded rung, which does most of the work; `nil`: as the others.
     public var leadEncoderThreads: Int?
+    /// When a rung is a copy of the source: the source's keyframe times, which every encoded
+    /// rung then uses instead of the fixed GOP, so segments still line up across rungs.
+    public var forcedKeyframeTimes: [Double]?
     /// Scale every rung from the one above it (1080→720→480→360) instead of from the source.
     public var cascadedScaling: Bool
     /// swscale algorithm (`bicubic`, `bilinear`, `fast_bilinear`, …).
@@ -28,6 +31,7 @@ public struct EncodingOptions: Sendable, Equatable {
         self.scaler = scaler
         self.keyframeSeconds = keyframeSeconds
         self.leadEncoderThreads = nil
+        self.forcedKeyframeTimes = nil
     }
 
     /// Threads per encoder for `encoders` encoders sharing `cores`: enough for all cores to
@@ -71,15 +75,20 @@ public struct LadderCommand: Sendable {
             let labels = encoded.indices.map { "v\($0)" }
             arguments += ["-filter_complex", Self.filterGraph(encoded, labels: labels, pre: pre, options: options)]
             for (index, rung) in encoded.enumerated() {
-                let gop = max(1, Int((rung.frameRate * options.keyframeSeconds).rounded()))
+                var gop = max(1, Int((rung.frameRate * options.keyframeSeconds).rounded()))
+                var forceKeyframes = "expr:gte(t,n_forced*\(Self.number(options.keyframeSeconds)))"
+                if let times = options.forcedKeyframeTimes, !times.isEmpty {
+                    gop = max(1, Int((rung.frameRate * 10).rounded()))  // no keyframes but the forced ones
+                    forceKeyframes = times.map { String(format: "%.3f", $0) }.joined(separator: ",")
+                }
                 arguments += ["-map", "[\(labels[index])]"]
                 if hasAudio { arguments += ["-map", "0:a:0"] }
                 arguments += [
                     "-c:v", "libx264", "-preset", options.preset, "-crf", String(options.crf),
                     "-maxrate", String(rung.maxRate), "-bufsize", String(rung.bufferSize),
                     "-profile:v", "high", "-pix_fmt", "yuv420p",
-                    "-g", String(gop), "-keyint_min", String(gop), "-sc_threshold", "0",
-                    "-force_key_frames", "expr:gte(t,n_forced*\(Self.number(options.keyframeSeconds)))",
+                    "-g", String(gop), "-keyint_min", String(options.forcedKeyframeTimes == nil ? gop : 1), "-sc_threshold", "0",
+                    "-force_key_frames", forceKeyframes,
                 ]
                 let threads = index == 0 ? (options.leadEncoderThreads ?? options.threadsPerEncoder) : options.threadsPerEncoder
                 if threads > 0 { arguments += ["-threads", String(threads)] }

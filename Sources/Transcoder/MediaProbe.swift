@@ -36,6 +36,8 @@ public struct MediaProbe: Sendable, Equatable {
     /// The first audio stream.
     public struct AudioStream: Sendable, Equatable {
         public var codec: String
+        /// Codec profile, e.g. `LC` or `HE-AAC`.
+        public var profile: String? = nil
         public var channels: Int
         public var sampleRate: Int
         public var bitRate: Int?
@@ -82,7 +84,7 @@ public struct MediaProbe: Sendable, Equatable {
             bitRate: Self.int(videoStream["bit_rate"]), pixelFormat: videoStream["pix_fmt"] as? String)
         if let audioStream = streams.first(where: { ($0["codec_type"] as? String) == "audio" }), let audioCodec = audioStream["codec_name"] as? String {
             audio = AudioStream(
-                codec: audioCodec, channels: Self.int(audioStream["channels"]) ?? 2,
+                codec: audioCodec, profile: audioStream["profile"] as? String, channels: Self.int(audioStream["channels"]) ?? 2,
                 sampleRate: Self.int(audioStream["sample_rate"]) ?? 48000, bitRate: Self.int(audioStream["bit_rate"]))
         }
         let durations = [Self.double(format["duration"]), Self.double(videoStream["duration"])].compactMap { $0 }.filter { $0 > 0 }

@@ -90,11 +90,20 @@ public struct HLSMasterPlaylist: Sendable {
         public var language: String
         public var name: String
         public var uri: String
+        /// Shown unless the viewer turns it off (not when the captions are burned into the picture).
+        public var isDefault: Bool
 
-        public init(language: String, name: String, uri: String) {
+        public init(language: String, name: String, uri: String, isDefault: Bool = true) {
             self.language = language
             self.name = name
             self.uri = uri
+            self.isDefault = isDefault
+        }
+
+        /// The `#EXT-X-MEDIA` line of the track in the group `subs`.
+        public func mediaTag(first: Bool) -> String {
+            #"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="\#(name)",LANGUAGE="\#(language)","#
+                + #"DEFAULT=\#(first && isDefault ? "YES" : "NO"),AUTOSELECT=\#(isDefault ? "YES" : "NO"),URI="\#(uri)""#
         }
     }
 
@@ -109,9 +118,7 @@ public struct HLSMasterPlaylist: Sendable {
     public var text: String {
         var lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
         for (index, track) in subtitles.enumerated() {
-            lines.append(
-                #"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="\#(track.name)",LANGUAGE="\#(track.language)","#
-                    + #"DEFAULT=\#(index == 0 ? "YES" : "NO"),AUTOSELECT=YES,URI="\#(track.uri)""#)
+            lines.append(track.mediaTag(first: index == 0))
         }
         for variant in variants {
             var attributes = ["BANDWIDTH=\(variant.bandwidth)"]

@@ -109,6 +109,22 @@ struct PipelineTests {
         await fixture.shutdown()
     }
 
+    @Test("a rung that matches the source is copied, and the encoded rungs put their keyframes where the source has its own")
+    func remuxedRung() async throws {
+        let fixture = try ProcessingFixture()
+        let reporter = RecordingReporter()
+        let source = try await makeSource(
+            "h264.mp4", video: "testsrc2=size=1280x720:rate=30", seconds: 8, tone: true,
+            codec: ["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "1500k", "-maxrate", "1500k", "-bufsize", "3000k",
+                    "-g", "90", "-sc_threshold", "0", "-pix_fmt", "yuv420p"])
+        let video = try await fixture.addVideo(source)
+        _ = try await fixture.pipeline(reporter).run(video)
+        let root = try await Self.checkOutputs(fixture, video.id, sizes: ["720p 1280x720", "480p 854x480", "360p 640x360"], audio: true)
+        #expect(try await keyframes("\(root)/360p/video.mp4") == [0, 3000, 6000])
+        #expect(reporter.progressEvents.withLock { $0 }.contains { $0.payload.logLine?.contains("720p (remux)") == true })
+        await fixture.shutdown()
+    }
+
     @Test("burnSubtitles: the captions are made first and rendered into the picture of every rung")
     func burnedSubtitles() async throws {
         let fixture = try ProcessingFixture()

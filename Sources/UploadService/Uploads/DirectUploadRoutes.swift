@@ -43,6 +43,7 @@ struct DirectUploadRoutes: Sendable {
         // Validate what is already known before any byte is stored.
         if let title = fields.title { _ = try VideoFields.title(title) }
         if let description = fields.description { _ = try VideoFields.description(description) }
+        _ = try VideoFields.flag(fields.burnSubtitles)
 
         let stored: (value: IntakeResult, file: StoredFile)
         if isMultipart, let boundary = MultipartReader.boundary(fromContentType: contentType) {
@@ -75,16 +76,18 @@ struct DirectUploadRoutes: Sendable {
         let filename = VideoFields.filename(fields.filename)
         let title: String
         let description: String
+        let burnSubtitles: Bool
         do {
             title = try fields.title.map(VideoFields.title) ?? VideoFields.defaultTitle(forFilename: filename)
             description = try fields.description.map(VideoFields.description) ?? ""
+            burnSubtitles = try VideoFields.flag(fields.burnSubtitles)
         } catch {
             try? await dependencies.storage.deleteSource(id: stored.file.id)
             throw error
         }
         let video = try await dependencies.register(
             videoId: videoId, owner: user.id, title: title, description: description, filename: filename,
-            intake: stored.value, source: stored.file, burnSubtitles: try VideoFields.flag(fields.burnSubtitles))
+            intake: stored.value, source: stored.file, burnSubtitles: burnSubtitles)
         var response = jsonResponse(video, status: .created)
         response.headers[.location] = "/api/videos/\(video.id)"
         return response
@@ -167,7 +170,9 @@ final class FormCollector {
             case "title": fields.title = text.isEmpty ? fields.title : try VideoFields.title(text)
             case "description": fields.description = try VideoFields.description(text)
             case "filename": fields.filename = text
-            case "burnSubtitles": fields.burnSubtitles = text
+            case "burnSubtitles":
+                _ = try VideoFields.flag(text)
+                fields.burnSubtitles = text
             default: break
             }
             currentName = nil
