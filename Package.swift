@@ -236,6 +236,7 @@ let package = Package(
         ),
         .testTarget(name: "ClipCutCoreTests", dependencies: ["ClipCutCore"]),
         .testTarget(name: "TranscoderTests", dependencies: ["Transcoder"]),
+        .target(name: "OpenAPITestSupport", path: "Tests/OpenAPITestSupport"),
         .testTarget(
             name: "ProcessingServiceTests",
             dependencies: [
@@ -268,7 +269,7 @@ let package = Package(
         .testTarget(
             name: "UploadServiceTests",
             dependencies: [
-                "UploadService", "ServiceSupport", "ClipCutCore", "Redis", "MediaStore",
+                "UploadService", "ServiceSupport", "ClipCutCore", "Redis", "MediaStore", "OpenAPITestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -282,7 +283,7 @@ let package = Package(
         .testTarget(
             name: "UserServiceTests",
             dependencies: [
-                "UserService", "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations",
+                "UserService", "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations", "OpenAPITestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Prometheus
+import OpenAPITestSupport
 import Testing
 
 @testable import UploadService
@@ -12,23 +13,9 @@ struct UploadOpenAPITests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Sources/UploadService/openapi.yaml")
 
-    /// "METHOD /path" for every operation in the document (the HLS `{path}` as the router's `**`).
+    /// "METHOD /path" for every operation in the document.
     static func documentedOperations() throws -> Set<String> {
-        let text = try String(contentsOf: documentURL, encoding: .utf8)
-        var operations: Set<String> = []
-        var currentPath: String?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("  /"), line.hasSuffix(":") {
-                currentPath = String(line.dropFirst(2).dropLast())
-                    .replacingOccurrences(of: "hls/{path}", with: "hls/**")
-            } else if line.hasPrefix("components:") {
-                currentPath = nil
-            } else if let path = currentPath, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":"),
-                      ["get", "put", "post", "patch", "delete", "head", "options"].contains(line.trimmingCharacters(in: .whitespaces).dropLast()) {
-                operations.insert(line.trimmingCharacters(in: .whitespaces).dropLast().uppercased() + " " + path)
-            }
-        }
-        return operations
+        try OpenAPITestSupport.documentedOperations(in: documentURL, replacing: ["hls/{path}": "hls/**"])
     }
 
     @Test("every route of the router is documented, and nothing else is")

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Prometheus
+import OpenAPITestSupport
 import Testing
 
 @testable import UserService
@@ -12,21 +13,9 @@ struct OpenAPITests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Sources/UserService/openapi.yaml")
 
-    /// "METHOD /path" for every operation in the document (`{param}` written as `:param`).
+    /// "METHOD /path" for every operation in the document.
     static func documentedOperations() throws -> Set<String> {
-        let text = try String(contentsOf: documentURL, encoding: .utf8)
-        var operations: Set<String> = []
-        var currentPath: String?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("  /"), line.hasSuffix(":") {
-                currentPath = String(line.dropFirst(2).dropLast()).replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")
-            } else if line.hasPrefix("components:") {
-                currentPath = nil
-            } else if let path = currentPath, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":") {
-                operations.insert(line.trimmingCharacters(in: .whitespaces).dropLast().uppercased() + " " + path)
-            }
-        }
-        return operations
+        try OpenAPITestSupport.documentedOperations(in: documentURL)
     }
 
     @Test("every route of the router is documented, and nothing else is")
