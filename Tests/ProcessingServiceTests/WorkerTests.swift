@@ -29,6 +29,62 @@ struct WorkerTests {
         return try await condition()
     }
 
+    /// Runs the processing-service executable against the fixture's database and Redis.
+    static func startWorker(_ binary: String, _ fixture: ProcessingFixture, name: String, extra: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            ConfigKey.mongoURL.name: fixture.mongoURL, ConfigKey.redisURL.name: fixture.redisURL,
+            ConfigKey.httpPort.name: String(Int.random(in: 20000...60000)), ConfigKey.dataDirectory.name: "\(fixture.scratch)/\(name)",
+            ConfigKey.jobClaimIdle.name: "3", ConfigKey.audioServiceURL.name: try ProcessingFixture.environment("CLIPCUT_AUDIO_SERVICE_URL"),
+            ConfigKey.logLevel.name: "warning",
+        ].merging(extra) { $1 }) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Waits until the video's log shows the encode under way.
+    static func encoding(_ redis: RedisClient, _ id: VideoID) async throws -> Bool {
+        try await eventually(60) {
+            try await redis.xrange(RedisNames.logStream(for: id)).contains {
+                guard let json = $0.fields[RedisNames.messageField], case .videoProgress(let event)? = try? ClipCutEvent.decode(from: json) else { return false }
+                return event.payload.stage == .transcoding && event.payload.percent > 5
+            }
+        }
+    }
+
+    @Test("SIGTERM mid-transcode: the worker hands the job back within its grace period and exits; the next worker finishes it")
+    func gracefulShutdown() async throws {
+        let fixture = try ProcessingFixture(redisDatabase: Int.random(in: 1...15))
+        let redis = RedisClient(configuration: try RedisConfiguration(url: fixture.redisURL))
+        _ = try await redis.execute(["FLUSHDB"])
+        let binary = try ProcessingFixture.environment("CLIPCUT_BIN_DIR") + "/processing-service"
+        let video = try await fixture.addVideo(try await makeSource("long.mp4", video: "testsrc2=size=1280x720:rate=30", seconds: 20))
+        try await Self.enqueue(redis, video)
+        let first = try Self.startWorker(binary, fixture, name: "a", extra: [ConfigKey.shutdownGrace.name: "1"])
+        #expect(try await Self.encoding(redis, video.id), "the worker never started encoding")
+        first.terminate()  // SIGTERM
+        let exited = try await Self.eventually(30) { !first.isRunning }
+        #expect(exited, "the worker did not exit after SIGTERM")
+        // Handed back: the old entry acknowledged, a fresh one queued, nothing half-published.
+        #expect(try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0)
+        #expect(try await redis.xlen(RedisNames.jobsStream) == 2)
+        #expect(try await Self.events(redis, about: video.id).allSatisfy { $0.type != .videoReady && $0.type != .videoFailed })
+
+        let second = try Self.startWorker(binary, fixture, name: "b")
+        defer { second.terminate() }
+        #expect(try await Self.eventually(240) { try await Self.events(redis, about: video.id).contains { $0.type == .videoReady } })
+        let names = try await fixture.mediaNames(video.id)
+        #expect(names.count == Set(names).count && names.contains(MediaLayout.hlsMaster(video.id)))
+        second.terminate()
+        second.waitUntilExit()
+        _ = try await redis.execute(["FLUSHDB"])
+        await redis.shutdown()
+        await fixture.shutdown()
+    }
+
     @Test("a job that keeps failing is retried with backoff, then dead-lettered once with the reason, and the video marked failed")
     func retriesThenDeadLetter() async throws {
         let fixture = try ProcessingFixture(redisDatabase: Int.random(in: 1...15))
@@ -67,35 +123,13 @@ struct WorkerTests {
         let binary = try ProcessingFixture.environment("CLIPCUT_BIN_DIR") + "/processing-service"
         let video = try await fixture.addVideo(try await makeSource("long.mp4", video: "testsrc2=size=1280x720:rate=30", seconds: 20))
         try await Self.enqueue(redis, video)
-        let settings = try fixture.settings()
-
-        func startWorker(_ name: String) throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.environment = ProcessInfo.processInfo.environment.merging([
-                ConfigKey.mongoURL.name: fixture.mongoURL, ConfigKey.redisURL.name: fixture.redisURL,
-                ConfigKey.httpPort.name: String(Int.random(in: 20000...60000)), ConfigKey.dataDirectory.name: "\(fixture.scratch)/\(name)",
-                ConfigKey.jobClaimIdle.name: "3", ConfigKey.audioServiceURL.name: settings.audioServiceURL, ConfigKey.logLevel.name: "warning",
-            ]) { $1 }
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return process
-        }
-
-        let first = try startWorker("a")
-        let encoding = try await Self.eventually(60) {
-            try await redis.xrange(RedisNames.logStream(for: video.id)).contains {
-                guard let json = $0.fields[RedisNames.messageField], case .videoProgress(let event)? = try? ClipCutEvent.decode(from: json) else { return false }
-                return event.payload.stage == .transcoding && event.payload.percent > 5
-            }
-        }
-        #expect(encoding, "the first worker never started encoding")
+        let first = try Self.startWorker(binary, fixture, name: "a")
+        #expect(try await Self.encoding(redis, video.id), "the first worker never started encoding")
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         #expect(try await Self.events(redis, about: video.id).allSatisfy { $0.type != .videoReady })
 
-        let second = try startWorker("b")
+        let second = try Self.startWorker(binary, fixture, name: "b")
         defer { second.terminate() }
         let ready = try await Self.eventually(240) { try await Self.events(redis, about: video.id).contains { $0.type == .videoReady } }
         #expect(ready)
