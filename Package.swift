@@ -165,7 +165,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "MonitoringService",
-            dependencies: ["ServiceSupport", "ClipCutCore", "Redis"] + serviceKit
+            dependencies: [
+                "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ] + serviceKit
         ),
         .executableTarget(
             name: "ClipCutCLI",
@@ -236,6 +240,19 @@ let package = Package(
         ),
         .testTarget(name: "ClipCutCoreTests", dependencies: ["ClipCutCore"]),
         .testTarget(name: "TranscoderTests", dependencies: ["Transcoder"]),
+        .testTarget(
+            name: "MonitoringServiceTests",
+            dependencies: [
+                "MonitoringService", "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "OpenAPITestSupport", path: "Tests/OpenAPITestSupport"),
         .testTarget(
             name: "ProcessingServiceTests",

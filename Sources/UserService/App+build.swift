@@ -2,6 +2,7 @@ import ClipCutCore
 import Foundation
 import Hummingbird
 import Logging
+import PostgresMigrations
 import PostgresNIO
 import Prometheus
 import Redis
@@ -61,18 +62,8 @@ func buildRouter(
 
 /// A PostgresNIO configuration from `postgres://user:password@host:port/database`.
 func postgresConfiguration(_ url: URL) throws -> PostgresClient.Configuration {
-    guard let host = url.host, !url.user.isNilOrEmpty else {
+    guard let configuration = PostgresClient.Configuration(url: url) else {
         throw ConfigError(key: ConfigKey.postgresURL.name, value: "(redacted)", expected: "postgres://user:password@host:port/database")
     }
-    var configuration = PostgresClient.Configuration(
-        host: host, port: url.port ?? 5432, username: url.user ?? "",
-        password: url.password?.removingPercentEncoding ?? url.password,
-        database: url.path.count > 1 ? String(url.path.dropFirst()) : nil, tls: .disable
-    )
-    configuration.options.connectTimeout = .seconds(3)
     return configuration
-}
-
-extension Optional where Wrapped == String {
-    var isNilOrEmpty: Bool { self?.isEmpty ?? true }
 }

@@ -1,0 +1,67 @@
+import ClipCutCore
+import Foundation
+import Logging
+import Redis
+import ServiceLifecycle
+
+/// Reads `clipcut:events` in the consumer group `monitoring` and projects every event into the
+/// ``HistoryStore``, exactly once by `eventId`.
+///
+/// - Durable: events published while the service is down wait in the group and are read when it
+///   comes back; this consumer first re-reads its own unacknowledged entries.
+/// - An event is acknowledged only after it was stored; if the database fails, the entry stays
+///   pending and is read again.
+/// - A malformed entry is logged, copied to `clipcut:events:dead` with the reason, acknowledged,
+///   and the consumer goes on.
+struct EventProjector: Service {
+    let redis: RedisClient
+    let store: any HistoryStore
+    let consumer: String
+    let logger: Logger
+
+    static let deadLetterStream = "clipcut:events:dead"
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var prepared = false
+            var pendingFirst = true
+            while !Task.isCancelled {
+                do {
+                    if !prepared {
+                        _ = try await redis.xgroupCreate(RedisNames.eventsStream, group: RedisNames.monitoringGroup, startID: "0")
+                        prepared = true
+                    }
+                    let entries = try await redis.xreadgroup(
+                        RedisNames.eventsStream, group: RedisNames.monitoringGroup, consumer: consumer,
+                        id: pendingFirst ? "0" : ">", count: 50, block: pendingFirst ? nil : .seconds(5))
+                    if pendingFirst && entries.isEmpty { pendingFirst = false }
+                    for entry in entries { try await handle(entry) }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("projection paused", metadata: ["error": "\(error)"])
+                    prepared = false
+                    pendingFirst = true  // what failed is still pending: read it again
+                    try await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    /// Stores one entry (or dead-letters it), then acknowledges it.
+    func handle(_ entry: RedisStreamEntry) async throws {
+        let raw = entry.fields[RedisNames.messageField] ?? ""
+        let event: ClipCutEvent
+        do {
+            event = try ClipCutEvent.decode(from: raw)
+        } catch {
+            logger.error("malformed event dead-lettered", metadata: ["entry": "\(entry.id)", "error": "\(error)"])
+            try await redis.xadd(
+                Self.deadLetterStream, fields: [RedisNames.messageField: raw, "reason": "\(error)", "entry": entry.id], maxLength: 10_000)
+            try await redis.xack(RedisNames.eventsStream, group: RedisNames.monitoringGroup, ids: [entry.id])
+            return
+        }
+        try await store.apply(event)
+        try await redis.xack(RedisNames.eventsStream, group: RedisNames.monitoringGroup, ids: [entry.id])
+    }
+}

@@ -1,0 +1,214 @@
+import ClipCutCore
+import Foundation
+import Logging
+import PostgresMigrations
+import PostgresNIO
+
+/// ``HistoryStore`` in PostgreSQL: `upload_events` (every event once, by `event_id`) and
+/// `uploads` (one row per video, moved only forward). Every value is a bound parameter.
+struct PostgresHistoryStore: HistoryStore {
+    let client: PostgresClient
+    let logger: Logger
+
+    static let migrator = PostgresMigrator(component: "monitoring", migrations: [
+        PostgresMigration(version: 1, name: "create uploads and upload_events", statements: [
+            """
+            CREATE TABLE uploads (
+                video_id UUID PRIMARY KEY,
+                owner UUID NOT NULL,
+                title TEXT NOT NULL DEFAULT '',
+                filename TEXT NOT NULL DEFAULT '',
+                size BIGINT NOT NULL DEFAULT 0,
+                status TEXT NOT NULL,
+                failure_reason TEXT,
+                duration_seconds DOUBLE PRECISION,
+                source_width INT,
+                source_height INT,
+                renditions TEXT[] NOT NULL DEFAULT '{}',
+                captions TEXT,
+                created_at TIMESTAMPTZ NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL,
+                transcribing_at TIMESTAMPTZ,
+                transcoding_at TIMESTAMPTZ,
+                ready_at TIMESTAMPTZ,
+                failed_at TIMESTAMPTZ
+            )
+            """,
+            "CREATE INDEX uploads_owner_created ON uploads (owner, created_at DESC, video_id DESC)",
+            "CREATE INDEX uploads_created ON uploads (created_at DESC, video_id DESC)",
+            """
+            CREATE TABLE upload_events (
+                event_id UUID PRIMARY KEY,
+                video_id UUID,
+                type TEXT NOT NULL,
+                at TIMESTAMPTZ NOT NULL,
+                message TEXT NOT NULL,
+                recorded_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX upload_events_video ON upload_events (video_id, at)",
+        ]),
+    ])
+
+    /// The order statuses move in; an event never moves an upload back.
+    static let rankSQL = "CASE status WHEN 'uploaded' THEN 0 WHEN 'transcribing' THEN 1 WHEN 'transcoding' THEN 2 ELSE 3 END"
+
+    func apply(_ event: ClipCutEvent) async throws -> Bool {
+        let json = String(decoding: try event.encoded(), as: UTF8.self)
+        let videoUUID = event.videoId?.uuid
+        return try await client.withTransaction(logger: logger) { connection in
+            let inserted = try await connection.query(
+                """
+                INSERT INTO upload_events (event_id, video_id, type, at, message) VALUES (\(event.eventId), \(videoUUID), \(event.type.rawValue), \(event.at), \(json))
+                ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+                """, logger: logger)
+            var fresh = false
+            for try await _ in inserted.decode(UUID.self) { fresh = true }
+            guard fresh else { return false }
+            try await project(event, on: connection)
+            return true
+        }
+    }
+
+    private func project(_ event: ClipCutEvent, on connection: PostgresConnection) async throws {
+        let at = event.at
+        switch event {
+        case .videoUploaded(let e):
+            let p = e.payload
+            try await connection.query(
+                """
+                INSERT INTO uploads (video_id, owner, title, filename, size, status, created_at, updated_at)
+                VALUES (\(p.videoId.uuid), \(p.owner.uuid), \(p.title), \(p.filename), \(p.size), 'uploaded', \(at), \(at))
+                ON CONFLICT (video_id) DO UPDATE SET title = EXCLUDED.title, filename = EXCLUDED.filename, size = EXCLUDED.size
+                """, logger: logger)
+        case .videoTranscribing(let e):
+            try await advance(e.payload.videoId, to: "transcribing", rank: 1, at: at, stampColumn: "transcribing_at", on: connection)
+        case .videoTranscoding(let e):
+            let p = e.payload
+            try await advance(p.videoId, to: "transcoding", rank: 2, at: at, stampColumn: "transcoding_at", on: connection)
+            try await connection.query(
+                """
+                UPDATE uploads SET duration_seconds = coalesce(\(p.durationSeconds), duration_seconds),
+                    source_width = coalesce(\(p.sourceWidth), source_width), source_height = coalesce(\(p.sourceHeight), source_height)
+                WHERE video_id = \(p.videoId.uuid)
+                """, logger: logger)
+        case .renditionReady(let e):
+            let quality = e.payload.rendition.quality
+            try await connection.query(
+                """
+                UPDATE uploads SET renditions = array_append(array_remove(renditions, \(quality)), \(quality)), updated_at = greatest(updated_at, \(at))
+                WHERE video_id = \(e.payload.videoId.uuid)
+                """, logger: logger)
+        case .videoCaptions(let e):
+            try await connection.query(
+                "UPDATE uploads SET captions = \(e.payload.state.rawValue) WHERE video_id = \(e.payload.videoId.uuid)", logger: logger)
+        case .videoReady(let e):
+            try await advance(e.payload.videoId, to: "ready", rank: 3, at: at, stampColumn: "ready_at", on: connection)
+            let qualities = e.payload.renditions.sorted { $0.height > $1.height }.map(\.quality)
+            try await connection.query(
+                """
+                UPDATE uploads SET renditions = \(qualities), duration_seconds = coalesce(\(e.payload.durationSeconds), duration_seconds)
+                WHERE video_id = \(e.payload.videoId.uuid) AND status = 'ready'
+                """, logger: logger)
+        case .videoFailed(let e):
+            try await advance(e.payload.videoId, to: "failed", rank: 3, at: at, stampColumn: "failed_at", on: connection)
+            try await connection.query(
+                "UPDATE uploads SET failure_reason = \(e.payload.reason) WHERE video_id = \(e.payload.videoId.uuid) AND status = 'failed'",
+                logger: logger)
+        case .videoDeleted(let e):
+            try await connection.query("DELETE FROM uploads WHERE video_id = \(e.payload.videoId.uuid)", logger: logger)
+        case .userDeleted(let e):
+            try await connection.query("DELETE FROM uploads WHERE owner = \(e.payload.userId.uuid)", logger: logger)
+        case .transcodeRequested, .videoProgress:
+            break
+        }
+    }
+
+    /// Moves the status forward only (`rank` of the new status above the stored one).
+    private func advance(_ id: VideoID, to status: String, rank: Int, at: Date, stampColumn: String, on connection: PostgresConnection) async throws {
+        // The column name is one of four constants above, never input.
+        var query = PostgresQuery(unsafeSQL: """
+            UPDATE uploads SET status = $1, \(stampColumn) = coalesce(\(stampColumn), $2), updated_at = greatest(updated_at, $2)
+            WHERE video_id = $3 AND (\(Self.rankSQL)) < $4
+            """)
+        query.binds.append(status)
+        query.binds.append(at)
+        query.binds.append(id.uuid)
+        query.binds.append(rank)
+        try await connection.query(query, logger: logger)
+    }
+
+    private static let columns = """
+        video_id, owner, title, filename, size, status, failure_reason, duration_seconds, source_width, source_height,
+        renditions, captions, created_at, updated_at, transcribing_at, transcoding_at, ready_at, failed_at
+        """
+
+    private typealias Row = (UUID, UUID, String, String, Int64, String, String?, Double?, Int?, Int?, [String], String?, Date, Date, Date?, Date?, Date?, Date?)
+
+    private static func summary(_ r: Row) -> UploadSummary {
+        UploadSummary(
+            videoId: VideoID(uuid: r.0), owner: UserID(uuid: r.1), title: r.2, filename: r.3, size: r.4, status: r.5,
+            failureReason: r.6, durationSeconds: r.7, sourceWidth: r.8, sourceHeight: r.9, renditions: r.10, captions: r.11,
+            createdAt: r.12, updatedAt: r.13, transcribingAt: r.14, transcodingAt: r.15, readyAt: r.16, failedAt: r.17)
+    }
+
+    func history(_ q: HistoryQuery) async throws -> HistoryPage {
+        let owner = q.owner?.uuid
+        let pattern = q.titleContains.map { "%" + Self.escapeLike($0) + "%" }
+        let cursorTime = q.after?.createdAt, cursorID = q.after?.videoId.uuid
+        let filter: PostgresQuery = """
+            SELECT \(unescaped: Self.columns) FROM uploads
+            WHERE (\(owner)::uuid IS NULL OR owner = \(owner)) AND (\(q.status)::text IS NULL OR status = \(q.status))
+              AND (\(q.from)::timestamptz IS NULL OR created_at >= \(q.from)) AND (\(q.to)::timestamptz IS NULL OR created_at <= \(q.to))
+              AND (\(pattern)::text IS NULL OR title ILIKE \(pattern) ESCAPE '\\')
+              AND (\(cursorTime)::timestamptz IS NULL OR (created_at, video_id) < (\(cursorTime), \(cursorID)))
+            ORDER BY created_at DESC, video_id DESC LIMIT \(q.limit)
+            """
+        var uploads: [UploadSummary] = []
+        for try await row in try await client.query(filter, logger: logger).decode(Row.self) {
+            uploads.append(Self.summary(row))
+        }
+        // The total counts every match, whatever page this is.
+        return HistoryPage(uploads: uploads, total: try await count(q))
+    }
+
+    private func count(_ q: HistoryQuery) async throws -> Int {
+        let owner = q.owner?.uuid
+        let pattern = q.titleContains.map { "%" + Self.escapeLike($0) + "%" }
+        let rows = try await client.query("""
+            SELECT count(*)::INT FROM uploads
+            WHERE (\(owner)::uuid IS NULL OR owner = \(owner)) AND (\(q.status)::text IS NULL OR status = \(q.status))
+              AND (\(q.from)::timestamptz IS NULL OR created_at >= \(q.from)) AND (\(q.to)::timestamptz IS NULL OR created_at <= \(q.to))
+              AND (\(pattern)::text IS NULL OR title ILIKE \(pattern) ESCAPE '\\')
+            """, logger: logger)
+        for try await value in rows.decode(Int.self) { return value }
+        return 0
+    }
+
+    func upload(_ videoId: VideoID) async throws -> UploadSummary? {
+        let rows = try await client.query("SELECT \(unescaped: Self.columns) FROM uploads WHERE video_id = \(videoId.uuid)", logger: logger)
+        for try await row in rows.decode(Row.self) { return Self.summary(row) }
+        return nil
+    }
+
+    func timeline(_ videoId: VideoID) async throws -> [TimelineEvent] {
+        let rows = try await client.query(
+            "SELECT event_id, type, at FROM upload_events WHERE video_id = \(videoId.uuid) AND type <> 'video.progress' ORDER BY at, recorded_at",
+            logger: logger)
+        var events: [TimelineEvent] = []
+        for try await (id, type, at) in rows.decode((UUID, String, Date).self) {
+            events.append(TimelineEvent(eventId: id, type: type, at: at))
+        }
+        return events
+    }
+
+    /// `%`, `_` and `\` taken literally in a LIKE pattern.
+    static func escapeLike(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+}
