@@ -23,28 +23,9 @@ struct EventProjector: Service {
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
-            var prepared = false
-            var pendingFirst = true
-            while !Task.isCancelled {
-                do {
-                    if !prepared {
-                        _ = try await redis.xgroupCreate(RedisNames.eventsStream, group: RedisNames.monitoringGroup, startID: "0")
-                        prepared = true
-                    }
-                    let entries = try await redis.xreadgroup(
-                        RedisNames.eventsStream, group: RedisNames.monitoringGroup, consumer: consumer,
-                        id: pendingFirst ? "0" : ">", count: 50, block: pendingFirst ? nil : .seconds(5))
-                    if pendingFirst && entries.isEmpty { pendingFirst = false }
-                    for entry in entries { try await handle(entry) }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("projection paused", metadata: ["error": "\(error)"])
-                    prepared = false
-                    pendingFirst = true  // what failed is still pending: read it again
-                    try await Task.sleep(for: .seconds(1))
-                }
-            }
+            await redis.consumeGroup(
+                RedisNames.eventsStream, group: RedisNames.monitoringGroup, consumer: consumer, batch: 50, logger: logger
+            ) { entry in try await handle(entry) }
         }
     }
 

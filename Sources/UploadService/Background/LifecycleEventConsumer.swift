@@ -8,9 +8,10 @@ import ServiceLifecycle
 /// step with processing: status, probe results, renditions, captions, failures. On
 /// `user.deleted` it deletes every video of that user with all its media.
 ///
-/// Events are acknowledged after they were applied; a malformed one is logged and
-/// acknowledged (never retried forever). Applying an event twice changes nothing: status
-/// moves only forward, renditions are keyed by quality, deletes of what is gone are no-ops.
+/// Events are acknowledged after they were applied (a failure leaves the entry pending and it is
+/// read again); a malformed one is logged and acknowledged (never retried forever). Applying an
+/// event twice changes nothing: status moves only forward, renditions are keyed by quality,
+/// deletes of what is gone are no-ops.
 struct LifecycleEventConsumer: Service {
     let redis: RedisClient
     let applier: LifecycleEventApplier
@@ -18,47 +19,23 @@ struct LifecycleEventConsumer: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            var createdGroup = false
-            var pendingFirst = true
-            while !Task.isCancelled {
-                do {
-                    if !createdGroup {
-                        _ = try await redis.xgroupCreate(RedisNames.eventsStream, group: RedisNames.uploadGroup, startID: "0")
-                        createdGroup = true
-                    }
-                    // First this consumer's own unacknowledged entries (after a crash), then new ones.
-                    let entries = try await redis.xreadgroup(
-                        RedisNames.eventsStream, group: RedisNames.uploadGroup, consumer: consumerName,
-                        id: pendingFirst ? "0" : ">", count: 20, block: pendingFirst ? nil : .seconds(5))
-                    if pendingFirst && entries.isEmpty { pendingFirst = false }
-                    for entry in entries {
-                        await handle(entry)
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("event consumer waits for Redis", metadata: ["error": "\(error)"])
-                    createdGroup = false
-                    try? await Task.sleep(for: .seconds(1))
-                }
+        try? await cancelWhenGracefulShutdown {
+            await redis.consumeGroup(RedisNames.eventsStream, group: RedisNames.uploadGroup, consumer: consumerName, logger: logger) { entry in
+                try await handle(entry)
             }
         }
     }
 
-    private func handle(_ entry: RedisStreamEntry) async {
+    /// Applies one entry and acknowledges it; a malformed one is logged and acknowledged. When
+    /// applying fails the error goes up: the entry stays pending and is read again.
+    private func handle(_ entry: RedisStreamEntry) async throws {
         guard let json = entry.fields[RedisNames.messageField], let event = try? ClipCutEvent.decode(from: json) else {
             logger.error("malformed event skipped", metadata: ["entry": "\(entry.id)"])
-            _ = try? await redis.xack(RedisNames.eventsStream, group: RedisNames.uploadGroup, ids: [entry.id])
+            try await redis.xack(RedisNames.eventsStream, group: RedisNames.uploadGroup, ids: [entry.id])
             return
         }
-        do {
-            try await applier.apply(event)
-            try await redis.xack(RedisNames.eventsStream, group: RedisNames.uploadGroup, ids: [entry.id])
-        } catch {
-            // Left pending: re-read from "0" after the next restart or error.
-            logger.warning("event not applied yet", metadata: ["entry": "\(entry.id)", "error": "\(error)"])
-        }
+        try await applier.apply(event)
+        try await redis.xack(RedisNames.eventsStream, group: RedisNames.uploadGroup, ids: [entry.id])
     }
 }
 
