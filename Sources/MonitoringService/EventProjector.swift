@@ -22,7 +22,7 @@ struct EventProjector: Service {
     static let deadLetterStream = "clipcut:events:dead"
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await redis.consumeGroup(
                 RedisNames.eventsStream, group: RedisNames.monitoringGroup, consumer: consumer, batch: 50, logger: logger
             ) { entry in try await handle(entry) }

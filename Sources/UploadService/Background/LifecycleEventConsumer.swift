@@ -19,7 +19,7 @@ struct LifecycleEventConsumer: Service {
     let logger: Logger
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await redis.consumeGroup(RedisNames.eventsStream, group: RedisNames.uploadGroup, consumer: consumerName, logger: logger) { entry in
                 try await handle(entry)
             }
