@@ -35,7 +35,7 @@ struct MonitoringFixture: Sendable {
         let logger = Logger(label: "monitoring-test")
         try await PostgresHistoryStore.migrator.migrate(client: postgres, logger: logger)
         let base = try environment("CLIPCUT_REDIS_URL")
-        let redisURL = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/\(Int.random(in: 1...15))"
+        let redisURL = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/15"  // this suite's own database (processing-service's worker tests use 14)
         let redis = RedisClient(configuration: try RedisConfiguration(url: redisURL))
         _ = try await redis.execute(["FLUSHDB"])
         let fixture = try MonitoringFixture(postgres: postgres, store: PostgresHistoryStore(client: postgres, logger: logger), redis: redis)

@@ -9,6 +9,10 @@ import Testing
 
 @Suite("Durable jobs: retries, dead letters, a worker killed mid-transcode", .serialized)
 struct WorkerTests {
+    /// This suite's own Redis database (its tests run one after another and flush it). Each suite
+    /// that flushes a database has its own number: monitoring-service's tests use 15.
+    static let redisDatabase = 14
+
     /// Decoded events of `clipcut:events` about `id`.
     static func events(_ redis: RedisClient, about id: VideoID) async throws -> [ClipCutEvent] {
         try await redis.xrange(RedisNames.eventsStream).compactMap { $0.fields[RedisNames.messageField].flatMap { try? ClipCutEvent.decode(from: $0) } }
@@ -57,7 +61,7 @@ struct WorkerTests {
 
     @Test("SIGTERM mid-transcode: the worker hands the job back within its grace period and exits; the next worker finishes it")
     func gracefulShutdown() async throws {
-        let fixture = try ProcessingFixture(redisDatabase: Int.random(in: 1...15))
+        let fixture = try ProcessingFixture(redisDatabase: Self.redisDatabase)
         let redis = RedisClient(configuration: try RedisConfiguration(url: fixture.redisURL))
         _ = try await redis.execute(["FLUSHDB"])
         let binary = try ProcessingFixture.environment("CLIPCUT_BIN_DIR") + "/processing-service"
@@ -87,7 +91,7 @@ struct WorkerTests {
 
     @Test("a job that keeps failing is retried with backoff, then dead-lettered once with the reason, and the video marked failed")
     func retriesThenDeadLetter() async throws {
-        let fixture = try ProcessingFixture(redisDatabase: Int.random(in: 1...15))
+        let fixture = try ProcessingFixture(redisDatabase: Self.redisDatabase)
         let redis = RedisClient(configuration: try RedisConfiguration(url: fixture.redisURL))
         _ = try await redis.execute(["FLUSHDB"])
         // An encoder preset that does not exist makes every encode fail: a transient failure.
@@ -117,7 +121,7 @@ struct WorkerTests {
 
     @Test("SIGKILL a worker mid-transcode: a second worker takes the job over and finishes it, no duplicate outputs")
     func killedWorker() async throws {
-        let fixture = try ProcessingFixture(redisDatabase: Int.random(in: 1...15))
+        let fixture = try ProcessingFixture(redisDatabase: Self.redisDatabase)
         let redis = RedisClient(configuration: try RedisConfiguration(url: fixture.redisURL))
         _ = try await redis.execute(["FLUSHDB"])
         let binary = try ProcessingFixture.environment("CLIPCUT_BIN_DIR") + "/processing-service"
