@@ -168,6 +168,7 @@ let package = Package(
             dependencies: [
                 "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + serviceKit
         ),

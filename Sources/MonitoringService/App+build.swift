@@ -9,8 +9,8 @@ import Redis
 import ServiceSupport
 
 /// Builds monitoring-service: the projection of `clipcut:events` (consumer group `monitoring`)
-/// into PostgreSQL, and the upload history API. (Issue [06]: the SSE feed, search and stats
-/// follow.)
+/// into PostgreSQL, the upload history API and the live progress feed (SSE). (Issue [06]:
+/// search and stats follow.)
 func buildApplication(
     configuration: ServiceConfiguration,
     reader: ConfigReader = ConfigReader(),
@@ -28,7 +28,7 @@ func buildApplication(
     let store = PostgresHistoryStore(client: postgres, logger: logger)
     let auth = AccessTokenVerifier.live(configuration: configuration)
     let router = buildRouter(
-        store: store, verifier: auth.verifier, metricsRegistry: metricsRegistry,
+        store: store, redis: redis, verifier: auth.verifier, metricsRegistry: metricsRegistry,
         readinessChecks: [
             ReadinessProbe(name: "redis") { try await redis.ping() },
             ReadinessProbe(name: "postgresql") { try await postgres.query("SELECT 1", logger: logger) },
@@ -45,10 +45,11 @@ func buildApplication(
 
 /// The router on its own, so tests can build it.
 func buildRouter(
-    store: any HistoryStore, verifier: AccessTokenVerifier, metricsRegistry: PrometheusCollectorRegistry,
+    store: any HistoryStore, redis: RedisClient, verifier: AccessTokenVerifier, metricsRegistry: PrometheusCollectorRegistry,
     readinessChecks: [any ReadinessCheck] = []
 ) -> Router<ClipCutRequestContext> {
     let router = makeServiceRouter(context: ClipCutRequestContext.self, metricsRegistry: metricsRegistry, readinessChecks: readinessChecks)
     HistoryRoutes(store: store, verifier: verifier).add(to: router)
+    ProgressFeedRoutes(store: store, redis: redis, verifier: verifier).add(to: router)
     return router
 }

@@ -27,7 +27,8 @@ struct MonitoringFixture: Sendable {
     }
 
     /// Runs `body` with the fixture; the PostgreSQL client runs meanwhile.
-    static func run(_ body: @escaping @Sendable (MonitoringFixture) async throws -> Void) async throws {
+    /// `redisDatabase`: each suite has its own, since they flush it (processing's workers use 14).
+    static func run(redisDatabase: Int = 15, _ body: @escaping @Sendable (MonitoringFixture) async throws -> Void) async throws {
         let url = try #require(URL(string: try environment("CLIPCUT_POSTGRES_URL")))
         let postgres = PostgresClient(configuration: try #require(PostgresClient.Configuration(url: url)))
         let running = Task { await postgres.run() }
@@ -35,7 +36,7 @@ struct MonitoringFixture: Sendable {
         let logger = Logger(label: "monitoring-test")
         try await PostgresHistoryStore.migrator.migrate(client: postgres, logger: logger)
         let base = try environment("CLIPCUT_REDIS_URL")
-        let redisURL = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/15"  // this suite's own database (processing-service's worker tests use 14)
+        let redisURL = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/\(redisDatabase)"
         let redis = RedisClient(configuration: try RedisConfiguration(url: redisURL))
         _ = try await redis.execute(["FLUSHDB"])
         let fixture = try MonitoringFixture(postgres: postgres, store: PostgresHistoryStore(client: postgres, logger: logger), redis: redis)
@@ -68,7 +69,7 @@ struct MonitoringFixture: Sendable {
     }
 
     func application() -> some ApplicationProtocol {
-        Application(router: buildRouter(store: store, verifier: verifier, metricsRegistry: PrometheusCollectorRegistry()))
+        Application(router: buildRouter(store: store, redis: redis, verifier: verifier, metricsRegistry: PrometheusCollectorRegistry()))
     }
 
     func projector() -> EventProjector {
