@@ -170,7 +170,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ] + serviceKit
+            ] + serviceKit,
+            resources: [.copy("openapi.yaml")]
         ),
         .executableTarget(
             name: "ClipCutCLI",
@@ -244,7 +245,7 @@ let package = Package(
         .testTarget(
             name: "MonitoringServiceTests",
             dependencies: [
-                "MonitoringService", "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations",
+                "MonitoringService", "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations", "OpenAPITestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -49,6 +49,7 @@ func buildRouter(
     readinessChecks: [any ReadinessCheck] = []
 ) -> Router<ClipCutRequestContext> {
     let router = makeServiceRouter(context: ClipCutRequestContext.self, metricsRegistry: metricsRegistry, readinessChecks: readinessChecks)
+    router.get("api/history/openapi.yaml") { _, _ in try OpenAPIDocument.service.response() }
     HistoryRoutes(store: store, verifier: verifier).add(to: router)
     ProgressFeedRoutes(store: store, redis: redis, verifier: verifier).add(to: router)
     return router
