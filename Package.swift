@@ -245,7 +245,7 @@ let package = Package(
         .testTarget(
             name: "MonitoringServiceTests",
             dependencies: [
-                "MonitoringService", "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations", "OpenAPITestSupport",
+                "MonitoringService", "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations", "OpenAPITestSupport", "AuthTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -256,6 +256,11 @@ let package = Package(
             ]
         ),
         .target(name: "OpenAPITestSupport", path: "Tests/OpenAPITestSupport"),
+        .target(
+            name: "AuthTestSupport",
+            dependencies: ["ClipCutCore", "ServiceSupport", .product(name: "JWTKit", package: "jwt-kit")],
+            path: "Tests/AuthTestSupport"
+        ),
         .testTarget(
             name: "ProcessingServiceTests",
             dependencies: [
@@ -288,7 +293,7 @@ let package = Package(
         .testTarget(
             name: "UploadServiceTests",
             dependencies: [
-                "UploadService", "ServiceSupport", "ClipCutCore", "Redis", "MediaStore", "OpenAPITestSupport",
+                "UploadService", "ServiceSupport", "ClipCutCore", "Redis", "MediaStore", "OpenAPITestSupport", "AuthTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,3 +1,4 @@
+import ClipCutCore
 import Crypto
 import Foundation
 import Redis
@@ -28,7 +29,7 @@ struct RedisLoginThrottle: LoginThrottle {
 
     /// Keys carry a hash of the email, so addresses do not sit in Redis in clear.
     static func emailKey(_ email: String) -> String {
-        "clipcut:login:email:" + SHA256.hash(data: Data(email.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        "clipcut:login:email:" + SHA256.hash(data: Data(email.utf8)).prefix(16).hexEncoded
     }
 
     static func addressKey(_ address: String) -> String {

@@ -1,3 +1,4 @@
+import AuthTestSupport
 import ClipCutCore
 import Foundation
 import Hummingbird
@@ -19,8 +20,8 @@ struct MonitoringFixture: Sendable {
     let postgres: PostgresClient
     let store: PostgresHistoryStore
     let redis: RedisClient
-    let key = ES256PrivateKey()
-    let verifier: AccessTokenVerifier
+    let auth: TestAuth
+    var verifier: AccessTokenVerifier { auth.verifier }
 
     static func environment(_ name: String) throws -> String {
         try #require(ProcessInfo.processInfo.environment[name], "\(name) is not set: run the tests through scripts/test")
@@ -55,17 +56,11 @@ struct MonitoringFixture: Sendable {
         self.postgres = postgres
         self.store = store
         self.redis = redis
-        let parameters = try #require(key.publicKey.parameters)
-        let jwks = JWKS(keys: [JWK.ecdsa(.es256, identifier: JWKIdentifier(string: "test"), x: parameters.x, y: parameters.y, curve: .p256)])
-        verifier = AccessTokenVerifier(keyCache: JWKSKeyCache(source: StaticJWKSSource(jwks)), issuer: "clipcut", audience: "clipcut")
+        auth = try TestAuth()
     }
 
     func token(for user: UserID, role: UserRole = .user) async throws -> String {
-        let keys = JWTKeyCollection()
-        await keys.add(ecdsa: key, kid: JWKIdentifier(string: "test"))
-        let claims = AccessTokenClaims(
-            user: user, role: role, issuer: "clipcut", audience: "clipcut", issuedAt: Date(), expiresAt: Date().addingTimeInterval(3600))
-        return try await keys.sign(claims, kid: JWKIdentifier(string: "test"))
+        try await auth.token(for: user, role: role)
     }
 
     func application() -> some ApplicationProtocol {

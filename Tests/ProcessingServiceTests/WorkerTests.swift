@@ -33,6 +33,20 @@ struct WorkerTests {
         return try await condition()
     }
 
+    /// A fixture on this suite's Redis database, emptied.
+    static func setUp() async throws -> (ProcessingFixture, RedisClient) {
+        let fixture = try ProcessingFixture(redisDatabase: redisDatabase)
+        let redis = RedisClient(configuration: try RedisConfiguration(url: fixture.redisURL))
+        _ = try await redis.execute(["FLUSHDB"])
+        return (fixture, redis)
+    }
+
+    static func tearDown(_ fixture: ProcessingFixture, _ redis: RedisClient) async {
+        _ = try? await redis.execute(["FLUSHDB"])
+        await redis.shutdown()
+        await fixture.shutdown()
+    }
+
     /// Runs the processing-service executable against the fixture's database and Redis.
     static func startWorker(_ binary: String, _ fixture: ProcessingFixture, name: String, extra: [String: String] = [:]) throws -> Process {
         let process = Process()
@@ -61,9 +75,7 @@ struct WorkerTests {
 
     @Test("SIGTERM mid-transcode: the worker hands the job back within its grace period and exits; the next worker finishes it")
     func gracefulShutdown() async throws {
-        let fixture = try ProcessingFixture(redisDatabase: Self.redisDatabase)
-        let redis = RedisClient(configuration: try RedisConfiguration(url: fixture.redisURL))
-        _ = try await redis.execute(["FLUSHDB"])
+        let (fixture, redis) = try await Self.setUp()
         let binary = try ProcessingFixture.environment("CLIPCUT_BIN_DIR") + "/processing-service"
         let video = try await fixture.addVideo(try await makeSource("long.mp4", video: "testsrc2=size=1280x720:rate=30", seconds: 20))
         try await Self.enqueue(redis, video)
@@ -84,16 +96,12 @@ struct WorkerTests {
         #expect(names.count == Set(names).count && names.contains(MediaLayout.hlsMaster(video.id)))
         second.terminate()
         second.waitUntilExit()
-        _ = try await redis.execute(["FLUSHDB"])
-        await redis.shutdown()
-        await fixture.shutdown()
+        await Self.tearDown(fixture, redis)
     }
 
     @Test("a job that keeps failing is retried with backoff, then dead-lettered once with the reason, and the video marked failed")
     func retriesThenDeadLetter() async throws {
-        let fixture = try ProcessingFixture(redisDatabase: Self.redisDatabase)
-        let redis = RedisClient(configuration: try RedisConfiguration(url: fixture.redisURL))
-        _ = try await redis.execute(["FLUSHDB"])
+        let (fixture, redis) = try await Self.setUp()
         // An encoder preset that does not exist makes every encode fail: a transient failure.
         let settings = try fixture.settings([ConfigKey.encoderPreset.name: "no-such-preset"])
         let worker = JobWorker.live(settings: settings, redis: redis, store: fixture.store, http: fixture.http, logger: Logger(label: "worker"))
@@ -114,16 +122,12 @@ struct WorkerTests {
         #expect(try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0)
         #expect(try await redis.execute(["ZCARD", JobQueue.delayedKey]).integer == 0)
         #expect(try await fixture.mediaNames(video.id).isEmpty)
-        _ = try await redis.execute(["FLUSHDB"])
-        await redis.shutdown()
-        await fixture.shutdown()
+        await Self.tearDown(fixture, redis)
     }
 
     @Test("SIGKILL a worker mid-transcode: a second worker takes the job over and finishes it, no duplicate outputs")
     func killedWorker() async throws {
-        let fixture = try ProcessingFixture(redisDatabase: Self.redisDatabase)
-        let redis = RedisClient(configuration: try RedisConfiguration(url: fixture.redisURL))
-        _ = try await redis.execute(["FLUSHDB"])
+        let (fixture, redis) = try await Self.setUp()
         let binary = try ProcessingFixture.environment("CLIPCUT_BIN_DIR") + "/processing-service"
         let video = try await fixture.addVideo(try await makeSource("long.mp4", video: "testsrc2=size=1280x720:rate=30", seconds: 20))
         try await Self.enqueue(redis, video)
@@ -147,8 +151,6 @@ struct WorkerTests {
         #expect(try await Self.eventually(10) { try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0 })
         second.terminate()
         second.waitUntilExit()
-        _ = try await redis.execute(["FLUSHDB"])
-        await redis.shutdown()
-        await fixture.shutdown()
+        await Self.tearDown(fixture, redis)
     }
 }

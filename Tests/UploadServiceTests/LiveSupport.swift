@@ -1,3 +1,4 @@
+import AuthTestSupport
 import ClipCutCore
 import Foundation
 import Hummingbird

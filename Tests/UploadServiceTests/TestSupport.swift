@@ -1,3 +1,4 @@
+import AuthTestSupport
 import ClipCutCore
 import Foundation
 import HTTPTypes
@@ -11,28 +12,6 @@ import ServiceSupport
 import Testing
 
 @testable import UploadService
-
-/// Signs access tokens the way user-service does, and verifies them through a static JWKS.
-struct TestAuth: Sendable {
-    let key = ES256PrivateKey()
-    let verifier: AccessTokenVerifier
-
-    init() throws {
-        let parameters = try #require(key.publicKey.parameters)
-        let jwks = JWKS(keys: [
-            JWK.ecdsa(.es256, identifier: JWKIdentifier(string: "test"), x: parameters.x, y: parameters.y, curve: .p256)
-        ])
-        verifier = AccessTokenVerifier(keyCache: JWKSKeyCache(source: StaticJWKSSource(jwks)), issuer: "clipcut", audience: "clipcut")
-    }
-
-    func token(for user: UserID, role: UserRole = .user) async throws -> String {
-        let keys = JWTKeyCollection()
-        await keys.add(ecdsa: key, kid: JWKIdentifier(string: "test"))
-        let claims = AccessTokenClaims(
-            user: user, role: role, issuer: "clipcut", audience: "clipcut", issuedAt: Date(), expiresAt: Date().addingTimeInterval(3600))
-        return try await keys.sign(claims, kid: JWKIdentifier(string: "test"))
-    }
-}
 
 /// upload-service's router over in-memory dependencies.
 struct TestUploadService {

@@ -105,6 +105,6 @@ struct StreamingSHA256 {
     }
 
     func finalize() -> String {
-        hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        hasher.finalize().hexEncoded
     }
 }

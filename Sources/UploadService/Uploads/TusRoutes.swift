@@ -198,7 +198,7 @@ struct TusRoutes: Sendable {
     }
 
     static func newUploadID() -> String {
-        (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        (0..<16).map { _ in UInt8.random(in: 0...255) }.hexEncoded
     }
 
     static func isUploadID(_ text: String) -> Bool {
