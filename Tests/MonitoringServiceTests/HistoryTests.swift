@@ -45,6 +45,8 @@ struct HistoryTests {
                 let admin = try await fixture.token(for: .random(), role: .admin)
                 #expect(json(try await client.execute(uri: "/api/history?owner=\(owner)", method: .get, headers: bearer(admin)))["total"] as? Int == 1)
                 #expect(try await client.execute(uri: "/api/history/\(id)", method: .get, headers: bearer(admin)).status == .ok)
+                let badOwner = try await client.execute(uri: "/api/history?owner=not-a-user", method: .get, headers: bearer(admin))
+                #expect(badOwner.status == .badRequest && (json(badOwner)["error"] as? [String: Any])?["code"] as? String == "invalid_owner")
                 #expect(try await client.execute(uri: "/api/history?owner=\(owner)", method: .get, headers: bearer(stranger)).status == .forbidden)
             }
         }
