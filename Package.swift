@@ -156,7 +156,7 @@ let package = Package(
         .executableTarget(
             name: "ProcessingService",
             dependencies: [
-                "ServiceSupport", "ClipCutCore", "Redis", "MediaStore", "Transcoder",
+                "ServiceSupport", "ClipCutCore", "Redis", "Transcoder",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -107,22 +107,6 @@ struct TranscriptionRoutes: Sendable {
     }
 }
 
-/// Internal service: when a token is configured, callers must send `Authorization: Bearer <token>`.
-struct ServiceTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: String?
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let token {
-            let expected = "Bearer \(token)"
-            guard let presented = request.headers[.authorization], presented.utf8.count == expected.utf8.count,
-                  zip(presented.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
-                throw APIError.unauthorized("A valid service token is required.")
-            }
-        }
-        return try await next(request, context)
-    }
-}
-
 extension Optional {
     func orThrow(_ error: @autoclosure () -> some Error) throws -> Wrapped {
         guard let self else { throw error() }

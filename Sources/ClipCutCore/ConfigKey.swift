@@ -131,9 +131,10 @@ extension ConfigKey {
         "CLIPCUT_SWEEP_INTERVAL_SECONDS", summary: "upload-service: how often jobs not yet queued (Redis was down) and expired uploads are swept.",
         defaultValue: "5")
 
-    /// Internal services: the bearer token audio-service requires and processing-service sends.
+    /// Internal services: the bearer token audio-service and upload-service's internal routes
+    /// require, and processing-service sends.
     public static let serviceToken = ConfigKey(
-        "CLIPCUT_SERVICE_TOKEN", summary: "Internal services: bearer token audio-service requires and processing-service sends (unset: not required).")
+        "CLIPCUT_SERVICE_TOKEN", summary: "Internal services: bearer token audio-service and upload-service's internal routes require and processing-service sends (unset: not required).")
 
     /// Every key declared in ClipCutCore, in the order the docs list them.
     public static let documented: [ConfigKey] = [

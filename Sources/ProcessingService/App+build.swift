@@ -3,14 +3,13 @@ import ClipCutCore
 import Foundation
 import Hummingbird
 import Logging
-import MediaStore
 import Prometheus
 import Redis
 import ServiceSupport
 
 /// Builds processing-service: transcode workers on `clipcut:jobs` (consumer group
-/// `processing`), reading sources from and writing media to GridFS, captions from
-/// audio-service, progress and events on Redis. The HTTP side is the shared kit (`/health`,
+/// `processing`), reading sources and writing media through upload-service (the only service
+/// that touches GridFS), captions from audio-service, progress and events on Redis. The HTTP side is the shared kit (`/health`,
 /// `/ready`, `/metrics`).
 func buildApplication(
     configuration: ServiceConfiguration,
@@ -20,27 +19,29 @@ func buildApplication(
     let settings = try ProcessingSettings(reader: reader)
     let logger = Logger(label: "processing-service")
     let redis = RedisClient(configuration: try RedisConfiguration(url: settings.redisURL), logger: Logger(label: "processing-service.redis"))
-    let store = try MediaStore(configuration: .init(uri: settings.mongoURL), logger: Logger(label: "processing-service.mediastore"))
     let http = HTTPClient(eventLoopGroupProvider: .singleton)
-    let worker = JobWorker.live(settings: settings, redis: redis, store: store, http: http, logger: logger)
+    let worker = JobWorker.live(settings: settings, redis: redis, http: http, logger: logger)
     let router = makeServiceRouter(
         context: ClipCutRequestContext.self,
         metricsRegistry: metricsRegistry,
         readinessChecks: [
             ReadinessProbe(name: "redis") { try await redis.ping() },
-            ReadinessProbe(name: "mongodb") { try await store.ping() },
+            ReadinessProbe(name: "upload-service") {
+                let response = try await http.execute(HTTPClientRequest(url: settings.uploadServiceURL + "/health"), timeout: .seconds(2))
+                guard response.status == .ok else { throw MediaAccessError(status: Int(response.status.code), what: "/health") }
+            },
         ]
     )
     return makeServiceApplication(
-        router: router, configuration: configuration, services: [redis, store, HTTPClientService(client: http), worker])
+        router: router, configuration: configuration, services: [redis, HTTPClientService(client: http), worker])
 }
 
 extension JobWorker {
     /// The real worker: Redis queue and events, GridFS media, audio-service over HTTP.
-    static func live(settings: ProcessingSettings, redis: RedisClient, store: MediaStore, http: HTTPClient, logger: Logger) -> JobWorker {
+    static func live(settings: ProcessingSettings, redis: RedisClient, http: HTTPClient, logger: Logger) -> JobWorker {
         let consumer = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let queue = JobQueue(redis: redis, consumer: consumer, claimIdle: settings.claimIdle)
-        let media = GridFSMediaAccess(store: store)
+        let media = UploadServiceMediaAccess(http: http, baseURL: settings.uploadServiceURL, token: settings.serviceToken)
         let events = RedisEventReporter(redis: redis, logger: logger)
         let pipeline = TranscodePipeline(
             media: media, events: events,

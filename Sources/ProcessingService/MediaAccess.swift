@@ -1,81 +1,130 @@
+import AsyncHTTPClient
 import ClipCutCore
 import Foundation
-import MediaStore
+import NIOCore
+import NIOHTTP1
 
-/// What processing-service needs of a `videos` document (upload-service owns and writes it).
-struct VideoSnapshot: Sendable, Equatable {
+/// What processing-service needs of a video (upload-service owns and writes the document).
+struct VideoSnapshot: Codable, Sendable, Equatable {
     var id: VideoID
     var owner: UserID
     var status: VideoStatus
-    var sourceFileID: String
     var burnSubtitles: Bool
 }
 
-/// GridFS and the `videos` collection as processing-service uses them: it reads documents and
-/// sources, and writes only derived media (bucket `media`, names from ``MediaLayout``).
+/// Media as processing-service uses it: it reads documents and sources, and writes derived
+/// media (names from ``MediaLayout``). Only upload-service touches GridFS; this goes through it.
 protocol MediaAccess: Sendable {
     func video(_ id: VideoID) async throws -> VideoSnapshot?
     /// Streams the source to a file on disk.
     func downloadSource(_ video: VideoSnapshot, to path: String) async throws
-    /// Stores a derived file under `name`, replacing any earlier file of that name.
+    /// Stores a derived file under `name`, replacing any earlier file of that name; returns its length.
     func store(_ path: String, as name: String, videoId: VideoID, metadata: [String: String]) async throws -> Int
     /// Stores small bytes (playlists, captions) the same way.
     func store(bytes: [UInt8], as name: String, videoId: VideoID) async throws
-    /// Reads a stored derived file back to disk (caption retries re-mux the MP4s).
+    /// Reads a stored derived file back to disk (caption retries re-mux the MP4s); `false` if there is none.
     func downloadMedia(named name: String, to path: String) async throws -> Bool
     /// Deletes every derived file of the video (a retry starts clean).
     func deleteMedia(of videoId: VideoID) async throws
 }
 
-/// ``MediaAccess`` over MediaStore.
-struct GridFSMediaAccess: MediaAccess {
-    let store: MediaStore
-    private var sources: GridFSBucket { store.bucket(MediaLayout.sourceBucket) }
-    private var media: GridFSBucket { store.bucket(MediaLayout.mediaBucket) }
+/// upload-service refused or failed a media request.
+struct MediaAccessError: Error, CustomStringConvertible {
+    var status: Int
+    var what: String
+    var description: String { "upload-service answered \(status) to \(what)" }
+    /// The source is gone for good (404).
+    var isMissing: Bool { status == 404 }
+}
+
+/// ``MediaAccess`` over upload-service's internal routes (`/internal/videos/…`).
+struct UploadServiceMediaAccess: MediaAccess {
+    let http: HTTPClient
+    let baseURL: String
+    let token: String?
+
+    private func request(_ path: String, method: HTTPMethod = .GET) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: "\(baseURL)/internal/videos/\(path)")
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        return request
+    }
+
+    /// `<videoId>/<path>` → `<videoId>/media/<path>`.
+    private func mediaPath(_ name: String, _ videoId: VideoID) -> String {
+        "\(videoId)/media/" + name.dropFirst("\(videoId)/".count)
+    }
 
     func video(_ id: VideoID) async throws -> VideoSnapshot? {
-        guard let document = try await store.collection("videos").findOne(["_id": .string(id.description)]),
-              let owner = document["owner"]?.string.flatMap(UserID.init),
-              let status = document["status"]?.string.flatMap(VideoStatus.init(rawValue:))
-        else { return nil }
-        return VideoSnapshot(
-            id: id, owner: owner, status: status, sourceFileID: document["sourceFileId"]?.string ?? "",
-            burnSubtitles: document["burnSubtitles"]?.bool ?? false)
+        let response = try await http.execute(request("\(id)"), timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        if response.status == .notFound { return nil }
+        guard response.status == .ok else { throw MediaAccessError(status: Int(response.status.code), what: "a video lookup") }
+        return try JSONCoding.decode(VideoSnapshot.self, from: Data(buffer: body))
     }
 
     func downloadSource(_ video: VideoSnapshot, to path: String) async throws {
-        guard let id = ObjectID(video.sourceFileID), let file = try await sources.file(id: id) else {
-            throw MediaStoreError.fileNotFound(video.sourceFileID)
-        }
-        try await sources.download(file, to: path)
+        try await download("\(video.id)/source", to: path, what: "the source")
     }
 
     func store(_ path: String, as name: String, videoId: VideoID, metadata: [String: String]) async throws -> Int {
-        let old = try await media.find(["filename": .string(name)])
-        var document: BSONDocument = ["videoId": .string(videoId.description)]
-        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
-            document[key] = Int(value).map { .int64(Int64($0)) } ?? .string(value)
-        }
-        let file = try await media.upload(filename: name, contentsOf: path, metadata: document)
-        for stale in old { try await media.delete(id: stale.id) }
-        return file.length
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw MediaAccessError(status: 0, what: "reading \(path)") }
+        defer { try? handle.close() }
+        let length = Int((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0)
+        nonisolated(unsafe) let reader = handle  // read by the one upload below, one chunk after another
+        let chunks = AsyncStream<ByteBuffer>(unfolding: {
+            guard let data = try? reader.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
+            return ByteBuffer(bytes: data)
+        })
+        try await put(mediaPath(name, videoId), metadata: metadata, body: .stream(chunks, length: .known(Int64(length))))
+        return length
     }
 
     func store(bytes: [UInt8], as name: String, videoId: VideoID) async throws {
-        let old = try await media.find(["filename": .string(name)])
-        _ = try await media.upload(filename: name, bytes: bytes, metadata: ["videoId": .string(videoId.description)])
-        for stale in old { try await media.delete(id: stale.id) }
+        try await put(mediaPath(name, videoId), metadata: [:], body: .bytes(ByteBuffer(bytes: bytes)))
+    }
+
+    private func put(_ path: String, metadata: [String: String], body: HTTPClientRequest.Body) async throws {
+        var components = URLComponents()
+        components.queryItems = metadata.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        var request = request(path + (metadata.isEmpty ? "" : "?" + (components.percentEncodedQuery ?? "")), method: .PUT)
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = body
+        let response = try await http.execute(request, timeout: .minutes(30))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .created else { throw MediaAccessError(status: Int(response.status.code), what: "storing \(path)") }
     }
 
     func downloadMedia(named name: String, to path: String) async throws -> Bool {
-        guard let file = try await media.find(["filename": .string(name)], sort: ["uploadDate": -1], limit: 1).first else { return false }
-        try await media.download(file, to: path)
-        return true
+        let videoPart = name.split(separator: "/").first.flatMap { VideoID(String($0)) }
+        guard let videoId = videoPart else { return false }
+        do {
+            try await download(mediaPath(name, videoId), to: path, what: name)
+            return true
+        } catch let error as MediaAccessError where error.isMissing {
+            return false
+        }
     }
 
     func deleteMedia(of videoId: VideoID) async throws {
-        for file in try await media.find(["metadata.videoId": .string(videoId.description)]) {
-            try await media.delete(id: file.id)
+        let response = try await http.execute(request("\(videoId)/media", method: .DELETE), timeout: .seconds(120))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .noContent else { throw MediaAccessError(status: Int(response.status.code), what: "deleting media") }
+    }
+
+    /// Streams a GET to a file, buffer by buffer.
+    private func download(_ path: String, to file: String, what: String) async throws {
+        let response = try await http.execute(request(path), timeout: .minutes(30))
+        guard response.status == .ok else {
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            throw MediaAccessError(status: Int(response.status.code), what: what)
+        }
+        guard FileManager.default.createFile(atPath: file, contents: nil), let handle = FileHandle(forWritingAtPath: file) else {
+            throw MediaAccessError(status: 0, what: "writing \(file)")
+        }
+        defer { try? handle.close() }
+        for try await buffer in response.body {
+            try buffer.withUnsafeReadableBytes { try handle.write(contentsOf: Data($0)) }
         }
     }
 }

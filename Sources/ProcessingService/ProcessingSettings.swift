@@ -22,6 +22,10 @@ extension ConfigKey {
     /// processing-service: where audio-service listens.
     static let audioServiceURL = ConfigKey(
         "CLIPCUT_AUDIO_SERVICE_URL", summary: "processing-service: base URL of audio-service.", defaultValue: "http://127.0.0.1:8083")
+    /// processing-service: where upload-service listens (sources in, media out).
+    static let uploadServiceURL = ConfigKey(
+        "CLIPCUT_UPLOAD_SERVICE_URL", summary: "processing-service: base URL of upload-service (sources and media).",
+        defaultValue: "http://127.0.0.1:8082")
     /// processing-service: libx264 preset.
     static let encoderPreset = ConfigKey(
         "CLIPCUT_X264_PRESET", summary: "processing-service: libx264 preset (ultrafast … veryslow).", defaultValue: "veryfast")
@@ -42,7 +46,7 @@ extension ConfigKey {
 /// processing-service's settings (see `docs/configuration.md`).
 struct ProcessingSettings: Sendable {
     var redisURL: String
-    var mongoURL: String
+    var uploadServiceURL: String
     var concurrency: Int
     var claimIdle: Duration
     var maxAttempts: Int
@@ -57,7 +61,7 @@ struct ProcessingSettings: Sendable {
 
     init(reader: ConfigReader) throws {
         redisURL = reader.string(.redisURL, default: ConfigKey.redisURL.defaultValue ?? "")
-        mongoURL = reader.string(.mongoURL, default: ConfigKey.mongoURL.defaultValue ?? "")
+        uploadServiceURL = reader.string(.uploadServiceURL, default: "http://127.0.0.1:8082")
         concurrency = try reader.int(.processingConcurrency, default: 1, in: 1...16)
         claimIdle = try reader.seconds(.jobClaimIdle, default: .seconds(60))
         maxAttempts = try reader.int(.jobMaxAttempts, default: 3, in: 1...20)

@@ -1,7 +1,6 @@
 import ClipCutCore
 import Foundation
 import Logging
-import MediaStore
 import Synchronization
 import Transcoder
 
@@ -43,7 +42,7 @@ struct TranscodePipeline: Sendable {
         await report(video.id, .probing, percent: 0, log: "fetching the source")
         do {
             try await media.downloadSource(video, to: work.path("source"))
-        } catch MediaStoreError.fileNotFound {
+        } catch let error as MediaAccessError where error.isMissing {
             throw JobFailure.permanent("The uploaded file is missing.")
         } catch {
             try Task.checkCancellation()

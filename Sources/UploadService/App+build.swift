@@ -54,6 +54,7 @@ func buildRouter(
     PlaybackRoutes(dependencies: dependencies, access: access).add(to: media)
     MediaRoutes(storage: dependencies.storage, access: access).add(to: media)
     TusRoutes(dependencies: dependencies).add(to: router)
+    InternalMediaRoutes(dependencies: dependencies, serviceToken: dependencies.serviceToken).add(to: router)
     return router
 }
 
@@ -86,7 +87,7 @@ extension UploadServiceDependencies {
                 outbox: MongoEventOutbox(store: store), logger: logger),
             playbackTokens: PlaybackTokens(secret: settings.playbackSecret, lifetime: settings.playbackTokenLifetime),
             verifier: verifier, quotaBytes: settings.quotaBytes, maximumUploadBytes: settings.maximumUploadBytes,
-            tusExpiry: settings.tusExpiry, logger: logger)
+            tusExpiry: settings.tusExpiry, logger: logger, serviceToken: settings.serviceToken)
         return (dependencies, stores)
     }
 }

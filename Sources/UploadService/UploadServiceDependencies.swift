@@ -26,6 +26,8 @@ struct UploadServiceDependencies: Sendable {
     var tusExpiry: Duration
     /// For what the routes log.
     var logger: Logger
+    /// The token processing-service presents on the internal routes (unset: none required).
+    var serviceToken: String? = nil
 
     /// What `owner` may still upload; the unfinished tus uploads of `owner` count as used,
     /// except `excludingUpload` (the one being completed).

@@ -22,6 +22,8 @@ struct UploadServiceSettings: Sendable {
     var tusExpiry: Duration
     /// Period of the outbox and expiry sweeps.
     var sweepInterval: Duration
+    /// The token processing-service presents on the internal media routes.
+    var serviceToken: String?
 
     init(reader: ConfigReader, logger: Logger) throws {
         mongoURL = reader.string(.mongoURL, default: ConfigKey.mongoURL.defaultValue ?? "")
@@ -31,6 +33,7 @@ struct UploadServiceSettings: Sendable {
         playbackTokenLifetime = try reader.seconds(.playbackTokenLifetime, default: .seconds(21600))
         tusExpiry = try reader.seconds(.tusExpiry, default: .seconds(86400))
         sweepInterval = try reader.seconds(.sweepInterval, default: .seconds(5))
+        serviceToken = reader.string(.serviceToken)
         if let secret = reader.string(.playbackSecret) {
             guard secret.utf8.count >= 32 else {
                 throw ConfigError(key: ConfigKey.playbackSecret.name, value: "(redacted)", expected: "at least 32 characters")

@@ -11,7 +11,7 @@ import Testing
 struct CaptionRetryTests {
     @Test("audio-service unreachable: ready without captions, pending; the retry adds the track to HLS and the MP4s")
     func pendingThenReady() async throws {
-        let fixture = try ProcessingFixture()
+        let fixture = try await ProcessingFixture()
         let reporter = RecordingReporter()
         let settings = try fixture.settings([ConfigKey.audioServiceURL.name: "http://127.0.0.1:9"])
         let video = try await fixture.addVideo(try await makeSource(
@@ -35,7 +35,7 @@ struct CaptionRetryTests {
         let working = try fixture.settings()
         let retry = CaptionRetry(
             queue: JobQueue(redis: redis, consumer: "test", claimIdle: .seconds(3)),
-            pipeline: try fixture.pipeline(retryReporter, settings: working), media: GridFSMediaAccess(store: fixture.store),
+            pipeline: try fixture.pipeline(retryReporter, settings: working), media: fixture.media,
             events: retryReporter, retryDelay: .seconds(1), logger: Logger(label: "test"))
         await retry.run(videoId: video.id, attempt: 1)
         guard case .videoCaptions(let ready)? = retryReporter.events.withLock({ $0.first { $0.type == .videoCaptions } }) else {

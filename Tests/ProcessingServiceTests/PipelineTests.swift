@@ -36,7 +36,7 @@ struct PipelineTests {
 
     @Test("1080p landscape with speech: four rungs, aligned keyframes, HLS with subtitles, captions with the spoken words")
     func landscapeWithSpeech() async throws {
-        let fixture = try ProcessingFixture()
+        let fixture = try await ProcessingFixture()
         let reporter = RecordingReporter()
         let source = try await makeSource(
             "speech.mp4", video: "testsrc2=size=1920x1080:rate=30", seconds: 6,
@@ -71,7 +71,7 @@ struct PipelineTests {
 
     @Test("portrait 1080×1920 without audio: portrait rungs, no audio track out, captions marked failed, still ready")
     func portraitWithoutAudio() async throws {
-        let fixture = try ProcessingFixture()
+        let fixture = try await ProcessingFixture()
         let reporter = RecordingReporter()
         let video = try await fixture.addVideo(try await makeSource("portrait.mp4", video: "testsrc2=size=1080x1920:rate=25", seconds: 3))
         _ = try await fixture.pipeline(reporter).run(video)
@@ -88,7 +88,7 @@ struct PipelineTests {
 
     @Test("odd 1918×1078, a rotated phone file, variable frame rate at 240p: shapes kept, even sizes")
     func oddShapes() async throws {
-        let fixture = try ProcessingFixture()
+        let fixture = try await ProcessingFixture()
         let odd = try await fixture.addVideo(try await makeSource("odd.mp4", video: "testsrc2=size=1918x1078:rate=30", seconds: 2, tone: true))
         _ = try await fixture.pipeline(RecordingReporter()).run(odd)
         _ = try await Self.checkOutputs(fixture, odd.id, sizes: ["720p 1282x720", "480p 854x480", "360p 640x360"], audio: true)
@@ -111,7 +111,7 @@ struct PipelineTests {
 
     @Test("a rung that matches the source is copied, and the encoded rungs put their keyframes where the source has its own")
     func remuxedRung() async throws {
-        let fixture = try ProcessingFixture()
+        let fixture = try await ProcessingFixture()
         let reporter = RecordingReporter()
         let source = try await makeSource(
             "h264.mp4", video: "testsrc2=size=1280x720:rate=30", seconds: 8, tone: true,
@@ -127,7 +127,7 @@ struct PipelineTests {
 
     @Test("burnSubtitles: the captions are made first and rendered into the picture of every rung")
     func burnedSubtitles() async throws {
-        let fixture = try ProcessingFixture()
+        let fixture = try await ProcessingFixture()
         let reporter = RecordingReporter()
         let source = try await makeSource(
             "burn.mp4", video: "color=c=gray:size=640x360:rate=25", seconds: 4, speech: "Subtitles are burned into every frame.")
@@ -152,7 +152,7 @@ struct PipelineTests {
 
     @Test("a truncated file and a text file fail for good as not a video; nothing is stored")
     func notVideos() async throws {
-        let fixture = try ProcessingFixture()
+        let fixture = try await ProcessingFixture()
         let whole = try await makeSource("whole.mp4", video: "testsrc2=size=320x240:rate=25", seconds: 2)
         let data = try Data(contentsOf: URL(fileURLWithPath: whole))
         let truncated = scratchFile("truncated.mp4")

@@ -24,10 +24,13 @@ final class RecordingReporter: EventReporter {
     var types: [MessageType] { events.withLock { $0.map(\.type) } }
 }
 
-/// A test's own MongoDB database and Redis client, the real audio-service `scripts/test` runs,
-/// and helpers to make sources, run the pipeline and look at what it stored.
+/// A test's own MongoDB database, an upload-service process on it (processing reaches media only
+/// through upload-service), the real audio-service `scripts/test` runs, and helpers to make
+/// sources, run the pipeline and look at what was stored (the test reads GridFS directly).
 struct ProcessingFixture {
     let store: MediaStore
+    let uploadService: Process
+    let uploadURL: String
     let mongoURL: String
     let redisURL: String
     let scratch: String
@@ -37,18 +40,39 @@ struct ProcessingFixture {
         try #require(ProcessInfo.processInfo.environment[name], "\(name) is not set: run the tests through scripts/test")
     }
 
-    init(redisDatabase: Int = 0) throws {
+    /// `redisDatabase` 11 by default: the upload-service process runs its event consumer there, away
+    /// from the database other suites use.
+    init(redisDatabase: Int = 11) async throws {
         let base = try Self.environment("CLIPCUT_MONGO_URL").split(separator: "/", omittingEmptySubsequences: false).prefix(3).joined(separator: "/")
         mongoURL = "\(base)/t_proc_\(UUID().uuidString.prefix(8).lowercased())"
         store = try MediaStore(configuration: .init(uri: mongoURL))
         let redis = try Self.environment("CLIPCUT_REDIS_URL")
         redisURL = redisDatabase == 0 ? redis : String(redis[..<(redis.lastIndex(of: "/") ?? redis.endIndex)]) + "/\(redisDatabase)"
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("clipcut-proc-\(UUID().uuidString)").path
+        let port = Int.random(in: 20000...60000)
+        uploadURL = "http://127.0.0.1:\(port)"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.environment("CLIPCUT_BIN_DIR") + "/upload-service")
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            ConfigKey.mongoURL.name: mongoURL, ConfigKey.redisURL.name: redisURL, ConfigKey.httpPort.name: String(port),
+            ConfigKey.dataDirectory.name: "\(scratch)/upload-service", ConfigKey.logLevel.name: "warning",
+        ]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        uploadService = process
+        var ready = false
+        for _ in 0..<100 where !ready {
+            try await Task.sleep(for: .milliseconds(100))
+            let response = try? await http.execute(HTTPClientRequest(url: "\(uploadURL)/ready"), timeout: .seconds(1))
+            ready = response?.status == .ok
+        }
+        try #require(ready, "upload-service did not become ready")
     }
 
     func settings(_ extra: [String: String] = [:]) throws -> ProcessingSettings {
         var environment = [
-            ConfigKey.mongoURL.name: mongoURL, ConfigKey.redisURL.name: redisURL, ConfigKey.dataDirectory.name: scratch,
+            ConfigKey.uploadServiceURL.name: uploadURL, ConfigKey.redisURL.name: redisURL, ConfigKey.dataDirectory.name: scratch,
             ConfigKey.audioServiceURL.name: try Self.environment("CLIPCUT_AUDIO_SERVICE_URL"),
             ConfigKey.jobClaimIdle.name: "3", ConfigKey.jobRetryBase.name: "1", ConfigKey.captionRetry.name: "1",
         ]
@@ -59,10 +83,13 @@ struct ProcessingFixture {
     func pipeline(_ reporter: RecordingReporter, settings: ProcessingSettings? = nil) throws -> TranscodePipeline {
         let settings = try settings ?? self.settings()
         return TranscodePipeline(
-            media: GridFSMediaAccess(store: store), events: reporter,
+            media: media, events: reporter,
             captions: AudioServiceClient(http: http, baseURL: settings.audioServiceURL, token: settings.serviceToken),
             settings: settings, logger: Logger(label: "test"))
     }
+
+    /// Media through the fixture's upload-service.
+    var media: UploadServiceMediaAccess { UploadServiceMediaAccess(http: http, baseURL: uploadURL, token: nil) }
 
     /// Stores `path` as an uploaded source with its `videos` document, as upload-service would.
     func addVideo(_ path: String, burnSubtitles: Bool = false) async throws -> VideoSnapshot {
@@ -75,7 +102,7 @@ struct ProcessingFixture {
         ]
         if burnSubtitles { document["burnSubtitles"] = true }
         try await store.collection("videos").insert(document)
-        return VideoSnapshot(id: id, owner: owner, status: .uploaded, sourceFileID: file.id.description, burnSubtitles: burnSubtitles)
+        return VideoSnapshot(id: id, owner: owner, status: .uploaded, burnSubtitles: burnSubtitles)
     }
 
     /// Every stored media file of a video, by name.
@@ -95,6 +122,7 @@ struct ProcessingFixture {
     }
 
     func shutdown() async {
+        uploadService.terminate()
         try? await store.runCommand(["dropDatabase": 1])
         await store.shutdown()
         try? await http.shutdown()

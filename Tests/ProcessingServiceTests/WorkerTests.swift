@@ -35,7 +35,7 @@ struct WorkerTests {
 
     /// A fixture on this suite's Redis database, emptied.
     static func setUp() async throws -> (ProcessingFixture, RedisClient) {
-        let fixture = try ProcessingFixture(redisDatabase: redisDatabase)
+        let fixture = try await ProcessingFixture(redisDatabase: redisDatabase)
         let redis = RedisClient(configuration: try RedisConfiguration(url: fixture.redisURL))
         _ = try await redis.execute(["FLUSHDB"])
         return (fixture, redis)
@@ -52,7 +52,7 @@ struct WorkerTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.environment = ProcessInfo.processInfo.environment.merging([
-            ConfigKey.mongoURL.name: fixture.mongoURL, ConfigKey.redisURL.name: fixture.redisURL,
+            ConfigKey.uploadServiceURL.name: fixture.uploadURL, ConfigKey.redisURL.name: fixture.redisURL,
             ConfigKey.httpPort.name: String(Int.random(in: 20000...60000)), ConfigKey.dataDirectory.name: "\(fixture.scratch)/\(name)",
             ConfigKey.jobClaimIdle.name: "3", ConfigKey.audioServiceURL.name: try ProcessingFixture.environment("CLIPCUT_AUDIO_SERVICE_URL"),
             ConfigKey.logLevel.name: "warning",
@@ -104,7 +104,7 @@ struct WorkerTests {
         let (fixture, redis) = try await Self.setUp()
         // An encoder preset that does not exist makes every encode fail: a transient failure.
         let settings = try fixture.settings([ConfigKey.encoderPreset.name: "no-such-preset"])
-        let worker = JobWorker.live(settings: settings, redis: redis, store: fixture.store, http: fixture.http, logger: Logger(label: "worker"))
+        let worker = JobWorker.live(settings: settings, redis: redis, http: fixture.http, logger: Logger(label: "worker"))
         let video = try await fixture.addVideo(try await makeSource("clip.mp4", video: "testsrc2=size=320x240:rate=25", seconds: 1))
         try await Self.enqueue(redis, video)
         let running = Task { try await worker.run() }

@@ -150,6 +150,18 @@ final class InMemoryMediaStorage: MediaStorage {
         state.withLock { $0.files.values.map(\.file).filter { $0.bucket == .media && $0.metadata["videoId"] == videoId.description } }
     }
 
+    func storeMedia<T: Sendable>(
+        named name: String, videoId: VideoID, metadata: [String: String], _ produce: (any ByteSink) async throws -> T
+    ) async throws -> (value: T, file: StoredFile) {
+        let sink = Sink()
+        let value = try await produce(sink)
+        state.withLock { state in
+            for id in state.files.values.filter({ $0.file.bucket == .media && $0.file.name == name }).map(\.file.id) { state.files[id] = nil }
+        }
+        let file = add(bucket: .media, name: name, bytes: sink.bytes, metadata: metadata.merging(["videoId": videoId.description]) { $1 })
+        return (value, file)
+    }
+
     func deleteMedia(of videoId: VideoID) async throws -> Int {
         state.withLock { state in
             let ids = state.files.values.filter { $0.file.bucket == .media && $0.file.metadata["videoId"] == videoId.description }.map(\.file.id)

@@ -70,6 +70,19 @@ struct GridFSMediaStorage: MediaStorage {
         try await media.find(["metadata.videoId": .string(videoId.description)]).map { StoredFile($0, bucket: .media) }
     }
 
+    func storeMedia<T: Sendable>(
+        named name: String, videoId: VideoID, metadata: [String: String], _ produce: (any ByteSink) async throws -> T
+    ) async throws -> (value: T, file: StoredFile) {
+        var document: BSONDocument = ["videoId": .string(videoId.description)]
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where key != "videoId" {
+            document[key] = Int(value).map { .int64(Int64($0)) } ?? .string(value)
+        }
+        let earlier = try await media.find(["filename": .string(name)])
+        let (value, file) = try await media.withUploadStream(filename: name, metadata: document) { writer in try await produce(writer) }
+        for stale in earlier { try await media.delete(id: stale.id) }
+        return (value, StoredFile(file, bucket: .media))
+    }
+
     func deleteMedia(of videoId: VideoID) async throws -> Int {
         let files = try await media.find(["metadata.videoId": .string(videoId.description)])
         for file in files {

@@ -69,6 +69,12 @@ protocol MediaStorage: Sendable {
     func mediaFile(named name: String) async throws -> StoredFile?
     /// Every media file of a video.
     func mediaFiles(of videoId: VideoID) async throws -> [StoredFile]
+    /// Streams a derived file (from processing-service) into the media bucket under `name`,
+    /// replacing an earlier file of that name once the new one is complete.
+    func storeMedia<T: Sendable>(
+        named name: String, videoId: VideoID, metadata: [String: String], _ produce: (any ByteSink) async throws -> T
+    ) async throws -> (value: T, file: StoredFile)
+
     /// Deletes every media file of a video; returns how many there were.
     @discardableResult
     func deleteMedia(of videoId: VideoID) async throws -> Int

@@ -1,0 +1,86 @@
+import ClipCutCore
+import Foundation
+import Hummingbird
+import ServiceSupport
+
+/// The routes processing-service uses, so that only upload-service touches GridFS and the
+/// `videos` collection. Not routed by the edge; guarded by `CLIPCUT_SERVICE_TOKEN`.
+///
+/// - `GET /internal/videos/:id`: what processing needs of the document.
+/// - `GET /internal/videos/:id/source`: the uploaded source, streamed.
+/// - `PUT /internal/videos/:id/media/<path>`: stores a derived file as `<id>/<path>` (replacing an
+///   earlier one of that name), metadata in the query (`quality`, `width`, `height`, `bitrate`).
+/// - `GET /internal/videos/:id/media/<path>`: reads one back.
+/// - `DELETE /internal/videos/:id/media`: deletes every derived file of the video.
+struct InternalMediaRoutes: Sendable {
+    let dependencies: UploadServiceDependencies
+    let serviceToken: String?
+
+    /// The processing fields of a video.
+    struct ProcessingView: Codable, Sendable {
+        var id: VideoID
+        var owner: UserID
+        var status: VideoStatus
+        var burnSubtitles: Bool
+    }
+
+    func add(to router: Router<ClipCutRequestContext>) {
+        let group = router.group("internal/videos").add(middleware: ServiceTokenMiddleware<ClipCutRequestContext>(token: serviceToken))
+        group.get(":id", use: video)
+        group.get(":id/source", use: source)
+        group.put(":id/media/**", use: storeMedia)
+        group.get(":id/media/**", use: readMedia)
+        group.delete(":id/media", use: deleteMedia)
+    }
+
+    private func record(_ context: ClipCutRequestContext) async throws -> VideoRecord {
+        guard let id = context.parameters.get("id").flatMap(VideoID.init), let record = try await dependencies.repository.record(id: id) else {
+            throw APIError.notFound("No such video.")
+        }
+        return record
+    }
+
+    private func mediaName(_ record: VideoRecord, _ context: ClipCutRequestContext) throws -> String {
+        let path = context.parameters.getCatchAll().joined(separator: "/")
+        guard MediaLayout.isSafeRelativePath(path) else { throw APIError.notFound("No such file.") }
+        return "\(record.video.id)/\(path)"
+    }
+
+    @Sendable func video(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        let video = try await record(context).video
+        return jsonResponse(ProcessingView(id: video.id, owner: video.owner, status: video.status, burnSubtitles: video.burnSubtitles))
+    }
+
+    @Sendable func source(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        let record = try await record(context)
+        guard let file = try await dependencies.storage.source(id: record.sourceFileID) else { throw APIError.notFound("The source is missing.") }
+        return try await MediaResponder(storage: dependencies.storage).serve(file, request: request, contentType: record.video.contentType, cache: .revalidate)
+    }
+
+    @Sendable func storeMedia(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        let record = try await record(context)
+        let name = try mediaName(record, context)
+        var metadata: [String: String] = [:]
+        for key in ["quality", "width", "height", "bitrate"] {
+            if let value = request.uri.queryParameters.get(key), value.utf8.count <= 32 { metadata[key] = value }
+        }
+        let (_, file) = try await dependencies.storage.storeMedia(named: name, videoId: record.video.id, metadata: metadata) { sink in
+            for try await buffer in request.body { try await sink.write(buffer) }
+        }
+        struct Stored: Codable { var name: String; var length: Int }
+        return jsonResponse(Stored(name: file.name, length: file.length), status: .created)
+    }
+
+    @Sendable func readMedia(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        let record = try await record(context)
+        guard let file = try await dependencies.storage.mediaFile(named: try mediaName(record, context)) else { throw APIError.notFound("No such file.") }
+        return try await MediaResponder(storage: dependencies.storage).serve(file, request: request, contentType: "application/octet-stream", cache: .revalidate)
+    }
+
+    @Sendable func deleteMedia(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        // A video deleted meanwhile has no document but may still have files: delete by id.
+        guard let id = context.parameters.get("id").flatMap(VideoID.init) else { throw APIError.notFound("No such video.") }
+        try await dependencies.storage.deleteMedia(of: id)
+        return Response(status: .noContent)
+    }
+}
