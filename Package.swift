@@ -221,6 +221,15 @@ let package = Package(
             path: "Benchmarks/LadderBenchmark"
         ),
         .executableTarget(
+            name: "EventsBenchmark",
+            dependencies: [
+                "ClipCutCore", "Redis",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/EventsBenchmark"
+        ),
+        .executableTarget(
             name: "WhisperBenchmark",
             dependencies: ["Whisper"],
             path: "Benchmarks/WhisperBenchmark"

@@ -8,6 +8,9 @@ public enum RedisNames {
     public static let jobsStream = "clipcut:jobs"
     /// Stream of jobs that failed every retry, with the reason (dead letters).
     public static let deadLetterStream = "clipcut:jobs:dead"
+    /// Sorted set of jobs waiting for a retry (score: when they are due), moved back into
+    /// ``jobsStream`` by processing-service.
+    public static let delayedJobs = "clipcut:jobs:delayed"
     /// Stream of lifecycle events (`video.*`, `rendition.ready`, `user.deleted`).
     public static let eventsStream = "clipcut:events"
 

@@ -9,8 +9,8 @@ import Redis
 import ServiceSupport
 
 /// Builds monitoring-service: the projection of `clipcut:events` (consumer group `monitoring`)
-/// into PostgreSQL, the upload history API and the live progress feed (SSE). (Issue [06]:
-/// search and stats follow.)
+/// into PostgreSQL, the upload history API, search inside videos, platform stats and metrics,
+/// and the live progress feed (SSE) fanned out from one shared Redis subscription.
 func buildApplication(
     configuration: ServiceConfiguration,
     reader: ConfigReader = ConfigReader(),
@@ -27,16 +27,23 @@ func buildApplication(
     let postgres = PostgresClient(configuration: postgresConfiguration, backgroundLogger: logger)
     let store = PostgresHistoryStore(client: postgres, logger: logger)
     let auth = AccessTokenVerifier.live(configuration: configuration)
+    let hub = ProgressHub(redis: redis, store: store, logger: logger)
+    let metrics = PlatformMetrics(registry: metricsRegistry)
     let router = buildRouter(
-        store: store, redis: redis, verifier: auth.verifier, metricsRegistry: metricsRegistry,
+        store: store, redis: redis, hub: hub, verifier: auth.verifier, metricsRegistry: metricsRegistry,
         readinessChecks: [
             ReadinessProbe(name: "redis") { try await redis.ping() },
             ReadinessProbe(name: "postgresql") { try await postgres.query("SELECT 1", logger: logger) },
+            ReadinessProbe(name: "progress-subscription") {
+                guard hub.isSubscribed else { throw APIError.serviceUnavailable("The progress subscription is not confirmed.") }
+            },
         ])
     let projector = EventProjector(
-        redis: redis, store: store, consumer: "monitoring-\(ProcessInfo.processInfo.hostName)", logger: logger)
+        redis: redis, store: store, consumer: "monitoring-\(ProcessInfo.processInfo.hostName)", logger: logger, metrics: metrics)
+    let refresher = PlatformMetricsRefresher(metrics: metrics, store: store, redis: redis, hub: hub, logger: logger)
     var app = makeServiceApplication(
-        router: router, configuration: configuration, services: [postgres, redis, auth.httpClientService, projector])
+        router: router, configuration: configuration,
+        services: [postgres, redis, auth.httpClientService, projector, hub, refresher])
     app.beforeServerStarts {
         try await PostgresHistoryStore.migrator.migrate(client: postgres, logger: logger)
     }
@@ -45,12 +52,15 @@ func buildApplication(
 
 /// The router on its own, so tests can build it.
 func buildRouter(
-    store: any HistoryStore, redis: RedisClient, verifier: AccessTokenVerifier, metricsRegistry: PrometheusCollectorRegistry,
+    store: any HistoryStore, redis: RedisClient, hub: ProgressHub, verifier: AccessTokenVerifier,
+    metricsRegistry: PrometheusCollectorRegistry,
     readinessChecks: [any ReadinessCheck] = []
 ) -> Router<ClipCutRequestContext> {
     let router = makeServiceRouter(context: ClipCutRequestContext.self, metricsRegistry: metricsRegistry, readinessChecks: readinessChecks)
     router.get("api/history/openapi.yaml") { _, _ in try OpenAPIDocument.service.response() }
     HistoryRoutes(store: store, verifier: verifier).add(to: router)
-    ProgressFeedRoutes(store: store, redis: redis, verifier: verifier).add(to: router)
+    ProgressFeedRoutes(store: store, redis: redis, hub: hub, verifier: verifier).add(to: router)
+    SearchRoutes(store: store, verifier: verifier).add(to: router)
+    StatsRoutes(store: store, redis: redis, verifier: verifier).add(to: router)
     return router
 }

@@ -18,6 +18,8 @@ struct EventProjector: Service {
     let store: any HistoryStore
     let consumer: String
     let logger: Logger
+    /// Processing-time histograms, recorded as videos become ready.
+    var metrics: PlatformMetrics?
 
     static let deadLetterStream = "clipcut:events:dead"
 
@@ -42,7 +44,10 @@ struct EventProjector: Service {
             try await redis.xack(RedisNames.eventsStream, group: RedisNames.monitoringGroup, ids: [entry.id])
             return
         }
-        try await store.apply(event)
+        let fresh = try await store.apply(event)
+        if fresh, let metrics, case .videoReady(let ready) = event, let upload = try? await store.upload(ready.payload.videoId) {
+            metrics.recordReady(upload)
+        }
         try await redis.xack(RedisNames.eventsStream, group: RedisNames.monitoringGroup, ids: [entry.id])
     }
 }

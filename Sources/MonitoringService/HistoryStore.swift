@@ -61,5 +61,66 @@ protocol HistoryStore: Sendable {
     func apply(_ event: ClipCutEvent) async throws -> Bool
     func history(_ query: HistoryQuery) async throws -> HistoryPage
     func upload(_ videoId: VideoID) async throws -> UploadSummary?
+    /// The uploads among `ids` that exist (one query for many open feeds).
+    func uploads(_ ids: [VideoID]) async throws -> [UploadSummary]
+    /// The owner's videos whose transcript matches `query`, best first, each with the matching cues.
+    func search(_ query: TranscriptQuery) async throws -> [TranscriptMatch]
+    /// Figures over every upload, for administrators.
+    func stats(days: Int) async throws -> UploadStats
     func timeline(_ videoId: VideoID) async throws -> [TimelineEvent]
+}
+
+/// A search inside the owner's videos.
+struct TranscriptQuery: Sendable, Equatable {
+    var owner: UserID
+    /// Words as a person types them (`websearch_to_tsquery`: quotes, `or`, `-word`).
+    var text: String
+    /// Videos returned at most.
+    var limit: Int
+    /// Cues returned per video at most.
+    var cuesPerVideo = 5
+}
+
+/// A video whose transcript matched, with the matching cues in time order.
+struct TranscriptMatch: Codable, Sendable, Equatable {
+    struct Cue: Codable, Sendable, Equatable {
+        var start: Double
+        var end: Double
+        var text: String
+    }
+
+    var videoId: VideoID
+    var title: String
+    var durationSeconds: Double?
+    var cues: [Cue]
+}
+
+/// What `GET /api/stats` reports (over the uploads still in the history).
+struct UploadStats: Codable, Sendable, Equatable {
+    struct Day: Codable, Sendable, Equatable {
+        var day: String
+        var uploads: Int
+        var bytes: Int64
+    }
+
+    struct Totals: Codable, Sendable, Equatable {
+        var uploads: Int
+        var bytes: Int64
+        var ready: Int
+        var failed: Int
+        var inFlight: Int
+        /// ready / (ready + failed); `nil` before anything finished.
+        var successRate: Double?
+    }
+
+    /// Seconds from upload to ready per minute of video.
+    struct ProcessingTime: Codable, Sendable, Equatable {
+        var videos: Int
+        var medianSecondsPerMinute: Double?
+        var p95SecondsPerMinute: Double?
+    }
+
+    var perDay: [Day]
+    var totals: Totals
+    var processing: ProcessingTime
 }

@@ -48,11 +48,26 @@ struct PostgresHistoryStore: HistoryStore {
             """,
             "CREATE INDEX upload_events_video ON upload_events (video_id, at)",
         ]),
+        PostgresMigration(version: 2, name: "create transcript_cues with a full-text index", statements: [
+            """
+            CREATE TABLE transcript_cues (
+                video_id UUID NOT NULL REFERENCES uploads (video_id) ON DELETE CASCADE,
+                seq INT NOT NULL,
+                start_seconds DOUBLE PRECISION NOT NULL,
+                end_seconds DOUBLE PRECISION NOT NULL,
+                text TEXT NOT NULL,
+                document TSVECTOR GENERATED ALWAYS AS (to_tsvector('english', text)) STORED,
+                PRIMARY KEY (video_id, seq)
+            )
+            """,
+            "CREATE INDEX transcript_cues_document ON transcript_cues USING GIN (document)",
+        ]),
     ])
 
     /// The order statuses move in; an event never moves an upload back.
     static let rankSQL = "CASE status WHEN 'uploaded' THEN 0 WHEN 'transcribing' THEN 1 WHEN 'transcoding' THEN 2 ELSE 3 END"
 
+    @discardableResult
     func apply(_ event: ClipCutEvent) async throws -> Bool {
         let json = String(decoding: try event.encoded(), as: UTF8.self)
         let videoUUID = event.videoId?.uuid
@@ -102,6 +117,7 @@ struct PostgresHistoryStore: HistoryStore {
         case .videoCaptions(let e):
             try await connection.query(
                 "UPDATE uploads SET captions = \(e.payload.state.rawValue) WHERE video_id = \(e.payload.videoId.uuid)", logger: logger)
+            if e.payload.state == .ready { try await storeTranscript(e.payload.cues, of: e.payload.videoId, on: connection) }
         case .videoReady(let e):
             try await advance(e.payload.videoId, to: "ready", rank: 3, at: at, stampColumn: "ready_at", on: connection)
             let qualities = e.payload.renditions.sorted { $0.height > $1.height }.map(\.quality)
@@ -183,6 +199,17 @@ struct PostgresHistoryStore: HistoryStore {
             """, logger: logger)
         for try await value in rows.decode(Int.self) { return value }
         return 0
+    }
+
+    func uploads(_ ids: [VideoID]) async throws -> [UploadSummary] {
+        let uuids = ids.map(\.uuid)
+        var uploads: [UploadSummary] = []
+        for try await row in try await client.query(
+            "SELECT \(unescaped: Self.columns) FROM uploads WHERE video_id = ANY(\(uuids))", logger: logger
+        ).decode(Row.self) {
+            uploads.append(Self.summary(row))
+        }
+        return uploads
     }
 
     func upload(_ videoId: VideoID) async throws -> UploadSummary? {

@@ -40,7 +40,7 @@ struct JobQueue: Sendable {
         case heldForAnotherEntry
     }
 
-    static let delayedKey = "clipcut:jobs:delayed"
+    static let delayedKey = RedisNames.delayedJobs
     static let captionRetryKey = "clipcut:captions:retry"
     static func lockKey(_ videoId: VideoID) -> String { "clipcut:lock:video:\(videoId)" }
     static func doneKey(_ videoId: VideoID) -> String { "clipcut:done:\(videoId)" }

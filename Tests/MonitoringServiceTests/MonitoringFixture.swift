@@ -21,6 +21,9 @@ struct MonitoringFixture: Sendable {
     let store: PostgresHistoryStore
     let redis: RedisClient
     let auth: TestAuth
+    /// The shared progress subscription, running while the fixture does.
+    let hub: ProgressHub
+    let metricsRegistry = PrometheusCollectorRegistry()
     var verifier: AccessTokenVerifier { auth.verifier }
 
     static func environment(_ name: String) throws -> String {
@@ -41,6 +44,8 @@ struct MonitoringFixture: Sendable {
         let redis = RedisClient(configuration: try RedisConfiguration(url: redisURL))
         _ = try await redis.execute(["FLUSHDB"])
         let fixture = try MonitoringFixture(postgres: postgres, store: PostgresHistoryStore(client: postgres, logger: logger), redis: redis)
+        let hub = Task { try await fixture.hub.run() }
+        defer { hub.cancel() }
         do {
             try await body(fixture)
         } catch {
@@ -57,6 +62,7 @@ struct MonitoringFixture: Sendable {
         self.store = store
         self.redis = redis
         auth = try TestAuth()
+        hub = ProgressHub(redis: redis, store: store, logger: Logger(label: "hub"))
     }
 
     func token(for user: UserID, role: UserRole = .user) async throws -> String {
@@ -64,7 +70,7 @@ struct MonitoringFixture: Sendable {
     }
 
     func application() -> some ApplicationProtocol {
-        Application(router: buildRouter(store: store, redis: redis, verifier: verifier, metricsRegistry: PrometheusCollectorRegistry()))
+        Application(router: buildRouter(store: store, redis: redis, hub: hub, verifier: verifier, metricsRegistry: metricsRegistry))
     }
 
     func projector() -> EventProjector {

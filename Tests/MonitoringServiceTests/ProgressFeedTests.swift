@@ -22,7 +22,16 @@ struct ProgressFeedTests {
         return entry
     }
 
-    @Test("replay, then live updates, then `done` when the video is ready; a late client resumes after Last-Event-ID; others get 404")
+    /// The progress percentages in an SSE body, in order.
+    static func percents(_ body: String) -> [Double] {
+        body.split(separator: "\n").filter { $0.hasPrefix("data: ") && $0.contains("\"percent\"") }
+            .compactMap { line in (try? ClipCutEvent.decode(from: String(line.dropFirst(6)))).flatMap { event -> Double? in
+                if case .videoProgress(let progress) = event { return progress.payload.percent }
+                return nil
+            } }
+    }
+
+    @Test("two clients (one late) both see the whole log in order, then `done`; a reconnect resumes after Last-Event-ID; others get 404")
     func feed() async throws {
         try await MonitoringFixture.run(redisDatabase: 13) { fixture in
             let owner = UserID.random(), id = VideoID.random()
@@ -32,35 +41,79 @@ struct ProgressFeedTests {
             _ = try await Self.report(fixture, Self.progress(id, 50))
             try await fixture.application().test(.live) { client in
                 let token = try await fixture.token(for: owner)
-                let watching = Task { try await client.execute(uri: "/api/videos/\(id)/events", method: .get, headers: bearer(token)) }
-                try await Task.sleep(for: .milliseconds(800))
+                let early = Task {
+                    let response = try await client.execute(uri: "/api/videos/\(id)/events", method: .get, headers: bearer(token))
+                    return (response.status, response.headers[.contentType], String(buffer: response.body))
+                }
+                #expect(try await MonitoringFixture.eventually(10) { fixture.hub.watcherCount == 1 })
                 _ = try await Self.report(fixture, Self.progress(id, 90))
-                try await Task.sleep(for: .milliseconds(300))
+                // The late client on a connection of its own.
+                let port = try #require(client.port)
+                let late = Task {
+                    try await TestClient.withClient(host: "localhost", port: port) { other in
+                        let response = try await other.get("/api/videos/\(id)/events", headers: bearer(token))
+                        return (response.status, response.headers[.contentType], response.body.map { String(buffer: $0) } ?? "")
+                    }
+                }
+                #expect(try await MonitoringFixture.eventually(10) { fixture.hub.watcherCount == 2 })
+                _ = try await Self.report(fixture, Self.progress(id, 100))
                 try await fixture.store.apply(.videoReady(VideoReadyEvent(videoId: id, renditions: [], durationSeconds: 3)))
-                let response = try await watching.value
-                #expect(response.status == .ok)
-                #expect(response.headers[.contentType] == "text/event-stream; charset=utf-8")
-                let body = String(buffer: response.body)
-                let percents = body.split(separator: "\n").filter { $0.hasPrefix("data: ") && $0.contains("\"percent\"") }
-                    .compactMap { line in (try? ClipCutEvent.decode(from: String(line.dropFirst(6)))).flatMap { event -> Double? in
-                        if case .videoProgress(let progress) = event { return progress.payload.percent }
-                        return nil
-                    } }
-                #expect(percents == [10, 50, 90])
-                #expect(body.contains("id: \(first)\nevent: progress"))
-                #expect(body.hasSuffix("event: done\ndata: {\"status\":\"ready\"}\n\n"))
+                for watching in [early, late] {
+                    let (status, contentType, body) = try await watching.value
+                    #expect(status == .ok)
+                    #expect(contentType == "text/event-stream; charset=utf-8")
+                    #expect(Self.percents(body) == [10, 50, 90, 100])
+                    #expect(body.contains("id: \(first)\nevent: progress"))
+                    #expect(body.hasSuffix("event: done\ndata: {\"status\":\"ready\"}\n\n"))
+                }
+                #expect(try await MonitoringFixture.eventually(10) { fixture.hub.watcherCount == 0 })
 
                 // A browser that reconnects sends the last id it saw: it gets only what came after.
                 var headers = bearer(token)
                 headers[HTTPField.Name("Last-Event-ID")!] = first
-                let late = String(buffer: try await client.execute(uri: "/api/videos/\(id)/events", method: .get, headers: headers).body)
-                #expect(!late.contains("\"percent\":10") && late.contains("\"percent\":50") && late.contains("\"percent\":90"))
-                #expect(late.hasSuffix("event: done\ndata: {\"status\":\"ready\"}\n\n"))
+                let resumed = String(buffer: try await client.execute(uri: "/api/videos/\(id)/events", method: .get, headers: headers).body)
+                #expect(Self.percents(resumed) == [50, 90, 100])
+                #expect(resumed.hasSuffix("event: done\ndata: {\"status\":\"ready\"}\n\n"))
 
                 let stranger = try await fixture.token(for: .random())
                 #expect(try await client.execute(uri: "/api/videos/\(id)/events", method: .get, headers: bearer(stranger)).status == .notFound)
                 #expect(try await client.execute(uri: "/api/videos/\(id)/events", method: .get).status == .unauthorized)
                 #expect(try await client.execute(uri: "/api/videos/nope/events", method: .get, headers: bearer(token)).status == .notFound)
+            }
+        }
+    }
+
+    @Test("while its job waits the feed sends the queue position, and again when a worker takes the job ahead")
+    func queuePosition() async throws {
+        try await MonitoringFixture.run(redisDatabase: 13) { fixture in
+            let owner = UserID.random(), ahead = VideoID.random(), mine = VideoID.random()
+            try await fixture.store.apply(.videoUploaded(VideoUploadedEvent(
+                videoId: mine, owner: owner, title: "queued", filename: "a.mp4", size: 1, contentType: "video/mp4", sha256: "x")))
+            _ = try await fixture.redis.execute(["XGROUP", "CREATE", RedisNames.jobsStream, RedisNames.processingGroup, "0", "MKSTREAM"])
+            for video in [VideoID.random(), ahead, mine] {
+                try await fixture.redis.xadd(RedisNames.jobsStream, fields: [RedisNames.messageField: try TranscodeJob(videoId: video, owner: owner).jsonString()])
+            }
+            // A worker has taken the first job.
+            _ = try await fixture.redis.xreadgroup(RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: "worker", count: 1)
+            let snapshot = try await JobQueueInspector(redis: fixture.redis).snapshot()
+            #expect(snapshot.position(of: mine) == .init(position: 2, ahead: 1, waiting: 2, inProgress: 1))
+            #expect(snapshot.position(of: .random()) == nil)
+
+            try await fixture.application().test(.live) { client in
+                let token = try await fixture.token(for: owner)
+                let watching = Task { try await client.execute(uri: "/api/videos/\(mine)/events", method: .get, headers: bearer(token)) }
+                #expect(try await MonitoringFixture.eventually(10) { fixture.hub.watcherCount == 1 })
+                _ = try await fixture.redis.xreadgroup(RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: "worker", count: 1)
+                // The hub's next poll sends the new position; then the video finishes.
+                #expect(try await MonitoringFixture.eventually(20) { fixture.hub.lastQueueMessage(for: mine)?.contains("\"position\":1") == true })
+                try await fixture.store.apply(.videoFailed(VideoFailedEvent(videoId: mine, reason: "no video stream")))
+                let body = String(buffer: try await watching.value.body)
+                let queued = body.split(separator: "\n\n").filter { $0.hasPrefix("event: queue") }.map { String($0.split(separator: "\n")[1]) }
+                #expect(queued == [
+                    "data: {\"ahead\":1,\"inProgress\":1,\"position\":2,\"waiting\":2}",
+                    "data: {\"ahead\":0,\"inProgress\":2,\"position\":1,\"waiting\":1}",
+                ])
+                #expect(body.hasSuffix("event: done\ndata: {\"failureReason\":\"no video stream\",\"status\":\"failed\"}\n\n"))
             }
         }
     }

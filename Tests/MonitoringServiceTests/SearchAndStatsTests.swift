@@ -1,0 +1,128 @@
+import ClipCutCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Redis
+import Testing
+
+@testable import MonitoringService
+
+@Suite("Search inside videos (PostgreSQL full-text) and the platform stats", .serialized)
+struct SearchAndStatsTests {
+    static func uploaded(_ id: VideoID, owner: UserID, title: String, at: Date = Date()) -> ClipCutEvent {
+        .videoUploaded(VideoUploadedEvent(
+            videoId: id, owner: owner, title: title, filename: "a.mp4", size: 1000, contentType: "video/mp4", sha256: "x", at: at))
+    }
+
+    static let penguinCues = [
+        CaptionCue(start: 0.5, end: 2.9, text: "Welcome to the ice shelf."),
+        CaptionCue(start: 3.0, end: 6.2, text: "The penguins are diving for fish."),
+        CaptionCue(start: 6.4, end: 9.0, text: "A seal watches from the water."),
+    ]
+
+    @Test("the owner finds the cue where a word was said (stemmed); others find nothing; deleting the video drops its transcript")
+    func search() async throws {
+        try await MonitoringFixture.run(redisDatabase: 10) { fixture in
+            let owner = UserID.random(), other = UserID.random(), id = VideoID.random(), otherVideo = VideoID.random()
+            try await fixture.store.apply(Self.uploaded(id, owner: owner, title: "Antarctica"))
+            try await fixture.store.apply(.videoCaptions(VideoCaptionsEvent(videoId: id, state: .ready, language: "en", cues: Self.penguinCues)))
+            try await fixture.store.apply(Self.uploaded(otherVideo, owner: other, title: "Zoo"))
+            try await fixture.store.apply(.videoCaptions(VideoCaptionsEvent(
+                videoId: otherVideo, state: .ready, language: "en", cues: [CaptionCue(start: 1, end: 2, text: "penguin feeding time")])))
+            try await fixture.application().test(.router) { client in
+                let token = try await fixture.token(for: owner)
+                let found = try await client.execute(uri: "/api/search?q=penguin", method: .get, headers: bearer(token))
+                #expect(found.status == .ok)
+                let results = try #require(json(found)["results"] as? [[String: Any]])
+                #expect(results.count == 1 && results.first?["videoId"] as? String == id.description)
+                #expect(results.first?["title"] as? String == "Antarctica")
+                let cues = try #require(results.first?["cues"] as? [[String: Any]])
+                #expect(cues.count == 1 && cues.first?["start"] as? Double == 3.0)
+                #expect((cues.first?["text"] as? String)?.contains("penguins") == true)
+
+                // Phrases and alternatives, as in a search box; a second transcript replaces the first.
+                let either = json(try await client.execute(uri: "/api/search?q=seal%20or%20welcome", method: .get, headers: bearer(token)))
+                #expect(((either["results"] as? [[String: Any]])?.first?["cues"] as? [[String: Any]])?.count == 2)
+                let otherToken = try await fixture.token(for: other)
+                let theirs = json(try await client.execute(uri: "/api/search?q=diving", method: .get, headers: bearer(otherToken)))
+                #expect((theirs["results"] as? [Any])?.isEmpty == true)
+
+                // SQL and tsquery metacharacters are words to look for, never syntax.
+                for hostile in ["'); DROP TABLE uploads; --", "a & | ! :* ( <->", "\"unclosed", "-", "the", "ﬁsh 🐧 Ω"] {
+                    let encoded = hostile.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                    let response = try await client.execute(uri: "/api/search?q=\(encoded)", method: .get, headers: bearer(token))
+                    #expect(response.status == .ok, "q=\(hostile)")
+                }
+                for bad in ["", "q=", "q=%20%20", "q=fish&limit=0", "q=fish&limit=51", "q=fish&limit=x", "q=" + String(repeating: "a", count: 201), "q=a%00b"] {
+                    let response = try await client.execute(uri: "/api/search?\(bad)", method: .get, headers: bearer(token))
+                    #expect(response.status == .badRequest, "\(bad)")
+                }
+                #expect(try await client.execute(uri: "/api/search?q=fish", method: .get).status == .unauthorized)
+
+                try await fixture.store.apply(.videoDeleted(VideoDeletedEvent(videoId: id, owner: owner)))
+                let gone = json(try await client.execute(uri: "/api/search?q=penguin", method: .get, headers: bearer(token)))
+                #expect((gone["results"] as? [Any])?.isEmpty == true)
+                let rows = try await fixture.postgres.query("SELECT count(*)::int FROM transcript_cues WHERE video_id = \(id.uuid)")
+                for try await count in rows.decode(Int.self) { #expect(count == 0) }
+            }
+        }
+    }
+
+    @Test("stats count what happened (admins only) and /metrics exports the same figures")
+    func stats() async throws {
+        try await MonitoringFixture.run(redisDatabase: 10) { fixture in
+            let before = try await PlatformStats.collect(store: fixture.store, redis: fixture.redis)
+            let owner = UserID.random(), ready = VideoID.random(), failed = VideoID.random()
+            let start = Date().addingTimeInterval(-60)
+            for message in MonitoringFixture.lifecycle(ready, owner: owner, title: "done", start: start) {
+                try await fixture.store.apply(try #require(ClipCutEvent(message)))
+            }
+            try await fixture.store.apply(Self.uploaded(failed, owner: owner, title: "broken", at: start))
+            try await fixture.store.apply(.videoFailed(VideoFailedEvent(videoId: failed, reason: "no video stream")))
+            // Two jobs waiting, one taken by a worker, one dead letter.
+            _ = try await fixture.redis.execute(["XGROUP", "CREATE", RedisNames.jobsStream, RedisNames.processingGroup, "0", "MKSTREAM"])
+            for _ in 0..<3 {
+                try await fixture.redis.xadd(RedisNames.jobsStream, fields: [RedisNames.messageField: try TranscodeJob(videoId: .random(), owner: owner).jsonString()])
+            }
+            _ = try await fixture.redis.xreadgroup(RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: "w", count: 1)
+            try await fixture.redis.xadd(RedisNames.deadLetterStream, fields: ["message": "{}", "reason": "test"])
+
+            try await fixture.application().test(.router) { client in
+                let admin = try await fixture.token(for: .random(), role: .admin)
+                let response = try await client.execute(uri: "/api/stats", method: .get, headers: bearer(admin))
+                #expect(response.status == .ok)
+                let body = json(response)
+                let totals = try #require((body["uploads"] as? [String: Any])?["totals"] as? [String: Any])
+                #expect(totals["uploads"] as? Int == before.uploads.totals.uploads + 2)
+                #expect(totals["ready"] as? Int == before.uploads.totals.ready + 1)
+                #expect(totals["failed"] as? Int == before.uploads.totals.failed + 1)
+                #expect(totals["bytes"] as? Int == Int(before.uploads.totals.bytes) + 1234 + 1000)
+                let processing = try #require((body["uploads"] as? [String: Any])?["processing"] as? [String: Any])
+                #expect(processing["videos"] as? Int == before.uploads.processing.videos + 1)
+                #expect(processing["medianSecondsPerMinute"] as? Double != nil)
+                let perDay = try #require((body["uploads"] as? [String: Any])?["perDay"] as? [[String: Any]])
+                let today = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withFullDate])
+                #expect(perDay.contains { $0["day"] as? String == today && ($0["uploads"] as? Int ?? 0) >= 2 })
+                #expect(body["queue"] as? [String: Int] == ["waiting": 2, "inProgress": 1, "delayed": 0])
+                #expect(body["deadLetters"] as? [String: Int] == ["jobs": 1, "events": 0])
+
+                let user = try await fixture.token(for: owner)
+                #expect(try await client.execute(uri: "/api/stats", method: .get, headers: bearer(user)).status == .forbidden)
+                #expect(try await client.execute(uri: "/api/stats", method: .get).status == .unauthorized)
+                for bad in ["0", "367", "x"] {
+                    #expect(try await client.execute(uri: "/api/stats?days=\(bad)", method: .get, headers: bearer(admin)).status == .badRequest)
+                }
+
+                let metrics = PlatformMetrics(registry: fixture.metricsRegistry)
+                metrics.update(try await PlatformStats.collect(store: fixture.store, redis: fixture.redis), openFeeds: 0)
+                metrics.recordReady(try #require(try await fixture.store.upload(ready)))
+                let exported = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                #expect(exported.contains("clipcut_jobs{state=\"waiting\"} 2"))
+                #expect(exported.contains("clipcut_dead_letters{stream=\"jobs\"} 1"))
+                #expect(exported.contains("clipcut_processing_seconds_count 1"))
+                #expect(exported.contains("clipcut_processing_seconds_per_video_minute_count 1"))
+            }
+        }
+    }
+}
