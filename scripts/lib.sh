@@ -53,3 +53,51 @@ export CLIPCUT_WHISPER_MODEL="${CLIPCUT_WHISPER_MODEL:-$CLIPCUT_ROOT/.deps/model
 swift_build_flags() {
     echo "-Xlinker -rpath -Xlinker $WHISPER_PREFIX/lib"
 }
+
+# Starts one ClipCut service in the background, logging to RUN/logs/NAME.log, its pid in
+# RUN/pids/NAME.pid. Usage: start_service RUN BIN NAME PORT [VAR=value...] (the environment
+# passes through: the server URLs, CLIPCUT_JWKS_URL…).
+start_service() {
+    local run=$1 bin=$2 name=$3 port=$4; shift 4
+    mkdir -p "$run/logs" "$run/pids" "$run/data/$name"
+    env CLIPCUT_HTTP_HOST=127.0.0.1 CLIPCUT_HTTP_PORT="$port" CLIPCUT_DATA_DIR="$run/data/$name" "$@" \
+        nohup "$bin/$name" >>"$run/logs/$name.log" 2>&1 </dev/null &
+    echo $! >"$run/pids/$name.pid"
+}
+
+# Stops what start_service started (TERM, then KILL after 15 s).
+stop_service() {
+    local pidfile="$1/pids/$2.pid"
+    if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        kill "$(cat "$pidfile")" 2>/dev/null || true
+        wait_for 15 bash -c "! kill -0 $(cat "$pidfile") 2>/dev/null" || kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+}
+
+# Writes RUN/edge/nginx.conf from scripts/edge/nginx.conf.template and starts (or reloads)
+# nginx with it. Usage: start_edge RUN EDGE_PORT USER_PORT UPLOAD_PORT MONITORING_PORT
+start_edge() {
+    local run=$1 edge=$2 user=$3 upload=$4 monitoring=$5
+    local dir="$run/edge"
+    mkdir -p "$dir/tmp"
+    local user_directive=""
+    # As root, nginx would run its workers as nobody, who may not read a checkout under /root.
+    if ((EUID == 0)); then user_directive="user root root;"; fi
+    sed -e "s|@USER_DIRECTIVE@|$user_directive|" -e "s|@RUN@|$dir|g" -e "s|@FRONTEND@|$CLIPCUT_ROOT/frontend-static|" \
+        -e "s|@EDGE_PORT@|$edge|" -e "s|@USER_PORT@|$user|" -e "s|@UPLOAD_PORT@|$upload|" -e "s|@MONITORING_PORT@|$monitoring|" \
+        "$CLIPCUT_ROOT/scripts/edge/nginx.conf.template" >"$dir/nginx.conf"
+    nginx -t -q -c "$dir/nginx.conf" -p "$dir" 2>"$dir/nginx-check.log" || { cat "$dir/nginx-check.log" >&2; return 1; }
+    if [[ -f $dir/nginx.pid ]] && kill -0 "$(cat "$dir/nginx.pid")" 2>/dev/null; then
+        kill -HUP "$(cat "$dir/nginx.pid")"
+    else
+        nginx -c "$dir/nginx.conf" -p "$dir"
+    fi
+}
+
+# Stops the edge start_edge started.
+stop_edge() {
+    local pidfile="$1/edge/nginx.pid"
+    [[ -f $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+}

@@ -1,0 +1,279 @@
+"""The whole journey in a browser: scripts/test runs this against the real stack behind the
+nginx edge, in Debian's Chromium (headless) through selenium and chromium-driver.
+
+    journey.py EDGE_URL OUTPUT_DIR
+
+Register, log in (and a wrong password first), a text file rejected, upload a generated 10 s
+720p video with espeak-ng speech, watch the live panel reach 100 %, play it, switch quality,
+read the subtitle cues, find it in history, search a spoken word and land on its moment, check
+another user cannot open it, delete it. A screenshot of each step goes to OUTPUT_DIR.
+Exits non-zero at the first failed step.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+EDGE, OUT = sys.argv[1].rstrip("/"), sys.argv[2]
+os.makedirs(OUT, exist_ok=True)
+SPOKEN = "The penguins are diving for fish. Hello from the frozen harbour."
+PROCESSING_LIMIT = int(os.environ.get("CLIPCUT_E2E_PROCESSING_SECONDS", "600"))
+
+
+def make_media(directory):
+    """A 10 s 1280x720 H.264 video with speech, and a text file named like a video."""
+    speech = os.path.join(directory, "speech.wav")
+    video = os.path.join(directory, "harbour.mp4")
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", speech, SPOKEN], check=True)
+    subprocess.run([
+        "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=10",
+        "-i", speech, "-filter_complex", "[1:a]apad=whole_dur=10[a]", "-map", "0:v", "-map", "[a]", "-t", "10",
+        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", video,
+    ], check=True)
+    text = os.path.join(directory, "notes.mp4")
+    with open(text, "w") as handle:
+        handle.write("These are my meeting notes, not a video.\n" * 50)
+    return video, text
+
+
+class Journey:
+    def __init__(self):
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
+                         "--autoplay-policy=no-user-gesture-required", "--mute-audio"]:
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        self.driver.set_script_timeout(30)
+        self.shots = 0
+
+    def step(self, name):
+        print(f"[e2e] {name}", flush=True)
+        self.current = name
+
+    def shot(self, name):
+        self.shots += 1
+        self.driver.save_screenshot(os.path.join(OUT, f"{self.shots:02d}-{name}.png"))
+
+    def wait(self, condition, seconds=20):
+        return WebDriverWait(self.driver, seconds, poll_frequency=0.2).until(condition)
+
+    def el(self, css):
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def visible(self, css, seconds=20):
+        return self.wait(EC.visibility_of_element_located((By.CSS_SELECTOR, css)), seconds)
+
+    def click(self, css, seconds=20):
+        """Clicks `css` once it is visible, looking it up again if the page re-rendered it."""
+        def attempt(driver):
+            try:
+                element = driver.find_element(By.CSS_SELECTOR, css)
+                if not element.is_displayed() or not element.is_enabled():
+                    return False
+                element.click()
+                return True
+            except StaleElementReferenceException:
+                return False
+        self.wait(attempt, seconds)
+
+    def message(self):
+        return self.el("#message").text.strip()
+
+    def wait_message(self, seconds=20):
+        return self.wait(lambda d: self.message() or False, seconds)
+
+    def fill(self, css, text):
+        field = self.visible(css)
+        field.clear()
+        field.send_keys(text)
+
+    def go(self, route):
+        self.driver.get(f"{EDGE}/{route}")
+
+    def register(self, email, password, name):
+        self.go("#/login")
+        self.fill("#register-email", email)
+        self.fill("#register-password", password)
+        self.fill("#register-name", name)
+        self.el("#register-submit").click()
+        self.wait(lambda d: email in self.el("#whoami").text)
+
+    def login(self, email, password):
+        self.fill("#login-email", email)
+        self.fill("#login-password", password)
+        self.el("#login-submit").click()
+
+    def logout(self):
+        self.el("#logout").click()
+        self.visible("#login-form")
+
+    def js(self, script, *args):
+        return self.driver.execute_script(script, *args)
+
+
+def main():
+    video, text = make_media(OUT)
+    journey = Journey()
+    driver = journey.driver
+    password = "correct horse battery staple"
+    email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+    try:
+        journey.step("register, which logs the user in")
+        journey.register(email, password, "Ada Journey")
+        journey.shot("registered")
+
+        journey.step("a wrong password gets a readable message; the right one logs in")
+        journey.logout()
+        journey.login(email, "not my password")
+        wrong = journey.wait_message()
+        assert "password" in wrong.lower() or "invalid" in wrong.lower(), wrong
+        journey.shot("wrong-password")
+        journey.login(email, password)
+        journey.wait(lambda d: email in journey.el("#whoami").text)
+        token = journey.js("return sessionStorage.getItem(Object.keys(sessionStorage).find(k => /token/i.test(k)) || '')")
+        assert token and token not in driver.current_url, "the token is kept in sessionStorage, never in the URL"
+
+        journey.step("a text file called .mp4 is refused with a readable message")
+        journey.go("#/upload")
+        journey.el("#upload-file").send_keys(text)
+        journey.fill("#upload-title", "Not a video")
+        journey.el("#upload-submit").click()
+        refused = journey.wait_message()
+        assert "video" in refused.lower() or "format" in refused.lower() or "support" in refused.lower(), refused
+        journey.shot("text-file-refused")
+
+        journey.step("upload the 10 s 720p video; the page goes to its watch view")
+        journey.go("#/upload")
+        journey.el("#upload-file").send_keys(video)
+        journey.fill("#upload-title", "Harbour ☀️ — e2e")
+        journey.el("#upload-submit").click()
+        journey.wait(lambda d: "#/watch/" in d.current_url, 60)
+        video_id = driver.current_url.split("#/watch/")[1].split("?")[0]
+        journey.shot("uploaded")
+
+        journey.step("the live panel reaches 100 % and the video becomes ready")
+        journey.visible("#processing-panel")
+        seen_progress = False
+        deadline = time.time() + PROCESSING_LIMIT
+        while time.time() < deadline:
+            status = journey.el("#processing-panel").get_attribute("data-status")
+            if float(journey.el("#overall-progress").get_attribute("value") or 0) > 0:
+                seen_progress = True
+            if status in ("ready", "failed"):
+                break
+            time.sleep(0.5)
+        journey.shot("processing-done")
+        assert status == "ready", f"status {status}: {journey.message()}"
+        assert seen_progress or journey.el("#log").text.strip(), "the panel showed progress or the log"
+        assert float(journey.el("#overall-progress").get_attribute("value")) == 100
+        rungs = [bar.get_attribute("data-rung") for bar in driver.find_elements(By.CSS_SELECTOR, "#rungs progress")]
+        assert "720p" in rungs, rungs
+
+        journey.step("play it, switch quality (time and play state kept), subtitles on with the spoken words")
+        journey.visible("#player-section", 60)
+        qualities = [option.get_attribute("value") for option in Select(journey.el("#quality")).options]
+        assert qualities[0] == "720p" and "360p" in qualities and "1080p" not in qualities, qualities
+        journey.wait(lambda d: journey.js("return document.getElementById('player').readyState") >= 1, 30)
+        journey.js("const v = document.getElementById('player'); v.currentTime = 4; return v.play()")
+        journey.wait(lambda d: journey.js("const v = document.getElementById('player'); return !v.paused && v.currentTime > 4"), 30)
+        Select(journey.el("#quality")).select_by_value("360p")
+        journey.wait(lambda d: "360p" in journey.js("return document.getElementById('player').currentSrc"), 20)
+        journey.wait(lambda d: journey.js("const v = document.getElementById('player'); return v.readyState >= 2 && !v.paused"), 30)
+        after_switch = journey.js("return document.getElementById('player').currentTime")
+        assert after_switch >= 3.5, f"kept the time across the switch: {after_switch}"
+        assert journey.el("#captions-toggle").is_selected()
+        journey.wait(lambda d: journey.js(
+            "const t = document.getElementById('player').textTracks[0]; return !!t && t.mode === 'showing' && !!t.cues && t.cues.length > 0"), 30)
+        cues = journey.js("return Array.from(document.getElementById('player').textTracks[0].cues).map(c => c.text).join(' ')")
+        words = [w for w in ["penguins", "diving", "fish", "hello", "frozen", "harbo"] if w in cues.lower()]
+        assert len(words) >= 3, f"subtitle cues: {cues!r}"
+        journey.js("document.getElementById('player').pause()")
+        links = [a.get_attribute("data-quality") for a in driver.find_elements(By.CSS_SELECTOR, "#downloads a[download]")]
+        assert set(qualities) == set(links), links
+        journey.shot("playing-360p-with-subtitles")
+
+        journey.step("history lists it as ready")
+        journey.go("#/history")
+        row = journey.visible(f'#history-table tr[data-video-id="{video_id}"]')
+        assert "ready" in row.find_element(By.CSS_SELECTOR, "td.status").text.lower()
+        journey.shot("history")
+        driver.set_window_size(360, 800)
+        journey.wait(lambda d: journey.js("return document.documentElement.clientWidth") <= 360)
+        overflow = journey.js("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"the history at 360 px scrolls sideways by {overflow} px"
+        journey.shot("history-360px")
+        driver.set_window_size(1280, 900)
+
+        journey.step("search a spoken word and land on its moment")
+        journey.fill("#search-q", "penguins")
+        journey.el("#search-submit").click()
+        hit = journey.visible(f'#search-results li[data-video-id="{video_id}"] a.search-hit')
+        start = float(hit.get_attribute("data-start"))
+        journey.shot("search")
+        hit.click()
+        journey.wait(lambda d: f"#/watch/{video_id}" in d.current_url and "t=" in d.current_url)
+        journey.visible("#player-section", 60)
+        journey.wait(lambda d: abs(journey.js("return document.getElementById('player').currentTime") - start) < 1.0, 30)
+        journey.shot("jumped-to-moment")
+
+        journey.step("another user cannot open the first user's watch URL")
+        journey.logout()
+        journey.register(f"e2e-other-{uuid.uuid4().hex[:8]}@example.com", password, "Someone Else")
+        journey.go(f"#/watch/{video_id}")
+        denied = journey.wait_message()
+        assert "not yours" in denied.lower() or "does not exist" in denied.lower(), denied
+        assert not journey.el("#player-section").is_displayed()
+        journey.shot("other-user-denied")
+
+        journey.step("the owner deletes it, after confirming")
+        journey.logout()
+        journey.login(email, password)
+        journey.wait(lambda d: email in journey.el("#whoami").text)
+        journey.go("#/history")
+        journey.click(f'#history-table tr[data-video-id="{video_id}"] button.delete')
+        journey.visible("#confirm-dialog")
+        journey.click("#confirm-yes")
+        journey.wait(lambda d: not d.find_elements(By.CSS_SELECTOR, f'#history-table tr[data-video-id="{video_id}"]'), 30)
+        token = journey.js("return sessionStorage.getItem(Object.keys(sessionStorage).find(k => /token/i.test(k)) || '')")
+        request = urllib.request.Request(f"{EDGE}/api/videos/{video_id}", headers={"Authorization": f"Bearer {token}"})
+        try:
+            urllib.request.urlopen(request)
+            raise AssertionError("the deleted video still answers")
+        except urllib.error.HTTPError as error:
+            assert error.code == 404, error.code
+        journey.shot("deleted")
+
+        journey.step("the edge sends its security headers")
+        with urllib.request.urlopen(f"{EDGE}/") as response:
+            headers = response.headers
+            assert "script-src 'self'" in headers["Content-Security-Policy"] and "unsafe-inline" not in headers["Content-Security-Policy"]
+            assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"]
+        errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE" and "Content Security Policy" in entry["message"]]
+        assert not errors, errors
+        print(f"[e2e] passed; screenshots in {OUT}")
+        return 0
+    except (AssertionError, TimeoutException) as error:
+        journey.shot("FAILED")
+        print(f"[e2e] FAILED at '{journey.current}': {type(error).__name__}: {error}", flush=True)
+        for entry in driver.get_log("browser")[-30:]:
+            print(f"[e2e] browser: {entry['level']} {entry['message']}")
+        return 1
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+// The player: renditions (quality switch keeping time and play state), subtitles, poster,
+// storyboard previews over our seek bar, and download links. Media URLs carry a playback token
+// in the query, so <video>, <track> and plain fetch() load them without an Authorization header.
+
+import { api, ApiError } from './api.js';
+import { $, h, formatBytes, formatClock } from './ui.js';
+import { parseStoryboard, attachPreview } from './storyboard.js';
+
+const section = $('#player-section');
+const video = $('#player');
+const quality = $('#quality');
+const captionsToggle = $('#captions-toggle');
+const captionsNote = $('#captions-note');
+const downloads = $('#downloads');
+const seekBar = $('#seek-bar');
+
+let generation = 0;  // bumps on every load/reset, so late answers of an old load are ignored
+let state = null;    // { videoId, title, playback }
+let lastRefresh = 0;
+let dragging = false;
+
+const preview = attachPreview({
+  container: $('#seek-preview'),
+  seekBar,
+  preview: $('#storyboard-preview'),
+  timeLabel: $('#storyboard-time'),
+  getDuration: () => video.duration,
+});
+
+const track = () => document.getElementById('captions-track');
+
+function applyCaptions() {
+  const el = track();
+  if (el && el.track && el.getAttribute('src')) el.track.mode = captionsToggle.checked ? 'showing' : 'hidden';
+}
+
+/** Replaces the <track> (a fresh element loads reliably, unlike a changed src). */
+function setCaptions(captions) {
+  const pick = captions.find((c) => c.language === 'en')
+    || captions.find((c) => c.language.toLowerCase().startsWith('en'))
+    || captions[0];
+  let label = 'Subtitles';
+  if (pick) {
+    try { label = new Intl.DisplayNames(['en'], { type: 'language' }).of(pick.language) || pick.language; } catch { label = pick.language; }
+  }
+  const el = h('track', {
+    id: 'captions-track', kind: 'subtitles', label, srclang: pick ? pick.language : 'en', src: pick ? pick.url : null, default: Boolean(pick),
+  });
+  el.addEventListener('load', applyCaptions);
+  track()?.remove();
+  video.append(el);
+  captionsToggle.disabled = !pick;
+  captionsNote.textContent = pick ? '' : '(no subtitles for this video yet)';
+  applyCaptions();
+}
+
+function fillQuality(renditions) {
+  quality.replaceChildren(...renditions.map((r) => h('option', {
+    value: r.quality,
+    text: r.width && r.height ? `${r.quality} (${r.width}×${r.height})` : r.quality,
+  })));
+  quality.disabled = renditions.length < 2;
+}
+
+function safeName(text) {
+  return (text || 'video').replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ').trim().slice(0, 120) || 'video';
+}
+
+function fillDownloads(renditions, title) {
+  downloads.replaceChildren(...renditions.map((r) => h('li', {},
+    h('a', {
+      href: r.url, download: `${safeName(title)} (${r.quality}).mp4`, dataset: { quality: r.quality },
+      text: `Download ${r.quality}`,
+    }),
+    ` ${[r.width && r.height ? `${r.width}×${r.height}` : '', formatBytes(r.size)].filter(Boolean).join(', ')}`)));
+}
+
+async function fetchPlayback(videoId) {
+  const playback = await api(`/api/videos/${encodeURIComponent(videoId)}/playback`);
+  lastRefresh = Date.now();
+  return playback;
+}
+
+/** Points the <video> at a rendition, then restores time, rate and play state. */
+function setSource(url, { time = 0, paused = true, rate = 1 } = {}) {
+  video.addEventListener('loadedmetadata', () => {
+    if (time > 0) video.currentTime = Math.min(time, video.duration || time);
+    video.playbackRate = rate;
+    applyCaptions();
+    if (!paused) video.play().catch(() => {});
+  }, { once: true });
+  video.src = url;
+}
+
+/**
+ * Loads the player for a ready video; `t` (seconds) seeks once the metadata is in. Resolves the
+ * playback links, or null when another load or a reset overtook this one.
+ */
+export async function loadPlayer(videoId, { t = null, title = '' } = {}) {
+  const gen = ++generation;
+  const playback = await fetchPlayback(videoId);
+  if (gen !== generation) return null;
+  state = { videoId, title: title || playback.title, playback };
+  if (!playback.renditions.length) throw new ApiError(0, 'no_renditions', 'No playable rendition is stored for this video.');
+  video.poster = playback.poster || '';
+  fillQuality(playback.renditions);
+  setCaptions(playback.captions || []);
+  fillDownloads(playback.renditions, state.title);
+  section.hidden = false;
+  setSource(playback.renditions[0].url, { time: t && t > 0 ? t : 0 });
+  loadStoryboard(playback.storyboard, gen);
+  return playback;
+}
+
+async function loadStoryboard(storyboard, gen) {
+  preview.setCues([]);
+  if (!storyboard) return;
+  try {
+    // Plain fetch: the token is in the URL (a 401 here must not end the session).
+    const res = await fetch(storyboard.track, { cache: 'no-store', credentials: 'same-origin' });
+    if (!res.ok || gen !== generation) return;
+    const cues = parseStoryboard(await res.text(), storyboard.track);
+    if (gen !== generation) return;
+    preview.setCues(cues);
+    if (cues.length) new Image().src = cues[0].url; // warm the sprite for the first hover
+  } catch { /* previews are optional */ }
+}
+
+/** Re-fetches the playback links (their token expires) and points every link at them. */
+async function refreshLinks() {
+  const gen = generation;
+  const playback = await fetchPlayback(state.videoId);
+  if (gen !== generation) return false;
+  state.playback = playback;
+  fillDownloads(playback.renditions, state.title);
+  return true;
+}
+
+const tokenExpiring = () => !state || Date.parse(state.playback.expiresAt) - Date.now() < 30000;
+
+async function switchQuality() {
+  if (!state) return;
+  const saved = { time: video.currentTime, paused: video.paused, rate: video.playbackRate };
+  if (tokenExpiring()) {
+    try { if (!(await refreshLinks())) return; } catch { /* try the old link anyway */ }
+  }
+  switchTo(saved);
+}
+
+export function resetPlayer() {
+  generation += 1;
+  state = null;
+  section.hidden = true;
+  video.pause();
+  video.removeAttribute('src');
+  video.removeAttribute('poster');
+  video.load();
+  quality.replaceChildren();
+  downloads.replaceChildren();
+  preview.clear();
+  seekBar.value = 0;
+  seekBar.max = 0;
+}
+
+export function initPlayer() {
+  quality.addEventListener('change', switchQuality);
+  captionsToggle.addEventListener('change', applyCaptions);
+  // Keep the checkbox in step with the browser's own subtitles menu.
+  video.textTracks.addEventListener('change', () => {
+    const el = track();
+    if (el && el.getAttribute('src') && el.track.mode !== 'disabled') captionsToggle.checked = el.track.mode === 'showing';
+  });
+
+  // Our seek bar (the storyboard previews hang over it) mirrors the video's position.
+  const sync = () => {
+    const duration = Number.isFinite(video.duration) ? video.duration : 0;
+    seekBar.max = duration;
+    seekBar.disabled = duration === 0;
+    if (!dragging) seekBar.value = video.currentTime;
+    seekBar.setAttribute('aria-valuetext', `${formatClock(video.currentTime)} of ${formatClock(duration)}`);
+  };
+  for (const type of ['loadedmetadata', 'durationchange', 'timeupdate', 'seeked']) video.addEventListener(type, sync);
+  seekBar.addEventListener('pointerdown', () => { dragging = true; });
+  window.addEventListener('pointerup', () => { dragging = false; });
+  seekBar.addEventListener('input', () => { video.currentTime = Number(seekBar.value); });
+
+  // An expired playback token makes the media request fail: fetch fresh links once and go on.
+  video.addEventListener('error', async () => {
+    if (!state || !video.getAttribute('src') || Date.now() - lastRefresh < 30000) return;
+    const saved = { time: video.currentTime, paused: video.paused, rate: video.playbackRate };
+    try {
+      if (await refreshLinks()) switchTo(saved);
+    } catch { /* leave the error visible in the player */ }
+  });
+}
+
+/** Loads the rendition chosen in #quality, restoring the saved position and state. */
+function switchTo(saved) {
+  const rendition = state.playback.renditions.find((r) => r.quality === quality.value) || state.playback.renditions[0];
+  setSource(rendition.url, saved);
+}

@@ -1,0 +1,174 @@
+// A small tus 1.0 client (core + creation + termination) for large files.
+//
+// - Creation: POST /api/uploads with Upload-Length and Upload-Metadata (filename, title).
+// - The upload URL (Location) is remembered in sessionStorage under the user and the file's
+//   name, size and lastModified; a later attempt HEADs it for Upload-Offset and goes on from there.
+// - Bytes go in 5 MiB PATCH requests sent with XHR so the browser reports upload progress.
+// - A dropped connection or a 409 offset mismatch: HEAD for the stored offset and retry (with
+//   backoff, a few times). 404/410 (expired or gone): start a fresh upload once.
+// - cancel(): abort the PATCH in flight and DELETE the upload (termination).
+
+import { apiFetch, xhrRequest, errorFromBody, errorFromResponse, ApiError } from './api.js';
+import { sleep } from './ui.js';
+
+export const CHUNK_SIZE = 5 * 1024 * 1024;
+const TUS_HEADERS = { 'Tus-Resumable': '1.0.0' };
+const MAX_RETRIES = 5;
+
+/** base64 of the UTF-8 bytes, as Upload-Metadata wants. */
+function b64(text) {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+const abortError = () => new DOMException('Aborted', 'AbortError');
+
+export class TusUpload {
+  /** onProgress(sentBytes, totalBytes); userId scopes the remembered URL to the account. */
+  constructor(file, { title, userId, onProgress = () => {} }) {
+    this.file = file;
+    this.title = title;
+    this.onProgress = onProgress;
+    this.key = `clipcut.tus:${userId || ''}:${file.name}:${file.size}:${file.lastModified}`;
+    this.url = null;
+    this.videoId = null;
+    this.controller = new AbortController();
+    this.resumedFrom = 0;
+  }
+
+  remember() { sessionStorage.setItem(this.key, JSON.stringify({ url: this.url, videoId: this.videoId })); }
+  forget() { sessionStorage.removeItem(this.key); }
+
+  /** Uploads the file; resolves the new video's id. */
+  async start() {
+    const size = this.file.size;
+    let offset = await this.resume();
+    if (offset === null) offset = await this.create();
+    this.resumedFrom = offset;
+    this.onProgress(offset, size);
+    let retries = 0;
+    let recreated = false;
+    while (offset < size) {
+      this.checkCancelled();
+      try {
+        offset = await this.patch(offset, Math.min(offset + CHUNK_SIZE, size));
+        retries = 0;
+      } catch (err) {
+        if (err.name === 'AbortError' || err.handled) throw err;
+        if ((err.status === 404 || err.status === 410) && !recreated) {
+          recreated = true; // expired or swept: begin again with a new upload
+          this.forget();
+          offset = await this.create();
+          continue;
+        }
+        const transient = err.status === 0 || err.status === 409 || err.status >= 500;
+        if (!transient || retries >= MAX_RETRIES) {
+          if (err.status === 413 || err.status === 415 || err.status === 404 || err.status === 410) this.forget();
+          throw err;
+        }
+        retries += 1;
+        await sleep(Math.min(1000 * 2 ** (retries - 1), 10000));
+        this.checkCancelled();
+        const head = await this.head();
+        if (!head) throw new ApiError(410, 'gone', 'The upload is no longer on the server; please start it again.');
+        offset = head.offset;
+        if (head.videoId) this.videoId = head.videoId;
+      }
+      this.onProgress(offset, size);
+    }
+    this.forget();
+    return this.videoId;
+  }
+
+  checkCancelled() { if (this.controller.signal.aborted) throw abortError(); }
+
+  /** The stored offset of a remembered upload, or null when there is none to resume. */
+  async resume() {
+    let stored = null;
+    try { stored = JSON.parse(sessionStorage.getItem(this.key) || 'null'); } catch { /* ignore */ }
+    if (!stored || !stored.url) return null;
+    this.url = stored.url;
+    const head = await this.head();
+    if (!head || head.length !== this.file.size) {
+      this.forget();
+      this.url = null;
+      return null;
+    }
+    this.videoId = head.videoId || stored.videoId;
+    return head.offset;
+  }
+
+  /** HEAD: { offset, length, videoId }, or null for 404/410. */
+  async head() {
+    const res = await apiFetch(this.url, { method: 'HEAD', headers: TUS_HEADERS, signal: this.controller.signal });
+    if (res.status === 404 || res.status === 410) return null;
+    if (!res.ok) throw errorFromBody(res.status, ''); // HEAD errors carry no body
+    return {
+      offset: Number(res.headers.get('Upload-Offset')),
+      length: Number(res.headers.get('Upload-Length')),
+      videoId: res.headers.get('X-Video-Id'),
+    };
+  }
+
+  /** POST /api/uploads; returns offset 0. */
+  async create() {
+    const metadata = [`filename ${b64(this.file.name)}`];
+    if (this.title) metadata.push(`title ${b64(this.title)}`);
+    const res = await apiFetch('/api/uploads', {
+      method: 'POST',
+      headers: { ...TUS_HEADERS, 'Upload-Length': String(this.file.size), 'Upload-Metadata': metadata.join(',') },
+      signal: this.controller.signal,
+    });
+    if (res.status !== 201) throw await errorFromResponse(res);
+    // Keep only the path: the API is on this origin.
+    this.url = new URL(res.headers.get('Location'), location.href).pathname;
+    this.videoId = res.headers.get('X-Video-Id');
+    this.remember();
+    if (this.controller.signal.aborted) { await this.terminate(); throw abortError(); }
+    return 0;
+  }
+
+  /** PATCH bytes [from, to); returns the new offset. */
+  async patch(from, to) {
+    const res = await xhrRequest({
+      method: 'PATCH',
+      url: this.url,
+      headers: { ...TUS_HEADERS, 'Upload-Offset': String(from), 'Content-Type': 'application/offset+octet-stream' },
+      body: this.file.slice(from, to),
+      onProgress: (loaded) => this.onProgress(from + Math.min(loaded, to - from), this.file.size),
+      signal: this.controller.signal,
+    });
+    if (res.status !== 204) throw errorFromBody(res.status, res.text);
+    const videoId = res.header('X-Video-Id');
+    if (videoId) this.videoId = videoId;
+    const offset = Number(res.header('Upload-Offset'));
+    if (offset > this.file.size) {
+      this.forget();
+      throw new ApiError(422, 'bad_offset', 'The server stored more bytes than the file has; please upload it again.');
+    }
+    return Number.isFinite(offset) && offset > from ? offset : to;
+  }
+
+  /** Stops the transfer but keeps the upload (and its remembered URL) for a later resume. */
+  abort() { this.controller.abort(); }
+
+  /** Aborts the transfer and deletes the upload on the server. */
+  async cancel() {
+    this.controller.abort();
+    this.forget();
+    await this.terminate();
+  }
+
+  async terminate() {
+    if (!this.url) return;
+    // 409 = a PATCH is still being written server-side; give it a moment.
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      try {
+        const res = await apiFetch(this.url, { method: 'DELETE', headers: TUS_HEADERS });
+        if (res.status !== 409) return;
+      } catch { return; }
+      await sleep(500 * (attempt + 1));
+    }
+  }
+}

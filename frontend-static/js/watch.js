@@ -1,0 +1,227 @@
+// The watch view: the live processing panel (fed by the SSE feed) and, once ready, the player.
+
+import { api } from './api.js';
+import { openFeed } from './feed.js';
+import { loadPlayer, resetPlayer } from './player.js';
+import { $, h, showMessage, showError, formatEta, ordinal } from './ui.js';
+
+const NOT_YOURS = 'This video does not exist or is not yours.';
+const MAX_LOG_LINES = 1000;
+
+const view = document.getElementById('view-watch');
+const titleEl = $('#video-title');
+const panel = $('#processing-panel');
+const stageEl = $('#stage');
+const queueEl = $('#queue-position');
+const queueDetail = $('#queue-detail');
+const etaEl = $('#eta');
+const fpsEl = $('#fps');
+const speedEl = $('#speed');
+const overall = $('#overall-progress');
+const overallText = $('#overall-percent');
+const rungsEl = $('#rungs');
+const logEl = $('#log');
+const connectionEl = $('#feed-connection');
+
+const STAGES = {
+  queued: 'Waiting in the queue',
+  probing: 'Reading the source',
+  extracting_audio: 'Extracting the audio',
+  transcribing: 'Transcribing the speech',
+  transcoding: 'Transcoding',
+  packaging: 'Packaging',
+  storing: 'Storing',
+};
+
+let feed = null;
+let generation = 0;
+let seen = new Set(); // eventIds already shown (a reconnect may replay some)
+
+export const watchView = { el: view, enter, leave };
+
+/** The panel's data-status: uploaded / processing / ready / failed. */
+function setStatus(status) {
+  const mapped = status === 'transcribing' || status === 'transcoding' ? 'processing' : status;
+  panel.dataset.status = mapped;
+}
+
+function setStage(raw, text) {
+  stageEl.dataset.stage = raw;
+  stageEl.textContent = text;
+}
+
+function resetPanel() {
+  seen = new Set();
+  panel.hidden = false;
+  delete panel.dataset.status;
+  setStage('', '—');
+  for (const el of [queueEl, etaEl, fpsEl, speedEl]) el.textContent = '—';
+  queueDetail.textContent = '';
+  connectionEl.textContent = '';
+  overall.value = 0;
+  overallText.textContent = '0%';
+  rungsEl.replaceChildren();
+  logEl.textContent = '';
+}
+
+function setPercent(progress, label, percent) {
+  const value = Math.max(0, Math.min(100, Number(percent) || 0));
+  progress.value = value;
+  label.textContent = `${Math.floor(value)}%`;
+}
+
+/** The bar of one rung, created the first time the rung is named. */
+function rungBar(rung) {
+  const existing = [...rungsEl.querySelectorAll('progress')].find((p) => p.dataset.rung === rung);
+  if (existing) return existing;
+  const id = `rung-${rungsEl.children.length + 1}`;
+  const bar = h('progress', { id, max: 100, value: 0, dataset: { rung } });
+  rungsEl.append(h('div', { class: 'rung' },
+    h('label', { for: id, text: rung }), bar, h('span', { class: 'percent', text: '0%' })));
+  return bar;
+}
+
+function setRung(rung, percent) {
+  const bar = rungBar(rung);
+  setPercent(bar, bar.nextElementSibling, percent);
+  // Rungs are handled one after another: the earlier ones are finished.
+  for (const other of rungsEl.querySelectorAll('progress')) {
+    if (other === bar) break;
+    setPercent(other, other.nextElementSibling, 100);
+  }
+}
+
+function finishRungs() {
+  for (const bar of rungsEl.querySelectorAll('progress')) setPercent(bar, bar.nextElementSibling, 100);
+}
+
+function appendLog(line) {
+  const nearBottom = logEl.scrollHeight - logEl.scrollTop - logEl.clientHeight < 40;
+  logEl.append(`${line}\n`);
+  while (logEl.childNodes.length > MAX_LOG_LINES) logEl.firstChild.remove();
+  if (nearBottom) logEl.scrollTop = logEl.scrollHeight;
+}
+
+// --- Feed handlers ---
+
+function onProgress(message) {
+  // The envelope is flat ({type, version, eventId, at, stage, …}); accept a nested payload too.
+  const p = message.payload && typeof message.payload === 'object' ? message.payload : message;
+  if (message.eventId) {
+    if (seen.has(message.eventId)) return;
+    seen.add(message.eventId);
+  }
+  if (p.stage !== 'queued') {
+    setStatus('processing');
+    queueEl.textContent = '—';
+    queueDetail.textContent = '';
+  }
+  const name = STAGES[p.stage] || p.stage || '—';
+  setStage(p.stage || '', p.rung ? `${name} (${p.rung})` : name);
+  if (Number.isFinite(p.percent)) setPercent(overall, overallText, p.percent);
+  if (p.rung && Number.isFinite(p.percent)) setRung(p.rung, p.percent);
+  etaEl.textContent = Number.isFinite(p.etaSeconds) ? formatEta(p.etaSeconds) : '—';
+  fpsEl.textContent = Number.isFinite(p.fps) ? p.fps.toFixed(1) : '—';
+  speedEl.textContent = Number.isFinite(p.speed) ? `${p.speed.toFixed(2)}×` : '—';
+  if (p.logLine) appendLog(p.logLine);
+}
+
+function onQueue(q) {
+  if (!Number.isFinite(q.position)) return;
+  queueEl.textContent = `${ordinal(q.position)} in queue, ${q.ahead} ahead`;
+  queueDetail.textContent = `(${q.waiting} waiting, ${q.inProgress} being processed)`;
+  if (!stageEl.dataset.stage) setStage('queued', STAGES.queued);
+}
+
+async function onDone(done, id, t, gen) {
+  feed = null;
+  connectionEl.textContent = '';
+  setStatus(done.status);
+  etaEl.textContent = '—';
+  if (done.status === 'ready') {
+    setStage('ready', 'Ready');
+    setPercent(overall, overallText, 100);
+    finishRungs();
+    await showPlayer(id, t, gen);
+  } else {
+    showFailure(done.failureReason);
+  }
+}
+
+function showFailure(reason) {
+  setStage('failed', reason ? `Failed: ${reason}` : 'Failed');
+}
+
+async function showPlayer(id, t, gen) {
+  try {
+    const playback = await loadPlayer(id, { t, title: titleEl.textContent });
+    // Every stored rendition is finished (also when the feed was never opened or replayed).
+    if (playback && gen === generation) {
+      for (const r of playback.renditions) rungBar(r.quality);
+      finishRungs();
+    }
+  } catch (err) {
+    if (gen !== generation) return;
+    if (err.status === 404) showMessage(NOT_YOURS);
+    else showError(err);
+  }
+}
+
+// --- View ---
+
+async function enter({ id, t }) {
+  const gen = ++generation;
+  resetPanel();
+  resetPlayer();
+  titleEl.textContent = 'Loading…';
+  let video;
+  try {
+    video = await api(`/api/videos/${encodeURIComponent(id)}`);
+  } catch (err) {
+    if (gen !== generation) return;
+    panel.hidden = true;
+    if (err.status === 404) {
+      titleEl.textContent = 'Video not found';
+      showMessage(NOT_YOURS);
+    } else {
+      titleEl.textContent = 'Could not load the video';
+      showError(err);
+    }
+    return;
+  }
+  if (gen !== generation) return;
+  titleEl.textContent = video.title;
+  document.title = `${video.title} — ClipCut`;
+  setStatus(video.status);
+  if (video.status === 'ready') {
+    setStage('ready', 'Ready');
+    setPercent(overall, overallText, 100);
+    await showPlayer(id, t, gen);
+    return;
+  }
+  if (video.status === 'failed') {
+    showFailure(video.failureReason);
+    return;
+  }
+  const initial = video.status === 'uploaded' ? 'queued' : video.status;
+  setStage(initial, STAGES[initial] || initial);
+  feed = openFeed(id, {
+    progress: onProgress,
+    queue: onQueue,
+    done: (done) => { if (gen === generation) onDone(done, id, t, gen); },
+    connection: (state) => { connectionEl.textContent = state === 'reconnecting' ? 'Connection lost; reconnecting…' : ''; },
+    error: (err) => {
+      if (gen !== generation) return;
+      if (err.status === 404) showMessage(NOT_YOURS);
+      else showError(err);
+    },
+  });
+}
+
+function leave() {
+  generation += 1;
+  if (feed) feed.close();
+  feed = null;
+  resetPlayer();
+  document.title = 'ClipCut';
+}
