@@ -186,11 +186,12 @@ struct TranscodePipeline: Sendable {
         let (snapshots, continuation) = AsyncStream.makeStream(of: ProgressSnapshot.self, bufferingPolicy: .bufferingNewest(8))
         let parser = Mutex(ProgressParser())
         let duration = probe.duration
+        let rungNames = rungs.map(\.name)
         let reporter = Task {
             let throttle = ProgressThrottle(perSecond: 4)
             for await snapshot in snapshots where throttle.admit(force: snapshot.isEnd) {
                 await events.progress(VideoProgressEvent(
-                    videoId: videoId, stage: .transcoding, percent: snapshot.percent(of: duration), fps: snapshot.fps,
+                    videoId: videoId, stage: .transcoding, rungs: rungNames, percent: snapshot.percent(of: duration), fps: snapshot.fps,
                     speed: snapshot.speed, etaSeconds: snapshot.eta(duration: duration)))
             }
         }

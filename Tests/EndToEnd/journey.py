@@ -179,8 +179,9 @@ def main():
         assert status == "ready", f"status {status}: {journey.message()}"
         assert seen_progress or journey.el("#log").text.strip(), "the panel showed progress or the log"
         assert float(journey.el("#overall-progress").get_attribute("value")) == 100
-        rungs = [bar.get_attribute("data-rung") for bar in driver.find_elements(By.CSS_SELECTOR, "#rungs progress")]
-        assert "720p" in rungs, rungs
+        bars = {bar.get_attribute("data-rung"): float(bar.get_attribute("value") or 0)
+                for bar in driver.find_elements(By.CSS_SELECTOR, "#rungs progress")}
+        assert set(bars) == {"720p", "480p", "360p"} and all(value == 100 for value in bars.values()), bars
 
         journey.step("play it, switch quality (time and play state kept), subtitles on with the spoken words")
         journey.visible("#player-section", 60)

@@ -119,7 +119,12 @@ function onProgress(message) {
   const name = STAGES[p.stage] || p.stage || '—';
   setStage(p.stage || '', p.rung ? `${name} (${p.rung})` : name);
   if (Number.isFinite(p.percent)) setPercent(overall, overallText, p.percent);
-  if (p.rung && Number.isFinite(p.percent)) setRung(p.rung, p.percent);
+  // One ffmpeg encodes every rung in step: a transcoding update names all the rungs it covers.
+  if (Array.isArray(p.rungs) && Number.isFinite(p.percent)) {
+    for (const rung of p.rungs) setPercent(rungBar(rung), rungBar(rung).nextElementSibling, p.percent);
+  } else if (p.rung && p.stage === 'transcoding' && Number.isFinite(p.percent)) {
+    setRung(p.rung, p.percent);
+  }
   etaEl.textContent = Number.isFinite(p.etaSeconds) ? formatEta(p.etaSeconds) : '—';
   fpsEl.textContent = Number.isFinite(p.fps) ? p.fps.toFixed(1) : '—';
   speedEl.textContent = Number.isFinite(p.speed) ? `${p.speed.toFixed(2)}×` : '—';

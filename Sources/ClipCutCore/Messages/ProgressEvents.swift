@@ -14,8 +14,11 @@ public struct VideoProgressPayload: VideoMessagePayload {
     public var videoId: VideoID
     /// The stage running.
     public var stage: ProcessingStage
-    /// The rung being encoded, if the stage works per rung.
+    /// The rung being worked on, if the stage works per rung.
     public var rung: String?
+    /// The rungs this update's percent covers, when one process encodes several at once (the
+    /// single-decode ladder encodes every rung in step).
+    public var rungs: [String]?
     /// Progress of the stage, 0...100.
     public var percent: Double
     /// Frames encoded per second.
@@ -34,6 +37,7 @@ extension VideoProgressEvent {
         videoId: VideoID,
         stage: ProcessingStage,
         rung: String? = nil,
+        rungs: [String]? = nil,
         percent: Double,
         fps: Double? = nil,
         speed: Double? = nil,
@@ -43,7 +47,7 @@ extension VideoProgressEvent {
         eventId: UUID = UUID()
     ) {
         let payload = Payload(
-            videoId: videoId, stage: stage, rung: rung, percent: percent, fps: fps, speed: speed,
+            videoId: videoId, stage: stage, rung: rung, rungs: rungs, percent: percent, fps: fps, speed: speed,
             etaSeconds: etaSeconds, logLine: logLine)
         self.init(payload, at: at, eventId: eventId)
     }
