@@ -32,12 +32,22 @@ struct MonitoringFixture: Sendable {
 
     /// Runs `body` with the fixture; the PostgreSQL client runs meanwhile.
     /// `redisDatabase`: each suite has its own, since they flush it (processing's workers use 14).
-    static func run(redisDatabase: Int = 15, _ body: @escaping @Sendable (MonitoringFixture) async throws -> Void) async throws {
+    /// `postgresSchema`: a fresh schema of its own (dropped and created), for a suite whose
+    /// figures must not see the other suites' rows (they run in parallel on one database).
+    static func run(
+        redisDatabase: Int = 15, postgresSchema: String? = nil, _ body: @escaping @Sendable (MonitoringFixture) async throws -> Void
+    ) async throws {
         let url = try #require(URL(string: try environment("CLIPCUT_POSTGRES_URL")))
-        let postgres = PostgresClient(configuration: try #require(PostgresClient.Configuration(url: url)))
+        var configuration = try #require(PostgresClient.Configuration(url: url))
+        if let postgresSchema { configuration.options.additionalStartupParameters = [("search_path", postgresSchema)] }
+        let postgres = PostgresClient(configuration: configuration)
         let running = Task { await postgres.run() }
         defer { running.cancel() }
         let logger = Logger(label: "monitoring-test")
+        if let postgresSchema {
+            try await postgres.query("DROP SCHEMA IF EXISTS \(unescaped: postgresSchema) CASCADE", logger: logger)
+            try await postgres.query("CREATE SCHEMA \(unescaped: postgresSchema)", logger: logger)
+        }
         try await PostgresHistoryStore.migrator.migrate(client: postgres, logger: logger)
         let base = try environment("CLIPCUT_REDIS_URL")
         let redisURL = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/\(redisDatabase)"

@@ -71,8 +71,9 @@ struct SearchAndStatsTests {
 
     @Test("stats count what happened (admins only) and /metrics exports the same figures")
     func stats() async throws {
-        try await MonitoringFixture.run(redisDatabase: 10) { fixture in
+        try await MonitoringFixture.run(redisDatabase: 10, postgresSchema: "monitoring_stats_test") { fixture in
             let before = try await PlatformStats.collect(store: fixture.store, redis: fixture.redis)
+            #expect(before.uploads.totals == .init(uploads: 0, bytes: 0, ready: 0, failed: 0, inFlight: 0, successRate: nil))
             let owner = UserID.random(), ready = VideoID.random(), failed = VideoID.random()
             let start = Date().addingTimeInterval(-60)
             for message in MonitoringFixture.lifecycle(ready, owner: owner, title: "done", start: start) {
@@ -99,11 +100,13 @@ struct SearchAndStatsTests {
                 #expect(totals["failed"] as? Int == before.uploads.totals.failed + 1)
                 #expect(totals["bytes"] as? Int == Int(before.uploads.totals.bytes) + 1234 + 1000)
                 let processing = try #require((body["uploads"] as? [String: Any])?["processing"] as? [String: Any])
-                #expect(processing["videos"] as? Int == before.uploads.processing.videos + 1)
-                #expect(processing["medianSecondsPerMinute"] as? Double != nil)
+                // Ready 12 s after the upload, 10 s of video: 72 s per minute of video.
+                #expect(processing["videos"] as? Int == 1)
+                #expect(processing["medianSecondsPerMinute"] as? Double == 72 && processing["p95SecondsPerMinute"] as? Double == 72)
+                #expect(totals["successRate"] as? Double == 0.5 && totals["inFlight"] as? Int == 0)
                 let perDay = try #require((body["uploads"] as? [String: Any])?["perDay"] as? [[String: Any]])
-                let today = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withFullDate])
-                #expect(perDay.contains { $0["day"] as? String == today && ($0["uploads"] as? Int ?? 0) >= 2 })
+                let today = ISO8601DateFormatter.string(from: start, timeZone: .gmt, formatOptions: [.withFullDate])
+                #expect(perDay.count == 1 && perDay.first?["day"] as? String == today && perDay.first?["uploads"] as? Int == 2)
                 #expect(body["queue"] as? [String: Int] == ["waiting": 2, "inProgress": 1, "delayed": 0])
                 #expect(body["deadLetters"] as? [String: Int] == ["jobs": 1, "events": 0])
 
@@ -119,6 +122,7 @@ struct SearchAndStatsTests {
                 metrics.recordReady(try #require(try await fixture.store.upload(ready)))
                 let exported = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
                 #expect(exported.contains("clipcut_jobs{state=\"waiting\"} 2"))
+                #expect(exported.contains("clipcut_uploads{status=\"ready\"} 1") && exported.contains("clipcut_upload_success_ratio 0.5"))
                 #expect(exported.contains("clipcut_dead_letters{stream=\"jobs\"} 1"))
                 #expect(exported.contains("clipcut_processing_seconds_count 1"))
                 #expect(exported.contains("clipcut_processing_seconds_per_video_minute_count 1"))
