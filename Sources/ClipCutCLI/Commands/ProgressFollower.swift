@@ -1,0 +1,108 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// Follows `GET /api/videos/:id/events` (Server-Sent Events) and prints the transcode's
+/// progress on stderr until the video is ready (returns) or failed (throws). A dropped
+/// connection is reopened with `Last-Event-ID`.
+struct ProgressFollower {
+    let api: APIClient
+
+    struct Progress: Decodable {
+        var stage: String
+        var rung: String?
+        var rungs: [String]?
+        var percent: Double?
+        var fps: Double?
+        var speed: Double?
+        var etaSeconds: Double?
+        var logLine: String?
+    }
+
+    struct Queue: Decodable { var position: Int; var ahead: Int }
+    struct Done: Decodable { var status: String; var failureReason: String? }
+
+    func follow(_ videoId: String) async throws {
+        var lastEventID: String?
+        var attempts = 0
+        while true {
+            var request = api.request(.GET, "/api/videos/\(videoId)/events", headers: [("Accept", "text/event-stream")])
+            if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+            do {
+                let response = try await api.stream(request)
+                attempts = 0
+                if let done = try await read(response, lastEventID: &lastEventID) {
+                    if Terminal.isInteractive { Terminal.note("") }
+                    guard done.status == "ready" else {
+                        throw CLIError("processing failed: \(done.failureReason ?? "no reason given")", code: .processingFailed)
+                    }
+                    Terminal.note("ready")
+                    return
+                }
+            } catch let error as CLIError where error.code == .unavailable {
+                attempts += 1
+                if attempts > 5 { throw error }
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Reads frames until `event: done` (returned) or the end of the stream (`nil`).
+    private func read(_ response: HTTPClientResponse, lastEventID: inout String?) async throws -> Done? {
+        var pending = ""
+        var event = "message", data = ""
+        do {
+            for try await buffer in response.body {
+                pending += String(buffer: buffer)
+                while let newline = pending.firstIndex(of: "\n") {
+                    let line = String(pending[..<newline]).trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+                    pending = String(pending[pending.index(after: newline)...])
+                    if line.isEmpty {
+                        if let done = handle(event: event, data: data) { return done }
+                        event = "message"
+                        data = ""
+                    } else if line.hasPrefix("event:") {
+                        event = line.dropFirst(6).trimmingCharacters(in: .whitespaces)
+                    } else if line.hasPrefix("data:") {
+                        data += line.dropFirst(5).trimmingCharacters(in: .whitespaces)
+                    } else if line.hasPrefix("id:") {
+                        lastEventID = line.dropFirst(3).trimmingCharacters(in: .whitespaces)
+                    }
+                }
+            }
+        } catch {
+            throw CLIError("the progress feed broke: \(error)", code: .unavailable)
+        }
+        return nil
+    }
+
+    private func handle(event: String, data: String) -> Done? {
+        let bytes = Data(data.utf8)
+        switch event {
+        case "progress":
+            guard let progress = try? JSONDecoder().decode(Progress.self, from: bytes) else { return nil }
+            if let line = progress.logLine {
+                if Terminal.isInteractive { Terminal.status("") }
+                Terminal.note("  \(line)")
+            }
+            var text = progress.stage
+            if let rungs = progress.rungs { text += " " + rungs.joined(separator: ",") } else if let rung = progress.rung { text += " " + rung }
+            if let percent = progress.percent { text += String(format: " %3.0f%%", percent) }
+            if let fps = progress.fps { text += String(format: "  %.0f fps", fps) }
+            if let speed = progress.speed { text += String(format: "  %.2fx", speed) }
+            if let eta = progress.etaSeconds { text += "  ETA \(Terminal.duration(eta))" }
+            if progress.logLine == nil || progress.percent != nil {
+                if Terminal.isInteractive { Terminal.status(text) } else { Terminal.note(text) }
+            }
+        case "queue":
+            guard let queue = try? JSONDecoder().decode(Queue.self, from: bytes) else { return nil }
+            let text = "queued: position \(queue.position) (\(queue.ahead) ahead)"
+            if Terminal.isInteractive { Terminal.status(text) } else { Terminal.note(text) }
+        case "done":
+            return (try? JSONDecoder().decode(Done.self, from: bytes)) ?? Done(status: "failed", failureReason: "unreadable final status")
+        default:
+            break
+        }
+        return nil
+    }
+}
