@@ -220,6 +220,10 @@ struct TranscodePipeline: Sendable {
         }
         guard result.status == 0 else {
             logger.error("ffmpeg failed", metadata: ["videoId": "\(videoId)", "stderr": "\(result.errorTail)"])
+            // The one cause worth naming to the owner: the worker's disk, not their video.
+            if result.errorTail.contains("No space left on device") {
+                throw JobFailure.transient("The processing server ran out of disk space; the job will be retried.")
+            }
             throw JobFailure.transient("The encoder failed.")
         }
         return command.outputs

@@ -182,3 +182,25 @@ public enum WebVTTCues {
         return cues
     }
 }
+
+/// `HH:MM:SS.mmm`.
+public enum WebVTTTime {
+    public static func format(_ seconds: Double) -> String {
+        let millis = Int((max(0, seconds) * 1000).rounded())
+        return String(format: "%02d:%02d:%02d.%03d", millis / 3_600_000, millis / 60_000 % 60, millis / 1000 % 60, millis % 1000)
+    }
+
+    /// Parses `HH:MM:SS.mmm` or `MM:SS.mmm`.
+    public static func parse(_ text: Substring) -> Double? {
+        let parts = text.split(separator: ":")
+        guard (2...3).contains(parts.count), let last = Double(parts[parts.count - 1]) else { return nil }
+        var total = last
+        var multiplier = 60.0
+        for part in parts.dropLast().reversed() {
+            guard let value = Double(part) else { return nil }
+            total += value * multiplier
+            multiplier *= 60
+        }
+        return total
+    }
+}

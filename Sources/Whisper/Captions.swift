@@ -97,14 +97,14 @@ public enum CaptionFormat: String, Sendable, CaseIterable {
             var out = "WEBVTT\n\n"
             for (index, cue) in cues.enumerated() {
                 out += "\(index + 1)\n\(Self.timestamp(cue.start, separator: ".")) --> \(Self.timestamp(cue.end, separator: "."))\n"
-                out += cue.lines.map(Self.escapeVTT).joined(separator: "\n") + "\n\n"
+                out += Self.payload(cue.lines).map(Self.escapeVTT).joined(separator: "\n") + "\n\n"
             }
             return out
         case .srt:
             var out = ""
             for (index, cue) in cues.enumerated() {
                 out += "\(index + 1)\n\(Self.timestamp(cue.start, separator: ",")) --> \(Self.timestamp(cue.end, separator: ","))\n"
-                out += cue.lines.map { $0.replacingOccurrences(of: "-->", with: "->") }.joined(separator: "\n") + "\n\n"
+                out += Self.payload(cue.lines).map { $0.replacingOccurrences(of: "-->", with: "->") }.joined(separator: "\n") + "\n\n"
             }
             return out
         }
@@ -116,6 +116,15 @@ public enum CaptionFormat: String, Sendable, CaseIterable {
         let hours = milliseconds / 3_600_000, minutes = milliseconds / 60_000 % 60
         let secs = milliseconds / 1000 % 60, millis = milliseconds % 1000
         return String(format: "%02d:%02d:%02d%@%03d", hours, minutes, secs, separator, millis)
+    }
+
+    /// The cue's lines with every line break inside them (CR, LF, CRLF, U+2028…) made a space and
+    /// blank lines dropped: a blank line would end the cue early (found by scripts/fuzz).
+    static func payload(_ lines: [String]) -> [String] {
+        let cleaned = lines.map { line in
+            line.components(separatedBy: .newlines).joined(separator: " ").trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        return cleaned.isEmpty ? ["…"] : cleaned
     }
 
     /// Text in a WebVTT cue may not contain `&`, `<` or `-->` unescaped.

@@ -53,6 +53,20 @@ struct CaptionTests {
         #expect(srt.contains("\n2\n01:01:01,001 --> 01:01:02,000\nlate\n"))
     }
 
+    @Test("line breaks inside a cue's text never end the cue early (a crash scripts/fuzz found)")
+    func lineBreaksInsideCues() {
+        let cues = [
+            CaptionCue(start: 0, end: 1.5, lines: ["\r\n\u{CF}SOptional"]),
+            CaptionCue(start: 2, end: 3, lines: ["one\ntwo\rthree\u{2028}four", "  ", ""]),
+            CaptionCue(start: 4, end: 5, lines: ["\n"]),
+        ]
+        let vtt = CaptionFormat.vtt.render(cues)
+        #expect(vtt == "WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.500\n\u{CF}SOptional\n\n2\n00:00:02.000 --> 00:00:03.000\none two three four\n\n"
+            + "3\n00:00:04.000 --> 00:00:05.000\n…\n\n")
+        let srt = CaptionFormat.srt.render(cues)
+        #expect(srt.components(separatedBy: "\n\n").filter { !$0.isEmpty }.count == 3)
+    }
+
     @Test("an empty transcript gives an empty but valid WebVTT document")
     func silence() {
         let cues = CaptionBuilder().cues(for: Transcript(language: "en", languageName: "english", duration: 5, segments: []))

@@ -1,0 +1,20 @@
+// swift-tools-version:6.0
+// libFuzzer targets for the parsers ClipCut wrote itself. Each target's parser sources are
+// symbolic links to the real files under ../Sources, so what is fuzzed is what ships.
+// Built and run by scripts/fuzz (with -sanitize=fuzzer,address); never part of the main build.
+import PackageDescription
+
+let package = Package(
+    name: "ClipCutFuzz",
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // Range headers, tus Upload-Metadata, HTTP dates.
+        .executableTarget(name: "FuzzHeaders"),
+        // multipart/form-data bodies and boundaries.
+        .executableTarget(name: "FuzzMultipart", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // The container sniffer, ffmpeg -progress lines, the WebVTT writer and reader.
+        .executableTarget(name: "FuzzMedia"),
+    ]
+)

@@ -1,0 +1,1 @@
+../../../Sources/Whisper/Transcript.swift

@@ -1,0 +1,1 @@
+../../../Sources/ServiceSupport/Multipart/MultipartReader.swift
