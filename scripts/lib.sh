@@ -10,7 +10,7 @@ CLIPCUT_CACHE="${CLIPCUT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clipcut}"
 export CLIPCUT_CACHE
 
 # Bump when the venv's package list changes so a new venv is built beside the old one.
-CLIPCUT_VENV_VERSION="py3-v6"
+CLIPCUT_VENV_VERSION="py3-v7"
 CLIPCUT_VENV="$CLIPCUT_ROOT/.deps/venv"
 export CLIPCUT_VENV
 

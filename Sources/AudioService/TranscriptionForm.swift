@@ -74,7 +74,11 @@ struct TranscriptionForm: Sendable {
                         }
                         form.language = code.isEmpty ? nil : code
                     case "response_format": form.responseFormat = value
-                    case "timestamp_granularities[]", "timestamp_granularities": form.timestampGranularities.append(value)
+                    case "timestamp_granularities[]", "timestamp_granularities":
+                        guard value == "segment" || value == "word" else {
+                            throw APIError(.badRequest, code: "invalid_timestamp_granularities", message: "timestamp_granularities[] must be segment or word.")
+                        }
+                        form.timestampGranularities.append(value)
                     default: break
                     }
                     current = nil

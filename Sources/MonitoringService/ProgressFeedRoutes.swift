@@ -42,7 +42,11 @@ struct ProgressFeedRoutes: Sendable {
         let watch = try await hub.watch(id)
         let replay: [RedisStreamEntry]
         do {
-            replay = try await redis.xrange(RedisNames.logStream(for: id), start: lastEventID.map { "(\($0)" } ?? "-")
+            if let start = Self.replayStart(after: lastEventID) {
+                replay = try await redis.xrange(RedisNames.logStream(for: id), start: start)
+            } else {
+                replay = []
+            }
         } catch {
             hub.unwatch(id, watch.id)
             throw error
@@ -116,9 +120,18 @@ struct ProgressFeedRoutes: Sendable {
         (try? ClipCutEvent.decode(from: json))?.eventId.uuidString
     }
 
-    /// A Redis stream entry id (`<ms>-<seq>`).
+    /// A Redis stream entry id (`<ms>-<seq>`, both ASCII digits that fit in 64 bits); anything
+    /// else is treated as no `Last-Event-ID` at all (the whole log is replayed).
     static func isEntryID(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.count <= 20 && $0.allSatisfy(\.isNumber) }
+        return parts.count == 2 && parts.allSatisfy { part in
+            !part.isEmpty && part.utf8.allSatisfy { (48...57).contains($0) } && UInt64(part) != nil
+        }
+    }
+
+    /// The replay after `lastEventID` (exclusive), or the whole log; nothing follows the largest id.
+    static func replayStart(after lastEventID: String?) -> String? {
+        guard let lastEventID else { return "-" }
+        return lastEventID == "\(UInt64.max)-\(UInt64.max)" ? nil : "(\(lastEventID)"
     }
 }

@@ -148,6 +148,10 @@ struct TranscriptionRouteTests {
             unknownModel.file(filename: "clip.mp4", speech)
             unknownModel.field("model", "gpt-9")
             try await expectError(unknownModel, .badRequest, "unknown_model", "unknown model")
+            var badGranularity = MultipartBody()
+            badGranularity.file(filename: "clip.mp4", speech)
+            badGranularity.field("timestamp_granularities[]", "junk")
+            try await expectError(badGranularity, .badRequest, "invalid_timestamp_granularities", "a granularity other than segment or word")
 
             var twoFiles = MultipartBody()
             twoFiles.file(filename: "a.mp4", speech)

@@ -70,8 +70,11 @@ class Stack:
 
     # --- servers ---
     def servers(self, action, only=None):
+        # Ports and URLs of servers started by whoever runs this (scripts/test exports its own)
+        # must not leak into ours: scripts/servers would reuse those ports.
+        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_PORT", "PG_PORT", "MONGO_PORT") and not k.endswith("_URL")}
         subprocess.run([os.path.join(ROOT, "scripts", "servers"), action, self.servers_dir] + ([only] if only else []),
-                       check=True, stdout=subprocess.DEVNULL)
+                       check=True, stdout=subprocess.DEVNULL, env=env)
         if action == "start":
             for line in open(os.path.join(self.servers_dir, "env")):
                 for assignment in line.replace("export ", "").split():

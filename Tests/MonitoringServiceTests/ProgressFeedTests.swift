@@ -75,6 +75,19 @@ struct ProgressFeedTests {
                 #expect(Self.percents(resumed) == [50, 90, 100])
                 #expect(resumed.hasSuffix("event: done\ndata: {\"status\":\"ready\"}\n\n"))
 
+                // A Last-Event-ID that is not an entry id (too large, not ASCII digits) replays everything;
+                // the largest id replays nothing. Never a 500.
+                for (value, expected) in [
+                    ("99999999999999999999-99999999999999999999", [50.0, 90, 100]), ("١-٠", [50.0, 90, 100]),
+                    ("\(UInt64.max)-\(UInt64.max)", []),
+                ] {
+                    var odd = bearer(token)
+                    odd[HTTPField.Name("Last-Event-ID")!] = value
+                    let response = try await client.execute(uri: "/api/videos/\(id)/events", method: .get, headers: odd)
+                    #expect(response.status == .ok, "Last-Event-ID: \(value)")
+                    #expect(Self.percents(String(buffer: response.body)) == (expected.isEmpty ? [] : [10] + expected), "Last-Event-ID: \(value)")
+                }
+
                 let stranger = try await fixture.token(for: .random())
                 #expect(try await client.execute(uri: "/api/videos/\(id)/events", method: .get, headers: bearer(stranger)).status == .notFound)
                 #expect(try await client.execute(uri: "/api/videos/\(id)/events", method: .get).status == .unauthorized)
@@ -103,6 +116,9 @@ struct ProgressFeedTests {
                 let token = try await fixture.token(for: owner)
                 let watching = Task { try await client.execute(uri: "/api/videos/\(mine)/events", method: .get, headers: bearer(token)) }
                 #expect(try await MonitoringFixture.eventually(10) { fixture.hub.watcherCount == 1 })
+                // The feed has reported position 2 (on connect and from the hub's poll) before the
+                // worker takes the job ahead.
+                #expect(try await MonitoringFixture.eventually(20) { fixture.hub.lastQueueMessage(for: mine)?.contains("\"position\":2") == true })
                 _ = try await fixture.redis.xreadgroup(RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: "worker", count: 1)
                 // The hub's next poll sends the new position; then the video finishes.
                 #expect(try await MonitoringFixture.eventually(20) { fixture.hub.lastQueueMessage(for: mine)?.contains("\"position\":1") == true })
