@@ -78,6 +78,19 @@ struct ParserTests {
         #expect(HTTPDate.date(from: "Sun, 06 Nov 1994 08:49:37 GMT") == Date(timeIntervalSince1970: 784_111_777))
     }
 
+    @Test("HTTP dates: only IMF-fixdate parses; input that made DateFormatter trap (scripts/fuzz) is just nil")
+    func httpDates() {
+        #expect(HTTPDate.date(from: "Sat, 28 Nov 2026 08:49:37 GMT") == Date(timeIntervalSince1970: 1_795_855_777))
+        for bad in ["f\u{593},0,n", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
+                    "Sun, 06 Nov 1994 08:49:37 GMT ", "Sunday, 06-Nov-94 08:49:37 GMT", "", "Sun, ٠6 Nov 1994 08:49:37 GMT"] {
+            #expect(HTTPDate.date(from: bad) == nil, "\(bad.debugDescription)")
+        }
+        for seconds in [0, 784_111_777, 1_795_855_777, 4_102_444_799] as [TimeInterval] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(HTTPDate.date(from: HTTPDate.string(from: date)) == date)
+        }
+    }
+
     @Test("playback tokens are bound to a video, a subject, an expiry and the secret")
     func playbackTokens() {
         let tokens = PlaybackTokens(secret: Array("0123456789abcdef0123456789abcdef".utf8), lifetime: .seconds(60))
