@@ -1,6 +1,6 @@
 import ServiceSupport
 
-/// monitoring-service: upload history, live progress, stats (issue [06] fills it in).
+/// monitoring-service: upload history, live progress over SSE, transcript search, stats and metrics.
 @main
 struct MonitoringServiceMain {
     static func main() async throws {

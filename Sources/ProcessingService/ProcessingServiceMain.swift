@@ -1,6 +1,6 @@
 import ServiceSupport
 
-/// processing-service: transcode jobs from `clipcut:jobs` (issue [05] fills it in).
+/// processing-service: transcode jobs from `clipcut:jobs` into the ladder, with captions from audio-service.
 @main
 struct ProcessingServiceMain {
     static func main() async throws {
