@@ -1,21 +1,6 @@
 import ArgumentParser
+import ClipCutCore
 import Foundation
-
-/// A video as upload-service returns it (the fields the CLI shows).
-struct VideoInfo: Codable {
-    struct Rendition: Codable { var quality: String; var width: Int?; var height: Int?; var size: Int64? }
-    var id: String
-    var title: String
-    var status: String
-    var size: Int64
-    var sha256: String
-    var filename: String
-    var durationSeconds: Double?
-    var failureReason: String?
-    var captionState: String?
-    var renditions: [Rendition]
-    var createdAt: Date
-}
 
 /// `clipcut status ID [--json]`: exits 7 when the video's processing failed.
 struct Status: AsyncParsableCommand {
@@ -30,21 +15,21 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         try await CLIError.report {
             let video = try await APIClient.withLogin { api, _ in
-                try await api.get("/api/videos/\(try Self.validID(id))").decode(VideoInfo.self)
+                try await api.get("/api/videos/\(try Self.validID(id))").decode(Video.self)
             }
             if json {
                 try Terminal.json(video)
             } else {
                 let rows: [(String, String)] = [
-                    ("id", video.id), ("title", video.title), ("status", video.status),
+                    ("id", video.id.description), ("title", video.title), ("status", video.status.rawValue),
                     ("duration", video.durationSeconds.map { Terminal.duration($0) } ?? "-"),
                     ("size", Terminal.bytes(video.size)), ("sha256", video.sha256),
                     ("renditions", video.renditions.map(\.quality).joined(separator: ", ")),
-                    ("captions", video.captionState ?? "-"), ("created", ISO8601DateFormatter().string(from: video.createdAt)),
+                    ("captions", video.captionState?.rawValue ?? "-"), ("created", ISO8601DateFormatter().string(from: video.createdAt)),
                 ] + (video.failureReason.map { [("failure", $0)] } ?? [])
                 for (name, value) in rows { print(name.padding(toLength: 11, withPad: " ", startingAt: 0) + value) }
             }
-            if video.status == "failed" { throw ExitCode(CLIError.Code.processingFailed.rawValue) }
+            if video.status == .failed { throw ExitCode(CLIError.Code.processingFailed.rawValue) }
         }
     }
 

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ClipCutCore
 import Foundation
 import NIOCore
 
@@ -7,17 +8,6 @@ import NIOCore
 /// connection is reopened with `Last-Event-ID`.
 struct ProgressFollower {
     let api: APIClient
-
-    struct Progress: Decodable {
-        var stage: String
-        var rung: String?
-        var rungs: [String]?
-        var percent: Double?
-        var fps: Double?
-        var speed: Double?
-        var etaSeconds: Double?
-        var logLine: String?
-    }
 
     struct Queue: Decodable { var position: Int; var ahead: Int }
     struct Done: Decodable { var status: String; var failureReason: String? }
@@ -80,26 +70,25 @@ struct ProgressFollower {
         let bytes = Data(data.utf8)
         switch event {
         case "progress":
-            guard let progress = try? JSONDecoder().decode(Progress.self, from: bytes) else { return nil }
+            guard case .videoProgress(let event)? = try? ClipCutEvent.decode(from: data) else { return nil }
+            let progress = event.payload
             if let line = progress.logLine {
                 if Terminal.isInteractive { Terminal.status("") }
                 Terminal.note("  \(line)")
             }
-            var text = progress.stage
+            var text = progress.stage.rawValue
             if let rungs = progress.rungs { text += " " + rungs.joined(separator: ",") } else if let rung = progress.rung { text += " " + rung }
-            if let percent = progress.percent { text += String(format: " %3.0f%%", percent) }
+            text += String(format: " %3.0f%%", progress.percent)
             if let fps = progress.fps { text += String(format: "  %.0f fps", fps) }
             if let speed = progress.speed { text += String(format: "  %.2fx", speed) }
             if let eta = progress.etaSeconds { text += "  ETA \(Terminal.duration(eta))" }
-            if progress.logLine == nil || progress.percent != nil {
-                if Terminal.isInteractive { Terminal.status(text) } else { Terminal.note(text) }
-            }
+            if Terminal.isInteractive { Terminal.status(text) } else { Terminal.note(text) }
         case "queue":
-            guard let queue = try? JSONDecoder().decode(Queue.self, from: bytes) else { return nil }
+            guard let queue = try? JSONCoding.decode(Queue.self, from: bytes) else { return nil }
             let text = "queued: position \(queue.position) (\(queue.ahead) ahead)"
             if Terminal.isInteractive { Terminal.status(text) } else { Terminal.note(text) }
         case "done":
-            return (try? JSONDecoder().decode(Done.self, from: bytes)) ?? Done(status: "failed", failureReason: "unreadable final status")
+            return (try? JSONCoding.decode(Done.self, from: bytes)) ?? Done(status: "failed", failureReason: "unreadable final status")
         default:
             break
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import ClipCutCore
 import Foundation
 import NIOCore
 import NIOPosix
@@ -47,7 +48,7 @@ struct Upload: AsyncParsableCommand {
                     try await ProgressFollower(api: api).follow(videoId)
                     print("\(credentials.server)/#/watch/\(videoId)")
                 } else if json {
-                    try Terminal.json(try await api.get("/api/videos/\(videoId)").decode(VideoInfo.self))
+                    try Terminal.json(try await api.get("/api/videos/\(videoId)").decode(Video.self))
                 } else {
                     print(videoId)
                 }

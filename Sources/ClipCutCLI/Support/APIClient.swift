@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ClipCutCore
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -11,7 +12,7 @@ struct APIResponse {
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         do {
-            return try ConfigStore.decoder.decode(type, from: body)
+            return try JSONCoding.decode(type, from: body)
         } catch {
             throw CLIError("unexpected answer from the server (\(status.code)): \(error)")
         }
@@ -78,7 +79,7 @@ struct APIClient {
 
     func postJSON(_ path: String, _ value: some Encodable) async throws -> APIResponse {
         var request = request(.POST, path, headers: [("Content-Type", "application/json")])
-        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(value)))
+        request.body = .bytes(ByteBuffer(bytes: try JSONCoding.encode(value)))
         return try await send(request)
     }
 
@@ -103,7 +104,7 @@ struct APIClient {
             struct Detail: Decodable { var code: String; var message: String }
             var error: Detail
         }
-        let message = (try? JSONDecoder().decode(Body.self, from: response.body)).map { "\($0.error.message) (\($0.error.code))" }
+        let message = (try? JSONCoding.decode(Body.self, from: response.body)).map { "\($0.error.message) (\($0.error.code))" }
             ?? "the server answered \(response.status.code) \(response.status.reasonPhrase)"
         switch response.status.code {
         case 401: return CLIError("\(message); run `clipcut login` again", code: .notAuthenticated)

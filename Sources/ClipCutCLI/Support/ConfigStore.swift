@@ -1,3 +1,4 @@
+import ClipCutCore
 import Foundation
 
 #if canImport(Glibc)
@@ -81,16 +82,12 @@ struct ConfigStore {
         guard rename(temporary.path, file.path) == 0 else { throw CLIError("cannot write \(file.path): \(String(cString: strerror(errno)))") }
     }
 
+    /// The project's JSON settings (``JSONCoding``), indented for a file people may read.
     static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
+        let encoder = JSONCoding.makeEncoder()
+        encoder.outputFormatting.insert(.prettyPrinted)
         return encoder
     }
 
-    static var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
+    static var decoder: JSONDecoder { JSONCoding.makeDecoder() }
 }

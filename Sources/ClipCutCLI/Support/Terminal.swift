@@ -60,10 +60,7 @@ enum Terminal {
 
     /// Prints a value as JSON on stdout.
     static func json(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        print(String(decoding: try ConfigStore.encoder.encode(value), as: UTF8.self))
     }
 }
 
