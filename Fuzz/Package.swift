@@ -10,11 +10,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
+        // Hands each target to libFuzzer's driver.
+        .target(name: "FuzzSupport"),
         // Range headers, tus Upload-Metadata, HTTP dates.
-        .executableTarget(name: "FuzzHeaders"),
+        .executableTarget(name: "FuzzHeaders", dependencies: ["FuzzSupport"]),
         // multipart/form-data bodies and boundaries.
-        .executableTarget(name: "FuzzMultipart", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .executableTarget(name: "FuzzMultipart", dependencies: ["FuzzSupport", .product(name: "NIOCore", package: "swift-nio")]),
         // The container sniffer, ffmpeg -progress lines, the WebVTT writer and reader.
-        .executableTarget(name: "FuzzMedia"),
+        .executableTarget(name: "FuzzMedia", dependencies: ["FuzzSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 
 /// Byte 0 picks the representation length; the rest is a `Range` header, a tus
 /// `Upload-Metadata` header and an HTTP date at once. Checks the answers' invariants.
@@ -23,16 +24,8 @@ public func fuzzHeaders(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// SwiftPM links an executable's entry point as `FuzzHeaders_main`: hand over to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
+/// The entry point SwiftPM links for this executable.
 @_cdecl("FuzzHeaders_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzHeaders(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzHeaders(data, size) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 
 /// The input is, at once: a file prefix for the container sniffer, `ffmpeg -progress` output,
 /// and cue text for the WebVTT writer, whose output must read back as the same cues.
@@ -33,16 +34,8 @@ public func fuzzMedia(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// SwiftPM links an executable's entry point as `FuzzMedia_main`: hand over to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
+/// The entry point SwiftPM links for this executable.
 @_cdecl("FuzzMedia_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzMedia(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzMedia(data, size) }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import FuzzSupport
 import NIOCore
 
 /// Byte 0 (mod 70, plus 1) is the boundary's length, taken from the next bytes; the rest is the
@@ -49,16 +50,8 @@ extension Array where Element == ByteBuffer {
     }
 }
 
-/// SwiftPM links an executable's entry point as `FuzzMultipart_main`: hand over to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
+/// The entry point SwiftPM links for this executable.
 @_cdecl("FuzzMultipart_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzMultipart(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzMultipart(data, size) }
 }
