@@ -2,8 +2,10 @@ import ClipCutCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import Redis
+import ServiceSupport
 import Testing
 
 @testable import MonitoringService
@@ -131,6 +133,20 @@ struct ProgressFeedTests {
                 ])
                 #expect(body.hasSuffix("event: done\ndata: {\"failureReason\":\"no video stream\",\"status\":\"failed\"}\n\n"))
             }
+        }
+    }
+
+    @Test("without the shared Redis subscription a feed is refused with 503, not left hanging")
+    func feedWithoutSubscription() async throws {
+        try await MonitoringFixture.run(redisDatabase: 13) { fixture in
+            let idle = ProgressHub(redis: fixture.redis, store: fixture.store, logger: Logger(label: "idle-hub"))  // never run
+            do {
+                _ = try await idle.watch(.random())
+                Issue.record("watch succeeded without a subscription")
+            } catch let error as APIError {
+                #expect(error.status == .serviceUnavailable && error.code == "service_unavailable")
+            }
+            #expect(idle.watcherCount == 0)
         }
     }
 }
