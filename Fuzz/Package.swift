@@ -18,5 +18,7 @@ let package = Package(
         .executableTarget(name: "FuzzMultipart", dependencies: ["FuzzSupport", .product(name: "NIOCore", package: "swift-nio")]),
         // The container sniffer, ffmpeg -progress lines, the WebVTT writer and reader.
         .executableTarget(name: "FuzzMedia", dependencies: ["FuzzSupport"]),
+        // ffprobe's JSON report as MediaProbe reads it, the media policy, the ladder and its command.
+        .executableTarget(name: "FuzzProbe", dependencies: ["FuzzSupport"]),
     ]
 )

@@ -54,14 +54,15 @@ swift_build_flags() {
     echo "-Xlinker -rpath -Xlinker $WHISPER_PREFIX/lib"
 }
 
-# Starts one ClipCut service in the background, logging to RUN/logs/NAME.log, its pid in
-# RUN/pids/NAME.pid. Usage: start_service RUN BIN NAME PORT [VAR=value...] (the environment
-# passes through: the server URLs, CLIPCUT_JWKS_URL…).
+# Starts one ClipCut service in the background under a supervisor, logging to RUN/logs/NAME.log.
+# RUN/pids/NAME.pid holds the supervisor's pid (stop_service stops it and the service), and
+# RUN/pids/NAME.service.pid the service's own. Usage: start_service RUN BIN NAME PORT [VAR=value...]
+# (the environment passes through: the server URLs, CLIPCUT_JWKS_URL…).
 start_service() {
     local run=$1 bin=$2 name=$3 port=$4; shift 4
     mkdir -p "$run/logs" "$run/pids" "$run/data/$name"
     env CLIPCUT_HTTP_HOST=127.0.0.1 CLIPCUT_HTTP_PORT="$port" CLIPCUT_DATA_DIR="$run/data/$name" "$@" \
-        nohup "$bin/$name" >>"$run/logs/$name.log" 2>&1 </dev/null &
+        nohup bash "$CLIPCUT_ROOT/scripts/supervise" "$run/pids/$name.service.pid" "$bin/$name" >>"$run/logs/$name.log" 2>&1 </dev/null &
     echo $! >"$run/pids/$name.pid"
 }
 
@@ -70,9 +71,11 @@ stop_service() {
     local pidfile="$1/pids/$2.pid"
     if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
         kill "$(cat "$pidfile")" 2>/dev/null || true
-        wait_for 15 bash -c "! kill -0 $(cat "$pidfile") 2>/dev/null" || kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+        wait_for 30 bash -c "! kill -0 $(cat "$pidfile") 2>/dev/null" || kill -9 "$(cat "$pidfile")" 2>/dev/null || true
     fi
-    rm -f "$pidfile"
+    local service_pid="$1/pids/$2.service.pid"
+    [[ -f $service_pid ]] && kill -9 "$(cat "$service_pid")" 2>/dev/null || true
+    rm -f "$pidfile" "$service_pid"
 }
 
 # Writes RUN/edge/nginx.conf from scripts/edge/nginx.conf.template and starts (or reloads)

@@ -92,7 +92,7 @@ struct TranscriptionRoutes: Sendable {
             case .undecodable:
                 throw APIError(.unsupportedMediaType, code: "unsupported_media", message: "The file is not audio or video that can be decoded, or it is damaged.")
             case .tooLong(let seconds, let limit):
-                throw APIError(.contentTooLarge, code: "audio_too_long", message: "The audio is \(Int(seconds)) s long; the limit is \(Int(limit)) s.")
+                throw APIError(.contentTooLarge, code: "audio_too_long", message: String(format: "The audio is %.0f s long; the limit is %.0f s.", seconds, limit))
             }
         }
     }

@@ -42,6 +42,13 @@ public enum RedisNames {
         logStreamPrefix + videoId.description
     }
 
+    /// Counter of how many times processing of one `clipcut:jobs` entry started without
+    /// finishing (a worker that died mid-job never got to acknowledge it):
+    /// `clipcut:jobs:starts:<entryId>`.
+    public static func jobStarts(entryID: String) -> String {
+        "clipcut:jobs:starts:" + entryID
+    }
+
     /// The video id in a progress channel name, or `nil` if `channel` is not one.
     public static func videoID(fromProgressChannel channel: String) -> VideoID? {
         guard channel.hasPrefix(progressChannelPrefix) else { return nil }

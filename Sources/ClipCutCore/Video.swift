@@ -14,8 +14,11 @@ public enum CaptionState: String, Codable, Sendable, CaseIterable {
     case ready
     /// Not done yet (transcription still running, or audio-service was unavailable and a retry is due).
     case pending
-    /// Transcription failed for good, or the source has no audio track.
+    /// Transcription failed for good (audio-service refused the speech, or every retry failed).
     case failed
+    /// The source has no audio track: there is nothing to caption ("no speech track"). On the
+    /// wire `none`; named so that it cannot be mistaken for `Optional.none`.
+    case noAudioTrack = "none"
 }
 
 /// One encoded quality of a video (a rung of the ladder).
@@ -85,6 +88,8 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
     public var captionState: CaptionState?
     /// Language of the caption track (BCP-47 / ISO 639-1, e.g. `"en"`), once known.
     public var captionLanguage: String?
+    /// Why captioning failed, for the owner, when ``captionState`` is `failed` (and the reason is known).
+    public var captionFailureReason: String?
     /// Whether the owner asked for the captions to be rendered into the picture.
     public var burnSubtitles: Bool
 
@@ -109,6 +114,7 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         renditions: [Rendition] = [],
         captionState: CaptionState? = nil,
         captionLanguage: String? = nil,
+        captionFailureReason: String? = nil,
         burnSubtitles: Bool = false
     ) {
         self.id = id
@@ -130,6 +136,7 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         self.renditions = renditions
         self.captionState = captionState
         self.captionLanguage = captionLanguage
+        self.captionFailureReason = captionFailureReason
         self.burnSubtitles = burnSubtitles
     }
 
@@ -154,7 +161,7 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
     private enum CodingKeys: String, CodingKey {
         case id, owner, title, description, filename, size, sha256, contentType, status, visibility
         case createdAt, updatedAt, failureReason, durationSeconds, sourceWidth, sourceHeight
-        case renditions, captionState, captionLanguage, burnSubtitles
+        case renditions, captionState, captionLanguage, captionFailureReason, burnSubtitles
     }
 
     /// Decodes a video; `description`, `visibility`, `updatedAt`, `renditions` and `burnSubtitles` default when absent.
@@ -179,6 +186,7 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         renditions = try c.decodeIfPresent([Rendition].self, forKey: .renditions) ?? []
         captionState = try c.decodeIfPresent(CaptionState.self, forKey: .captionState)
         captionLanguage = try c.decodeIfPresent(String.self, forKey: .captionLanguage)
+        captionFailureReason = try c.decodeIfPresent(String.self, forKey: .captionFailureReason)
         burnSubtitles = try c.decodeIfPresent(Bool.self, forKey: .burnSubtitles) ?? false
     }
 }

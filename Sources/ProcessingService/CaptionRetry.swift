@@ -26,10 +26,11 @@ struct CaptionRetry: Sendable {
             let work = try Scratch(root: pipeline.settings.scratchDirectory, videoId: videoId)
             defer { work.remove() }
             try await media.downloadSource(video, to: work.path("source"))
-            let probe = try await TranscodePipeline.probe(work.path("source"))
-            switch await pipeline.makeCaptions(videoId, probe: probe, work: work) {
-            case .noAudio:
-                try await events.publish(VideoCaptionsEvent(videoId: videoId, state: .failed, language: "en"))
+            let probe = try await SourceInspection.probe(work.path("source"), policy: pipeline.settings.policy)
+            let outcome = await pipeline.makeCaptions(videoId, probe: probe, work: work)
+            switch outcome {
+            case .noAudioTrack, .failed:
+                try await events.publish(outcome.event(videoId))
             case .unavailable(let reason):
                 guard attempt < maximumAttempts else {
                     try await events.publish(VideoCaptionsEvent(videoId: videoId, state: .failed, language: "en"))
@@ -37,10 +38,9 @@ struct CaptionRetry: Sendable {
                 }
                 logger.info("captions still pending", metadata: ["videoId": "\(videoId)", "reason": "\(reason)"])
                 try await queue.scheduleCaptions(videoId, attempt: attempt + 1, after: retryDelay * Int(pow(2, Double(attempt))))
-            case .ready(let path, let language, let text):
+            case .ready(let path, let language, _):
                 try await attach(videoId: videoId, vtt: path, language: language, probe: probe, work: work)
-                let cues = WebVTTCues.parse(text).map { CaptionCue(start: $0.start, end: $0.end, text: $0.text) }
-                try await events.publish(VideoCaptionsEvent(videoId: videoId, state: .ready, language: language, cues: cues))
+                try await events.publish(outcome.event(videoId))
             }
         } catch {
             guard attempt < maximumAttempts else {
@@ -55,7 +55,8 @@ struct CaptionRetry: Sendable {
 
     /// Stores the track, references it from the HLS master, re-muxes the MP4 downloads with it.
     private func attach(videoId: VideoID, vtt: String, language: String, probe: MediaProbe, work: Scratch) async throws {
-        let packager = Packager(media: media, events: events, videoId: videoId, work: work, probe: probe, logger: logger)
+        let limit = pipeline.toolTimeLimit(probe, factor: 1)
+        let packager = Packager(media: media, events: events, videoId: videoId, work: work, probe: probe, toolTimeLimit: limit, logger: logger)
         let subtitles = try await packager.storeCaptions(vtt: vtt, language: language)
         let masterPath = work.path("master.m3u8")
         if try await media.downloadMedia(named: MediaLayout.hlsMaster(videoId), to: masterPath) {
@@ -67,8 +68,9 @@ struct CaptionRetry: Sendable {
             let name = MediaLayout.renditionMP4(videoId, quality: rung.name)
             let original = work.path("\(rung.name).mp4"), captioned = work.path("\(rung.name).captioned.mp4")
             guard try await media.downloadMedia(named: name, to: original) else { continue }
-            _ = try await runTool("/usr/bin/ffmpeg", Packaging.mp4WithCaptions(rung: original, captions: vtt, language: language, output: captioned))
-            let stream = try await Packager.inspect(captioned)
+            _ = try await runTool(
+                "/usr/bin/ffmpeg", Packaging.mp4WithCaptions(rung: original, captions: vtt, language: language, output: captioned), timeLimit: limit)
+            let stream = try await Packager.inspect(captioned, timeLimit: limit)
             _ = try await media.store(captioned, as: name, videoId: videoId, metadata: [
                 "quality": rung.name, "width": String(stream.width), "height": String(stream.height),
                 "bitrate": String(stream.bitRate ?? rung.maxRate),

@@ -8,6 +8,8 @@ struct ChildProcessResult: Sendable {
     var errorTail: String
     /// Whether ``ChildProcess/kill()`` ended it.
     var wasKilled: Bool
+    /// Whether it ran past its time limit and was killed for it.
+    var timedOut = false
 }
 
 /// A program run to its end with its standard output read line by line as it comes, on
@@ -15,6 +17,7 @@ struct ChildProcessResult: Sendable {
 final class ChildProcess: Sendable {
     private let process: Process
     private let killed = StopFlag()
+    private let timedOut = StopFlag()
 
     init(_ executable: String, _ arguments: [String], workingDirectory: String? = nil) {
         let process = Process()
@@ -25,15 +28,25 @@ final class ChildProcess: Sendable {
         self.process = process
     }
 
-    /// Starts the program and waits for it; `onLine` gets each line of standard output.
-    func run(onLine: @escaping @Sendable (Substring) -> Void = { _ in }) async throws -> ChildProcessResult {
+    /// Starts the program and waits for it; `onLine` gets each line of standard output. A program
+    /// still running after `timeLimit` is killed (``ChildProcessResult/timedOut``).
+    func run(timeLimit: Duration? = nil, onLine: @escaping @Sendable (Substring) -> Void = { _ in }) async throws -> ChildProcessResult {
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
         try process.run()
+        let deadline = timeLimit.map { limit in
+            let item = DispatchWorkItem { [self] in
+                timedOut.set()
+                kill()
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(min(limit.milliseconds, Int64(Int32.max)))), execute: item)
+            return item
+        }
+        defer { deadline?.cancel() }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ChildProcessResult, Never>) in
-                DispatchQueue.global().async { [process, killed] in
+                DispatchQueue.global().async { [process, killed, timedOut] in
                     let errorData = Mutex(Data())
                     let group = DispatchGroup()
                     group.enter()
@@ -59,7 +72,7 @@ final class ChildProcess: Sendable {
                     continuation.resume(returning: ChildProcessResult(
                         status: process.terminationStatus,
                         errorTail: String(decoding: errorData.withLock { $0 }, as: UTF8.self),
-                        wasKilled: killed.isSet))
+                        wasKilled: killed.isSet, timedOut: timedOut.isSet))
                 }
             }
         } onCancel: {
@@ -79,13 +92,30 @@ final class ChildProcess: Sendable {
     }
 }
 
-/// Runs a program and returns its standard output; throws ``ToolFailure`` on a non-zero exit.
-func runTool(_ executable: String, _ arguments: [String], workingDirectory: String? = nil) async throws -> Data {
+/// Runs a program and returns its standard output; throws ``ToolFailure`` on a non-zero exit or
+/// when it runs past `timeLimit` (every tool run on a user's file has one). At most
+/// `outputLimit` bytes of output are kept: a tool that prints more fails.
+func runTool(
+    _ executable: String, _ arguments: [String], workingDirectory: String? = nil, timeLimit: Duration, outputLimit: Int = 64 << 20
+) async throws -> Data {
     let collected = Mutex(Data())
-    let result = try await ChildProcess(executable, arguments, workingDirectory: workingDirectory).run { line in
-        collected.withLock { $0.append(contentsOf: Array(line.utf8) + [10]) }
+    let overflowed = StopFlag()
+    let process = ChildProcess(executable, arguments, workingDirectory: workingDirectory)
+    let result = try await process.run(timeLimit: timeLimit) { line in
+        let full = collected.withLock { data in
+            guard data.count + line.utf8.count < outputLimit else { return true }
+            data.append(contentsOf: Array(line.utf8) + [10])
+            return false
+        }
+        if full, !overflowed.isSet {
+            overflowed.set()
+            process.kill()
+        }
     }
-    guard result.status == 0 else { throw ToolFailure(tool: (executable as NSString).lastPathComponent, status: result.status, detail: result.errorTail) }
+    let tool = (executable as NSString).lastPathComponent
+    if result.timedOut { throw ToolFailure(tool: tool, status: result.status, detail: "stopped after \(timeLimit)", timedOut: true) }
+    if overflowed.isSet { throw ToolFailure(tool: tool, status: result.status, detail: "more than \(outputLimit) bytes of output") }
+    guard result.status == 0 else { throw ToolFailure(tool: tool, status: result.status, detail: result.errorTail) }
     return collected.withLock { $0 }
 }
 
@@ -94,5 +124,7 @@ struct ToolFailure: Error, CustomStringConvertible {
     var tool: String
     var status: Int32
     var detail: String
+    /// It ran past its time limit.
+    var timedOut = false
     var description: String { "\(tool) exited with status \(status): \(detail.suffix(500))" }
 }

@@ -123,6 +123,16 @@ struct JobQueue: Sendable {
     /// Done with the entry (the video is ready, finally failed, or the job went elsewhere).
     func acknowledge(_ job: QueuedJob) async throws {
         try await redis.xack(RedisNames.jobsStream, group: RedisNames.processingGroup, ids: [job.entryID])
+        _ = try? await redis.delete(RedisNames.jobStarts(entryID: job.entryID))
+    }
+
+    /// Counts a start of processing for the entry; returns the count, this start included. A
+    /// count above 1 means an earlier start ended without an acknowledgement: its worker died.
+    func recordStart(_ job: QueuedJob) async throws -> Int {
+        let key = RedisNames.jobStarts(entryID: job.entryID)
+        let count = try await redis.increment(key)
+        _ = try await redis.expire(key, after: .seconds(7 * 86400))
+        return Int(count)
     }
 
     /// Queues `job` again after `delay` (the delayed set), then acknowledges the current entry.

@@ -24,6 +24,11 @@ struct JobWorker: Service {
     let settings: ProcessingSettings
     let logger: Logger
 
+    /// Starts of one entry that may end without an acknowledgement before it is dead-lettered.
+    static let crashedStartsLimit = 2
+    /// The failure reason of a file whose processing killed its worker twice.
+    static let crashedReason = "processing this file crashed the worker"
+
     func run() async throws {
         // A worker that was killed left its scratch files behind; nothing else uses this directory.
         try? FileManager.default.removeItem(atPath: settings.scratchDirectory)
@@ -122,6 +127,14 @@ struct JobWorker: Service {
                 try await giveUp(
                     queued, videoId: videoId, reason: "The video could not be processed: its worker stopped \(deliveries - 1) times.",
                     attempts: deliveries, deadLetter: true)
+                await queue.unlock(videoId, for: queued)
+                return
+            }
+            // A file whose processing killed its worker is given to one more worker, not more:
+            // the third start of the same entry would likely kill a third worker.
+            let starts = try await queue.recordStart(queued)
+            if starts > Self.crashedStartsLimit {
+                try await giveUp(queued, videoId: videoId, reason: Self.crashedReason, attempts: starts - 1, deadLetter: true)
                 await queue.unlock(videoId, for: queued)
                 return
             }

@@ -68,15 +68,8 @@ struct UploadServiceMediaAccess: MediaAccess {
     }
 
     func store(_ path: String, as name: String, videoId: VideoID, metadata: [String: String]) async throws -> Int {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw MediaAccessError(status: 0, what: "reading \(path)") }
-        defer { try? handle.close() }
         let length = Int((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0)
-        nonisolated(unsafe) let reader = handle  // read by the one upload below, one chunk after another
-        let chunks = AsyncStream<ByteBuffer>(unfolding: {
-            guard let data = try? reader.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
-            return ByteBuffer(bytes: data)
-        })
-        try await put(mediaPath(name, videoId), metadata: metadata, body: .stream(chunks, length: .known(Int64(length))))
+        try await put(mediaPath(name, videoId), metadata: metadata, body: try FileBody.make(path: path))
         return length
     }
 

@@ -13,6 +13,8 @@ struct Packager: Sendable {
     let probe: MediaProbe
     /// The captions are in the picture already: the track is offered but not shown by default.
     var captionsBurned = false
+    /// How long one packaging run of ffmpeg may take.
+    let toolTimeLimit: Duration
     let logger: Logger
 
     /// What ffprobe says about an encoded rung.
@@ -33,7 +35,7 @@ struct Packager: Sendable {
             await events.progress(VideoProgressEvent(
                 videoId: videoId, stage: .packaging, rung: rung.name, percent: Double(index) / Double(rungs.count) * 100,
                 logLine: "packaging \(rung.name): MP4 and HLS"))
-            let stream = try await Self.inspect(encoded)
+            let stream = try await Self.inspect(encoded, timeLimit: toolTimeLimit)
             var download = encoded
             if case .ready(let vtt, let language, _) = captions {
                 download = work.path("\(rung.name).download.mp4")
@@ -93,7 +95,7 @@ struct Packager: Sendable {
                 duration = Double(line.dropFirst("#EXTINF:".count).split(separator: ",").first ?? "")
             } else if !line.hasPrefix("#"), let seconds = duration, seconds > 0 {
                 let size = (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(line)")[.size] as? Int) ?? 0
-                peak = max(peak, Int(Double(size * 8) / seconds))
+                peak = max(peak, Int(clampingRounded: Double(size * 8) / seconds))
                 duration = nil
             }
         }
@@ -116,7 +118,7 @@ struct Packager: Sendable {
 
     private func tool(_ arguments: [String], in directory: String? = nil) async throws -> Data {
         do {
-            return try await runTool("/usr/bin/ffmpeg", arguments, workingDirectory: directory)
+            return try await runTool("/usr/bin/ffmpeg", arguments, workingDirectory: directory, timeLimit: toolTimeLimit)
         } catch let failure as ToolFailure {
             try Task.checkCancellation()
             logger.error("packaging failed", metadata: ["videoId": "\(videoId)", "error": "\(failure)"])
@@ -125,15 +127,15 @@ struct Packager: Sendable {
     }
 
     /// ffprobe of an encoded rung.
-    static func inspect(_ path: String) async throws -> EncodedStream {
+    static func inspect(_ path: String, timeLimit: Duration) async throws -> EncodedStream {
         let data = try await runTool("/usr/bin/ffprobe", [
-            "-v", "error", "-select_streams", "v:0", "-of", "json", "-show_entries",
+            "-v", "error", "-protocol_whitelist", "file,pipe", "-select_streams", "v:0", "-of", "json", "-show_entries",
             "stream=width,height,profile,level,bit_rate,avg_frame_rate", path,
-        ])
+        ], timeLimit: timeLimit)
         let stream = ((try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["streams"] as? [[String: Any]])?.first ?? [:]
         return EncodedStream(
             width: stream["width"] as? Int ?? 0, height: stream["height"] as? Int ?? 0, profile: stream["profile"] as? String,
-            level: stream["level"] as? Int, bitRate: (stream["bit_rate"] as? String).flatMap(Int.init),
+            level: stream["level"] as? Int, bitRate: (stream["bit_rate"] as? String).flatMap { Int($0) },
             frameRate: MediaProbe.frameRate(stream["avg_frame_rate"] as? String) ?? 25)
     }
 }

@@ -41,6 +41,25 @@ extension ConfigKey {
     static let shutdownGrace = ConfigKey(
         "CLIPCUT_SHUTDOWN_GRACE_SECONDS", summary: "processing-service: after SIGTERM, how long the current job may finish before it is released.",
         defaultValue: "25")
+    /// processing-service: the longest video accepted.
+    static let maxDuration = ConfigKey(
+        "CLIPCUT_MAX_DURATION_SECONDS", summary: "processing-service: longest video accepted, in seconds; longer ones fail with the limit named.",
+        defaultValue: "14400")
+    /// processing-service: the largest frame accepted.
+    static let maxFrameSide = ConfigKey(
+        "CLIPCUT_MAX_FRAME_SIDE", summary: "processing-service: largest coded width or height accepted, in pixels.", defaultValue: "8192")
+    /// processing-service: the largest frame area accepted.
+    static let maxFramePixels = ConfigKey(
+        "CLIPCUT_MAX_FRAME_PIXELS", summary: "processing-service: largest frame area accepted, in pixels (width × height).",
+        defaultValue: "40000000")
+    /// processing-service: the most streams in one file.
+    static let maxStreams = ConfigKey(
+        "CLIPCUT_MAX_STREAMS", summary: "processing-service: most streams (video, audio, subtitles, data) in one file.", defaultValue: "16")
+    /// processing-service: wall-clock allowance of ffmpeg per second of video.
+    static let toolTimeFactor = ConfigKey(
+        "CLIPCUT_TOOL_TIME_FACTOR",
+        summary: "processing-service: an ffmpeg run on a video may take 2 minutes plus this many seconds per second of video; then it is stopped.",
+        defaultValue: "10")
 }
 
 /// processing-service's settings (see `docs/configuration.md`).
@@ -58,6 +77,10 @@ struct ProcessingSettings: Sendable {
     var captionRetry: Duration
     var shutdownGrace: Duration
     var scratchDirectory: String
+    /// What is accepted from an upload.
+    var policy: MediaPolicy
+    /// Seconds of ffmpeg wall-clock time allowed per second of video (after a fixed 2 minutes).
+    var toolTimeFactor: Double
 
     init(reader: ConfigReader) throws {
         redisURL = reader.string(.redisURL, default: ConfigKey.redisURL.defaultValue ?? "")
@@ -75,5 +98,11 @@ struct ProcessingSettings: Sendable {
         captionRetry = try reader.seconds(.captionRetry, default: .seconds(60))
         shutdownGrace = try reader.seconds(.shutdownGrace, default: .seconds(25))
         scratchDirectory = reader.string(.dataDirectory, default: ConfigKey.dataDirectory.defaultValue ?? ".") + "/scratch"
+        let side = try reader.int(.maxFrameSide, default: 8192, in: 16...65536)
+        policy = MediaPolicy(
+            maximumDuration: Double(try reader.int(.maxDuration, default: 14400, in: 1...(7 * 86400))), maximumWidth: side, maximumHeight: side,
+            maximumPixels: try reader.int(.maxFramePixels, default: 40_000_000, in: 256...(1 << 32)),
+            maximumStreams: try reader.int(.maxStreams, default: 16, in: 1...1024))
+        toolTimeFactor = Double(try reader.int(.toolTimeFactor, default: 10, in: 1...1000))
     }
 }

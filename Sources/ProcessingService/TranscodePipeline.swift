@@ -18,13 +18,6 @@ enum JobFailure: Error, CustomStringConvertible {
     }
 }
 
-/// What became of a video's captions in one run.
-enum CaptionOutcome: Sendable {
-    case ready(path: String, language: String, text: String)
-    case noAudio
-    case unavailable(String)
-}
-
 /// One video through the whole pipeline: source to disk, ffprobe, the ladder from one decode,
 /// captions from audio-service in parallel, MP4 and HLS packaging by remux, poster, storyboard,
 /// outputs to GridFS under deterministic names, and events on the way.
@@ -48,54 +41,55 @@ struct TranscodePipeline: Sendable {
             try Task.checkCancellation()
             throw JobFailure.transient("The uploaded file could not be read.")
         }
-        let probe = try await Self.probe(work.path("source"))
+        let probe = try await SourceInspection.probe(work.path("source"), policy: settings.policy)
+        if !probe.notes.isEmpty {
+            logger.notice("probe values ignored", metadata: ["videoId": "\(video.id)", "notes": "\(probe.notes.joined(separator: "; "))"])
+        }
         var rungs = Ladder.rungs(for: probe)
-        var keyframeTimes: [Double]?
+        guard !rungs.isEmpty else { throw JobFailure.permanent(MediaProbe.Rejection.notAVideo.description) }
+        var keyframesFromSource = false
         if rungs.contains(where: \.isRemux) {
             // A copied rung keeps the source's keyframes: the encoded rungs put theirs at the same
             // times so segments line up. Sources with keyframes too far apart are encoded instead.
-            let times = try await Self.keyframeTimes(work.path("source"))
-            let gaps = zip(times.dropFirst(), times).map { $0 - $1 } + [probe.duration - (times.last ?? 0)]
-            if times.first == 0, let widest = gaps.max(), widest <= 10 {
-                keyframeTimes = times
-            } else {
-                rungs = rungs.map { var rung = $0; rung.isRemux = false; return rung }
-            }
+            let times = try await SourceInspection.keyframeTimes(work.path("source"), duration: probe.duration)
+            keyframesFromSource = SourceInspection.keyframesSuitForCopy(times, duration: probe.duration)
+            if !keyframesFromSource { rungs = rungs.map { var rung = $0; rung.isRemux = false; return rung } }
         }
-        guard let display = probe.video else { throw JobFailure.permanent("not a video") }
         try await media.deleteMedia(of: video.id)  // a retry starts clean: no duplicates, no orphans
         try await events.publish(VideoTranscribingEvent(videoId: video.id, language: probe.audio == nil ? nil : "en"))
         try await events.publish(VideoTranscodingEvent(
             videoId: video.id, rungs: rungs.map(\.name), durationSeconds: probe.duration,
-            sourceWidth: display.displayWidth, sourceHeight: display.displayHeight))
-        await report(video.id, .probing, percent: 100, log: Self.describe(probe, rungs))
+            sourceWidth: probe.video?.displayWidth, sourceHeight: probe.video?.displayHeight))
+        await report(video.id, .probing, percent: 100, log: SourceInspection.describe(probe, rungs))
 
+        var picture: String?
+        if probe.isAudioOnly {
+            picture = work.path("picture.png")
+            try await ffmpeg(Packaging.audioPicture(input: work.path("source"), output: work.path("picture.png")), videoId: video.id, probe: probe)
+        }
         let captionTask = Task { await makeCaptions(video.id, probe: probe, work: work) }
         defer { captionTask.cancel() }  // a failed or cancelled job stops its transcription too
         var burn: String?
         if video.burnSubtitles, case .ready(let path, _, _) = await captionTask.value { burn = path }
         let encoded = try await encode(
-            video.id, probe: probe, rungs: rungs, work: work, burnSubtitles: burn, keyframeTimes: burn == nil ? keyframeTimes : nil)
+            video.id, probe: probe, rungs: rungs, work: work, burnSubtitles: burn, keyframesFromSource: burn == nil && keyframesFromSource,
+            stillPicture: picture)
         // Captions get a bounded wait once the picture is done; later they come by the caption retry.
-        let captionOutcome = await Self.value(of: captionTask, within: .seconds(max(120, Int64(probe.duration))), otherwise: .unavailable("timed out"))
+        let captionWait = Duration.seconds(max(120, Int(clampingRounded: probe.duration)))
+        let captionOutcome = await Self.value(of: captionTask, within: captionWait, otherwise: .unavailable("timed out"))
 
         let packager = Packager(
-            media: media, events: events, videoId: video.id, work: work, probe: probe, captionsBurned: burn != nil, logger: logger)
+            media: media, events: events, videoId: video.id, work: work, probe: probe, captionsBurned: burn != nil,
+            toolTimeLimit: toolTimeLimit(probe, factor: 1), logger: logger)
         let renditions = try await packager.package(rungs: rungs, outputs: encoded, captions: captionOutcome)
         guard try await media.video(video.id) != nil else {
             // Deleted while it was processed: take back what was stored, announce nothing.
             try await media.deleteMedia(of: video.id)
             throw JobFailure.permanent("The video was deleted.")
         }
-        switch captionOutcome {
-        case .ready(_, let language, let text):
-            let cues = WebVTTCues.parse(text).map { CaptionCue(start: $0.start, end: $0.end, text: $0.text) }
-            try await events.publish(VideoCaptionsEvent(videoId: video.id, state: .ready, language: language, cues: cues))
-        case .noAudio:
-            try await events.publish(VideoCaptionsEvent(videoId: video.id, state: .failed, language: "en"))
-        case .unavailable(let reason):
+        try await events.publish(captionOutcome.event(video.id))
+        if case .unavailable(let reason) = captionOutcome {
             logger.warning("captions pending", metadata: ["videoId": "\(video.id)", "reason": "\(reason)"])
-            try await events.publish(VideoCaptionsEvent(videoId: video.id, state: .pending, language: "en"))
         }
         try await events.publish(VideoReadyEvent(videoId: video.id, renditions: renditions, durationSeconds: probe.duration))
         await report(video.id, .storing, percent: 100, log: "ready: \(renditions.map(\.quality).joined(separator: ", "))")
@@ -103,32 +97,22 @@ struct TranscodePipeline: Sendable {
         return (renditions, false)
     }
 
-    /// ffprobe's view of the source; a file ffprobe cannot read as a video is permanent.
-    static func probe(_ path: String) async throws -> MediaProbe {
-        let output: Data
-        do {
-            output = try await runTool("/usr/bin/ffprobe", ["-v", "error", "-of", "json", "-show_format", "-show_streams", path])
-        } catch let failure as ToolFailure where failure.status == 1 {
-            try Task.checkCancellation()  // a terminated ffprobe is a shutdown, not a verdict
-            throw JobFailure.permanent("not a video")
-        } catch {
-            try Task.checkCancellation()
-            throw JobFailure.transient("The source could not be examined.")
-        }
-        do {
-            return try MediaProbe(ffprobeJSON: output)
-        } catch let rejection as MediaProbe.Rejection {
-            throw JobFailure.permanent(rejection.description)
-        }
+    /// How long one ffmpeg run over this source may take: 2 minutes plus `factor` × the
+    /// configured allowance per second of video.
+    func toolTimeLimit(_ probe: MediaProbe, factor: Double) -> Duration {
+        MediaPolicy.toolTimeLimit(duration: probe.duration, factor: settings.toolTimeFactor * factor)
     }
 
-    /// Keyframe times of the source's video, read from the container (no decoding).
-    static func keyframeTimes(_ path: String) async throws -> [Double] {
-        let output = try await runTool("/usr/bin/ffprobe", [
-            "-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time", "-of", "csv=p=0", path,
-        ])
-        return String(decoding: output, as: UTF8.self).split(separator: "\n")
-            .compactMap { Double($0.trimmingCharacters(in: CharacterSet(charactersIn: ", \r"))) }
+    /// Runs ffmpeg over the source within the time limit; a damaged input is a permanent failure.
+    func ffmpeg(_ arguments: [String], videoId: VideoID, probe: MediaProbe) async throws {
+        do {
+            _ = try await runTool("/usr/bin/ffmpeg", arguments, timeLimit: toolTimeLimit(probe, factor: 1))
+        } catch let failure as ToolFailure {
+            try Task.checkCancellation()
+            logger.error("ffmpeg failed", metadata: ["videoId": "\(videoId)", "error": "\(failure)"])
+            if SourceInspection.inputWasDamaged(failure.detail) { throw JobFailure.permanent(MediaProbe.Rejection.damaged.description) }
+            throw JobFailure.transient(failure.timedOut ? "ffmpeg took too long." : "ffmpeg failed.")
+        }
     }
 
     /// The task's value, or `otherwise` (and the task cancelled) when it takes longer than `limit`.
@@ -147,40 +131,19 @@ struct TranscodePipeline: Sendable {
         }
     }
 
-    /// Extracts the speech audio and asks audio-service for a WebVTT.
-    func makeCaptions(_ videoId: VideoID, probe: MediaProbe, work: Scratch) async -> CaptionOutcome {
-        guard probe.audio != nil else { return .noAudio }
-        await report(videoId, .extractingAudio, percent: 0, log: "extracting the audio for captions")
-        let wav = work.path("speech.wav")
-        do {
-            _ = try await runTool("/usr/bin/ffmpeg", Packaging.speechAudio(input: work.path("source"), output: wav))
-        } catch {
-            return .noAudio  // an audio track that does not decode has no speech to caption
-        }
-        await report(videoId, .transcribing, percent: 0, log: "transcribing with whisper.cpp")
-        do {
-            let text = try await captions.transcribe(wav: wav)
-            let path = work.path("captions.vtt")
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-            await report(videoId, .transcribing, percent: 100, log: "captions: \(WebVTTCues.parse(text).count) cues")
-            return .ready(path: path, language: "en", text: text)
-        } catch {
-            await report(videoId, .transcribing, percent: 100, log: "captions postponed: audio-service unavailable")
-            return .unavailable("\(error)")
-        }
-    }
-
-    /// The single-decode ladder encode, reporting progress; killed when it stalls.
+    /// The single-decode ladder encode, reporting progress; killed when it stalls or runs past
+    /// its time limit. A damaged or cut-off source is a permanent failure, not a retry.
     func encode(
-        _ videoId: VideoID, probe: MediaProbe, rungs: [Rung], work: Scratch, burnSubtitles: String?, keyframeTimes: [Double]? = nil
+        _ videoId: VideoID, probe: MediaProbe, rungs: [Rung], work: Scratch, burnSubtitles: String?, keyframesFromSource: Bool = false,
+        stillPicture: String? = nil
     ) async throws -> [String: String] {
         var options = settings.encoding
-        options.forcedKeyframeTimes = keyframeTimes
+        options.keyframesFromSource = keyframesFromSource
         let encoders = rungs.filter { !$0.isRemux || burnSubtitles != nil }.count
         options.threadsPerEncoder = EncodingOptions.threads(encoders: encoders, cores: ProcessInfo.processInfo.activeProcessorCount)
         let command = LadderCommand(
             source: work.path("source"), probe: probe, rungs: rungs, outputDirectory: work.directory, options: options,
-            burnSubtitles: burnSubtitles)
+            burnSubtitles: burnSubtitles, stillPicture: stillPicture)
         let process = ChildProcess("/usr/bin/ffmpeg", command.arguments)
         let lastProgress = Mutex(ContinuousClock.now)
         let (snapshots, continuation) = AsyncStream.makeStream(of: ProgressSnapshot.self, bufferingPolicy: .bufferingNewest(8))
@@ -205,8 +168,9 @@ struct TranscodePipeline: Sendable {
                 }
             }
         }
-        await report(videoId, .transcoding, percent: 0, log: "encoding \(rungs.map { $0.isRemux && burnSubtitles == nil ? "\($0.name) (remux)" : $0.name }.joined(separator: ", ")) from one decode")
-        let result = try await process.run { line in
+        let copied = rungs.map { $0.isRemux && burnSubtitles == nil ? "\($0.name) (remux)" : $0.name }
+        await report(videoId, .transcoding, percent: 0, log: "encoding \(copied.joined(separator: ", ")) from one decode")
+        let result = try await process.run(timeLimit: toolTimeLimit(probe, factor: 1)) { line in
             guard let snapshot = parser.withLock({ $0.consume(line) }) else { return }
             lastProgress.withLock { $0 = ContinuousClock.now }
             continuation.yield(snapshot)
@@ -215,6 +179,9 @@ struct TranscodePipeline: Sendable {
         watchdog.cancel()
         await reporter.value
         try Task.checkCancellation()
+        if result.timedOut {
+            throw JobFailure.permanent("encoding took longer than its limit of \(toolTimeLimit(probe, factor: 1).components.seconds) s")
+        }
         if result.wasKilled {
             throw JobFailure.transient("The encoder made no progress for \(stallLimit.components.seconds) seconds.")
         }
@@ -224,21 +191,20 @@ struct TranscodePipeline: Sendable {
             if result.errorTail.contains("No space left on device") {
                 throw JobFailure.transient("The processing server ran out of disk space; the job will be retried.")
             }
+            if SourceInspection.inputWasDamaged(result.errorTail) { throw JobFailure.permanent(MediaProbe.Rejection.damaged.description) }
             throw JobFailure.transient("The encoder failed.")
+        }
+        // ffmpeg encodes what it could read of a cut-off file and exits 0: the container
+        // promised more than the file holds.
+        if result.errorTail.contains("partial file") {
+            logger.notice("source is cut off", metadata: ["videoId": "\(videoId)", "stderr": "\(result.errorTail.suffix(300))"])
+            throw JobFailure.permanent(MediaProbe.Rejection.damaged.description)
         }
         return command.outputs
     }
 
     func report(_ videoId: VideoID, _ stage: ProcessingStage, percent: Double, log: String? = nil) async {
         await events.progress(VideoProgressEvent(videoId: videoId, stage: stage, percent: percent, logLine: log))
-    }
-
-    static func describe(_ probe: MediaProbe, _ rungs: [Rung]) -> String {
-        guard let video = probe.video else { return "no video" }
-        let audio = probe.audio.map { "\($0.codec) \($0.channels) ch" } ?? "no audio"
-        return String(format: "%@ %dx%d (shown %dx%d, rotation %d) %.2f fps, %.1f s, %@ → %@", video.codec, video.width, video.height,
-                      video.displayWidth, video.displayHeight, video.rotation, video.frameRate, probe.duration, audio,
-                      rungs.map { "\($0.name) \($0.width)x\($0.height)" }.joined(separator: ", "))
     }
 }
 

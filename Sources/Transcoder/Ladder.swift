@@ -28,9 +28,16 @@ public enum Ladder {
     /// Video bit-rate cap for a rung whose short side is below 360.
     static let tinyMaxRate = 400_000
 
-    /// The rungs for `probe`, best first.
+    /// The one rung of an audio video (a still picture with the sound): the lowest standard rung.
+    public static let audioPicture = Rung(
+        name: "360p", width: 640, height: 360, maxRate: 400_000, bufferSize: 800_000, frameRate: audioPictureFrameRate, isRemux: false)
+
+    /// Frames per second of an audio video's still picture: enough for a keyframe every 2 s.
+    public static let audioPictureFrameRate = 5.0
+
+    /// The rungs for `probe`, best first; an audio-only source gets ``audioPicture`` alone.
     public static func rungs(for probe: MediaProbe) -> [Rung] {
-        guard let video = probe.video else { return [] }
+        guard let video = probe.video else { return probe.audio == nil ? [] : [audioPicture] }
         let displayWidth = max(2, video.displayWidth), displayHeight = max(2, video.displayHeight)
         let sourceShort = min(displayWidth, displayHeight)
         let frameRate = min(60, video.frameRate > 0 ? video.frameRate : 25)
@@ -42,7 +49,7 @@ public enum Ladder {
             let long = min(sourceLong, even(Double(short) * (aspect >= 1 ? aspect : 1 / aspect)))
             let (width, height) = aspect >= 1 ? (long, short) : (short, long)
             let sourceBitRate = video.bitRate ?? probe.bitRate ?? Int.max
-            let remux = video.codec == "h264" && video.rotation == 0 && video.sampleAspectRatio == 1
+            let remux = video.codec == "h264" && video.rotation == 0 && video.sampleAspectRatio == 1 && !video.frameRateIsAssumed
                 && video.width == width && video.height == height && video.frameRate <= 60
                 && (video.pixelFormat ?? "yuv420p") == "yuv420p" && sourceBitRate <= maxRate
                 && (probe.audio.map { $0.codec == "aac" && $0.channels <= 2 && ($0.profile ?? "LC") == "LC" } ?? true)
@@ -52,6 +59,6 @@ public enum Ladder {
     }
 
     /// The nearest even integer (at least 2).
-    static func even(_ value: Double) -> Int { max(2, Int((value / 2).rounded()) * 2) }
+    static func even(_ value: Double) -> Int { max(2, Int(clampingRounded: value / 2) * 2) }
     static func even(_ value: Int) -> Int { even(Double(value)) }
 }

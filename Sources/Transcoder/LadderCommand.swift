@@ -10,9 +10,10 @@ public struct EncodingOptions: Sendable, Equatable {
     public var threadsPerEncoder: Int
     /// x264 threads of the first (largest) encoded rung, which does most of the work; `nil`: as the others.
     public var leadEncoderThreads: Int?
-    /// When a rung is a copy of the source: the source's keyframe times, which every encoded
-    /// rung then uses instead of the fixed GOP, so segments still line up across rungs.
-    public var forcedKeyframeTimes: [Double]?
+    /// When a rung is a copy of the source: every encoded rung puts its keyframes where the
+    /// source has its own (`-force_key_frames source`) instead of the fixed GOP, so segments
+    /// still line up across rungs. One short argument whatever the length of the source.
+    public var keyframesFromSource: Bool
     /// Scale every rung from the one above it (1080→720→480→360) instead of from the source.
     public var cascadedScaling: Bool
     /// swscale algorithm (`bicubic`, `bilinear`, `fast_bilinear`, …).
@@ -31,7 +32,7 @@ public struct EncodingOptions: Sendable, Equatable {
         self.scaler = scaler
         self.keyframeSeconds = keyframeSeconds
         self.leadEncoderThreads = nil
-        self.forcedKeyframeTimes = nil
+        self.keyframesFromSource = false
     }
 
     /// Threads per encoder for `encoders` encoders sharing `cores`: enough for all cores to
@@ -60,26 +61,39 @@ public struct LadderCommand: Sendable {
     ///   so segments line up across rungs; AAC stereo 128 kb/s when there is audio.
     /// - Rungs marked `isRemux` copy the source's streams instead.
     /// - `burnSubtitles`: a WebVTT file rendered into the pixels before scaling.
+    /// - `stillPicture`: for a source without video (``MediaProbe/isAudioOnly``), the picture
+    ///   shown for the whole length of the sound.
+    ///
+    /// Every input is read with `-protocol_whitelist file,pipe`: a file cannot make ffmpeg open
+    /// anything but local files.
     public init(
         source: String, probe: MediaProbe, rungs: [Rung], outputDirectory: String, options: EncodingOptions = .init(),
-        burnSubtitles: String? = nil
+        burnSubtitles: String? = nil, stillPicture: String? = nil
     ) {
-        var arguments = ["-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-i", source]
+        var arguments = ["-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-nostats", "-progress", "pipe:1"]
+            + Self.input(source)
         var outputs: [String: String] = [:]
         let encoded = rungs.filter { !$0.isRemux || burnSubtitles != nil }
         let hasAudio = probe.audio != nil
+        var videoInput = "[0:v]"
+        if probe.video == nil, let stillPicture {
+            arguments += ["-loop", "1", "-framerate", Self.number(Ladder.audioPictureFrameRate)] + Self.input(stillPicture)
+            videoInput = "[1:v]"
+        }
         if !encoded.isEmpty {
             var pre: [String] = []
-            if let video = probe.video, video.frameRate > 60.5 { pre.append("fps=60") }
+            if let video = probe.video, video.frameRate > 60.5 || video.frameRateIsAssumed {
+                pre.append("fps=\(Self.number(min(60, video.frameRate)))")  // a set rate, not the file's timestamps
+            }
             if let burnSubtitles { pre.append("subtitles=filename=\(Self.escapeFilterValue(burnSubtitles))") }
             let labels = encoded.indices.map { "v\($0)" }
-            arguments += ["-filter_complex", Self.filterGraph(encoded, labels: labels, pre: pre, options: options)]
+            arguments += ["-filter_complex", Self.filterGraph(encoded, labels: labels, pre: pre, options: options, input: videoInput)]
             for (index, rung) in encoded.enumerated() {
-                var gop = max(1, Int((rung.frameRate * options.keyframeSeconds).rounded()))
+                var gop = max(1, Int(clampingRounded: rung.frameRate * options.keyframeSeconds))
                 var forceKeyframes = "expr:gte(t,n_forced*\(Self.number(options.keyframeSeconds)))"
-                if let times = options.forcedKeyframeTimes, !times.isEmpty {
-                    gop = max(1, Int((rung.frameRate * 10).rounded()))  // no keyframes but the forced ones
-                    forceKeyframes = times.map { String(format: "%.3f", $0) }.joined(separator: ",")
+                if options.keyframesFromSource {
+                    gop = max(1, Int(clampingRounded: rung.frameRate * 10))  // no keyframes but the forced ones
+                    forceKeyframes = "source"
                 }
                 arguments += ["-map", "[\(labels[index])]"]
                 if hasAudio { arguments += ["-map", "0:a:0"] }
@@ -87,12 +101,13 @@ public struct LadderCommand: Sendable {
                     "-c:v", "libx264", "-preset", options.preset, "-crf", String(options.crf),
                     "-maxrate", String(rung.maxRate), "-bufsize", String(rung.bufferSize),
                     "-profile:v", "high", "-pix_fmt", "yuv420p",
-                    "-g", String(gop), "-keyint_min", String(options.forcedKeyframeTimes == nil ? gop : 1), "-sc_threshold", "0",
+                    "-g", String(gop), "-keyint_min", String(options.keyframesFromSource ? 1 : gop), "-sc_threshold", "0",
                     "-force_key_frames", forceKeyframes,
                 ]
                 let threads = index == 0 ? (options.leadEncoderThreads ?? options.threadsPerEncoder) : options.threadsPerEncoder
                 if threads > 0 { arguments += ["-threads", String(threads)] }
                 if hasAudio { arguments += ["-c:a", "aac", "-b:a", "128k", "-ac", "2"] }
+                if probe.video == nil { arguments += ["-t", String(format: "%.3f", probe.duration), "-shortest"] }
                 let path = "\(outputDirectory)/\(rung.name).mp4"
                 arguments += ["-movflags", "+faststart", path]
                 outputs[rung.name] = path
@@ -109,10 +124,15 @@ public struct LadderCommand: Sendable {
         self.outputs = outputs
     }
 
+    /// `-protocol_whitelist file,pipe -i path`: an input that may open local files only.
+    public static func input(_ path: String) -> [String] {
+        ["-protocol_whitelist", "file,pipe", "-i", path]
+    }
+
     /// `[0:v]pre,split=…`: one labelled branch per rung, best first.
-    static func filterGraph(_ rungs: [Rung], labels: [String], pre: [String], options: EncodingOptions) -> String {
+    static func filterGraph(_ rungs: [Rung], labels: [String], pre: [String], options: EncodingOptions, input: String = "[0:v]") -> String {
         func scale(_ rung: Rung) -> String { "scale=\(rung.width):\(rung.height):flags=\(options.scaler),setsar=1" }
-        let head = "[0:v]" + (pre.isEmpty ? "" : pre.joined(separator: ",") + ",")
+        let head = input + (pre.isEmpty ? "" : pre.joined(separator: ",") + ",")
         if rungs.count == 1 { return head + scale(rungs[0]) + "[\(labels[0])]" }
         if !options.cascadedScaling {
             let splits = labels.indices.map { "[s\($0)]" }.joined()

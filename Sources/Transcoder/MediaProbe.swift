@@ -1,6 +1,12 @@
 import Foundation
 
 /// What ffprobe says about a source, reduced to what the ladder needs.
+///
+/// Every number in ffprobe's report comes from the uploaded file and is untrusted: the parser
+/// (``init(ffprobeJSON:)``, in `MediaProbe+Parsing.swift`) keeps only finite values in a sane
+/// range, replaces the rest with a neutral default and says so in ``notes``, and never converts a
+/// `Double` to an `Int` that cannot hold it. Limits a person chose (the longest duration, the
+/// largest frame) are ``MediaPolicy``'s, checked after parsing.
 public struct MediaProbe: Sendable, Equatable {
     /// The first video stream.
     public struct VideoStream: Sendable, Equatable {
@@ -15,21 +21,40 @@ public struct MediaProbe: Sendable, Equatable {
         public var sampleAspectRatio: Double
         /// Frames per second (average, falling back to the nominal rate).
         public var frameRate: Double
+        /// Whether ``frameRate`` is a default put in place of a missing or absurd declared rate:
+        /// the encode then sets the rate itself instead of following the file's timestamps.
+        public var frameRateIsAssumed: Bool = false
         /// Bit rate in bits per second, if known.
         public var bitRate: Int?
         /// Pixel format, e.g. `yuv420p`.
         public var pixelFormat: String?
 
+        /// Creates a stream description (tests, planning).
+        public init(
+            codec: String, width: Int, height: Int, rotation: Int = 0, sampleAspectRatio: Double = 1, frameRate: Double,
+            frameRateIsAssumed: Bool = false, bitRate: Int? = nil, pixelFormat: String? = nil
+        ) {
+            self.codec = codec
+            self.width = width
+            self.height = height
+            self.rotation = rotation
+            self.sampleAspectRatio = sampleAspectRatio
+            self.frameRate = frameRate
+            self.frameRateIsAssumed = frameRateIsAssumed
+            self.bitRate = bitRate
+            self.pixelFormat = pixelFormat
+        }
+
         /// Width as displayed: rotation and sample aspect ratio applied.
         public var displayWidth: Int {
             let width = Double(rotation % 180 == 0 ? self.width : self.height)
-            return Int((rotation % 180 == 0 ? width * sampleAspectRatio : width).rounded())
+            return Int(clampingRounded: rotation % 180 == 0 ? width * sampleAspectRatio : width)
         }
 
         /// Height as displayed: rotation and sample aspect ratio applied.
         public var displayHeight: Int {
             let height = Double(rotation % 180 == 0 ? self.height : self.width)
-            return Int((rotation % 180 == 0 ? height : height * sampleAspectRatio).rounded())
+            return Int(clampingRounded: rotation % 180 == 0 ? height : height * sampleAspectRatio)
         }
     }
 
@@ -43,53 +68,55 @@ public struct MediaProbe: Sendable, Equatable {
         public var bitRate: Int?
     }
 
-    /// Duration in seconds.
+    /// Duration in seconds: finite, and positive once known (0 when the file declares none that
+    /// is usable; ``hasDuration``).
     public var duration: Double
     /// Container format names, e.g. `mov,mp4,m4a,3gp,3g2,mj2`.
     public var formatName: String
     /// Overall bit rate, if known.
     public var bitRate: Int?
+    /// The first video stream that is a moving picture (attached pictures do not count).
     public var video: VideoStream?
     public var audio: AudioStream?
+    /// How many streams the file has, of every kind.
+    public var streamCount: Int = 0
+    /// Values ffprobe reported that were ignored, and why (for the logs, not for the owner).
+    public var notes: [String] = []
 
-    /// Why a probe result is not a video ClipCut can process.
+    /// Whether the duration is known.
+    public var hasDuration: Bool { duration > 0 }
+
+    /// Whether the file is sound only: it becomes an audio video (a picture with the sound).
+    public var isAudioOnly: Bool { video == nil && audio != nil }
+
+    /// Why a file cannot be processed. ``description`` is the failure reason its owner reads.
     public enum Rejection: Error, Equatable, Sendable, CustomStringConvertible {
+        /// No video and no audio stream: a subtitle, data or picture file, or not media at all.
         case notAVideo
+        /// ffprobe could not read the container, or a stream it declares is unusable.
+        case damaged
+        /// Neither the container nor a stream says how long it is.
         case noDuration
+        /// Past ``MediaPolicy/maximumDuration``.
+        case tooLong(seconds: Double, limit: Double)
+        /// Past ``MediaPolicy/maximumWidth``/``MediaPolicy/maximumHeight`` or ``MediaPolicy/maximumPixels``.
+        case frameTooLarge(width: Int, height: Int, policy: String)
+        /// Past ``MediaPolicy/maximumStreams``.
+        case tooManyStreams(count: Int, limit: Int)
 
         public var description: String {
             switch self {
-            case .notAVideo: "not a video"
+            case .notAVideo: "not a video: the file has no video or audio stream"
+            case .damaged: "the file is damaged or incomplete"
             case .noDuration: "the video has no duration"
+            case .tooLong(let seconds, let limit):
+                "the video is \(MediaPolicy.describe(seconds: seconds)) long; the limit is \(MediaPolicy.describe(seconds: limit))"
+            case .frameTooLarge(let width, let height, let policy):
+                "the frame is \(width)×\(height); the limit is \(policy)"
+            case .tooManyStreams(let count, let limit):
+                "the file has \(count) streams; the limit is \(limit)"
             }
         }
-    }
-
-    /// Parses `ffprobe -of json -show_format -show_streams` output.
-    /// - Throws: ``Rejection`` when there is no decodable video stream or no duration.
-    public init(ffprobeJSON data: Data) throws {
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw Rejection.notAVideo }
-        let streams = root["streams"] as? [[String: Any]] ?? []
-        let format = root["format"] as? [String: Any] ?? [:]
-        formatName = format["format_name"] as? String ?? ""
-        bitRate = Self.int(format["bit_rate"])
-        let videoStream = streams.first { ($0["codec_type"] as? String) == "video" && !Self.isAttachedPicture($0) }
-        guard let videoStream, let width = Self.int(videoStream["width"]), let height = Self.int(videoStream["height"]),
-              width > 0, height > 0, let codec = videoStream["codec_name"] as? String
-        else { throw Rejection.notAVideo }
-        video = VideoStream(
-            codec: codec, width: width, height: height, rotation: Self.rotation(videoStream),
-            sampleAspectRatio: Self.ratio(videoStream["sample_aspect_ratio"] as? String) ?? 1,
-            frameRate: Self.ratio(videoStream["avg_frame_rate"] as? String) ?? Self.ratio(videoStream["r_frame_rate"] as? String) ?? 25,
-            bitRate: Self.int(videoStream["bit_rate"]), pixelFormat: videoStream["pix_fmt"] as? String)
-        if let audioStream = streams.first(where: { ($0["codec_type"] as? String) == "audio" }), let audioCodec = audioStream["codec_name"] as? String {
-            audio = AudioStream(
-                codec: audioCodec, profile: audioStream["profile"] as? String, channels: Self.int(audioStream["channels"]) ?? 2,
-                sampleRate: Self.int(audioStream["sample_rate"]) ?? 48000, bitRate: Self.int(audioStream["bit_rate"]))
-        }
-        let durations = [Self.double(format["duration"]), Self.double(videoStream["duration"])].compactMap { $0 }.filter { $0 > 0 }
-        guard let duration = durations.first else { throw Rejection.noDuration }
-        self.duration = duration
     }
 
     /// Creates a probe result directly (tests, planning).
@@ -99,48 +126,11 @@ public struct MediaProbe: Sendable, Equatable {
         self.bitRate = bitRate
         self.video = video
         self.audio = audio
+        self.streamCount = (video == nil ? 0 : 1) + (audio == nil ? 0 : 1)
     }
 
-    private static func isAttachedPicture(_ stream: [String: Any]) -> Bool {
-        ((stream["disposition"] as? [String: Any])?["attached_pic"] as? Int) == 1
-    }
-
-    /// Rotation from the display matrix side data (ffmpeg 5+) or the legacy `rotate` tag,
-    /// normalised to 0, 90, 180 or 270 (clockwise, as players apply it).
-    private static func rotation(_ stream: [String: Any]) -> Int {
-        var degrees = 0.0
-        if let sideData = stream["side_data_list"] as? [[String: Any]],
-           let matrix = sideData.first(where: { ($0["side_data_type"] as? String) == "Display Matrix" }),
-           let rotation = double(matrix["rotation"]) {
-            degrees = -rotation  // ffprobe reports counter-clockwise
-        } else if let tag = (stream["tags"] as? [String: Any])?["rotate"], let rotate = double(tag) {
-            degrees = rotate
-        }
-        let normalised = (Int((degrees / 90).rounded()) * 90 % 360 + 360) % 360
-        return normalised
-    }
-
-    /// A frame rate written as ffprobe does (`30000/1001`).
-    public static func frameRate(_ text: String?) -> Double? { ratio(text) }
-
-    static func ratio(_ text: String?) -> Double? {
-        guard let text else { return nil }
-        let parts = text.split(separator: text.contains(":") ? ":" : "/")
-        guard parts.count == 2, let a = Double(parts[0]), let b = Double(parts[1]), a > 0, b > 0 else { return Double(text).flatMap { $0 > 0 ? $0 : nil } }
-        return a / b
-    }
-
-    static func int(_ value: Any?) -> Int? {
-        if let number = value as? Int { return number }
-        if let text = value as? String { return Int(text) }
-        if let number = value as? Double { return Int(number) }
-        return nil
-    }
-
-    static func double(_ value: Any?) -> Double? {
-        if let number = value as? Double { return number }
-        if let number = value as? Int { return Double(number) }
-        if let text = value as? String { return Double(text) }
-        return nil
+    /// A frame rate written as ffprobe does (`30000/1001`): finite, above 0 and at most 1,000, else `nil`.
+    public static func frameRate(_ text: String?) -> Double? {
+        ratio(text).flatMap { $0 <= 1000 ? $0 : nil }
     }
 }

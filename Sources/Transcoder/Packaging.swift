@@ -2,10 +2,12 @@ import Foundation
 
 /// The remux commands that package an encoded rung, and the images.
 public enum Packaging {
+    /// The options every packaging run starts with: no input, overwrite, errors only.
+    static let quiet = ["-nostdin", "-y", "-hide_banner", "-loglevel", "error"]
+
     /// The progressive MP4 download with the captions as a `mov_text` track (`-c copy`).
     public static func mp4WithCaptions(rung: String, captions: String, language: String, output: String) -> [String] {
-        [
-            "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-i", rung, "-i", captions,
+        quiet + LadderCommand.input(rung) + LadderCommand.input(captions) + [
             "-map", "0:v", "-map", "0:a?", "-map", "1:s", "-c", "copy", "-c:s", "mov_text",
             "-metadata:s:s:0", "language=\(iso639_2(language))", "-movflags", "+faststart", output,
         ]
@@ -15,24 +17,33 @@ public enum Packaging {
     /// `init.mp4` and `seg_00000.m4s`… in `directory` (run with `directory` as the working
     /// directory, so every name in the playlist is relative).
     public static func hls(rung: String, segmentSeconds: Int = 4) -> [String] {
-        [
-            "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-i", rung, "-map", "0:v", "-map", "0:a?", "-c", "copy",
-            "-f", "hls", "-hls_time", String(segmentSeconds), "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4",
+        quiet + LadderCommand.input(rung) + [
+            "-map", "0:v", "-map", "0:a?", "-c", "copy", "-f", "hls", "-hls_time", String(segmentSeconds), "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4",
             "-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename", "seg_%05d.m4s", "index.m3u8",
         ]
     }
 
     /// A poster JPEG from `at` seconds into `input`, at most 1280 pixels wide.
     public static func poster(input: String, at seconds: Double, output: String) -> [String] {
-        [
-            "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-ss", String(format: "%.3f", seconds), "-i", input,
-            "-frames:v", "1", "-vf", "scale='min(1280,iw)':-2", "-q:v", "3", output,
-        ]
+        quiet + ["-ss", String(format: "%.3f", seconds)] + LadderCommand.input(input)
+            + ["-frames:v", "1", "-vf", "scale='min(1280,iw)':-2", "-q:v", "3", output]
     }
 
     /// 16 kHz mono WAV of the first audio track, for the transcriber.
     public static func speechAudio(input: String, output: String) -> [String] {
-        ["-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-i", input, "-map", "0:a:0", "-vn", "-ac", "1", "-ar", "16000", "-f", "wav", output]
+        quiet + LadderCommand.input(input) + ["-map", "0:a:0", "-vn", "-ac", "1", "-ar", "16000", "-f", "wav", output]
+    }
+
+    /// The still picture of an audio video: the waveform of the first 30 s of the sound (read no
+    /// further, so a long file costs no more), 640×360.
+    public static func audioPicture(input: String, output: String) -> [String] {
+        quiet + ["-t", "30"] + LadderCommand.input(input)
+            + ["-filter_complex", waveformGraph, "-map", "[v]", "-frames:v", "1", output]
+    }
+
+    /// The waveform drawn over a dark background (the page's colours).
+    static var waveformGraph: String {
+        "[0:a:0]showwavespic=s=640x360:split_channels=0:colors=0x60a5fa[w];color=c=0x0f172a:s=640x360:d=1[bg];[bg][w]overlay=format=auto[v]"
     }
 
     /// ISO 639-2 for the few languages Whisper names most (MP4 wants three letters).
@@ -54,18 +65,17 @@ public struct Storyboard: Sendable, Equatable {
     /// At most 100 thumbnails 160 pixels wide, at least one second apart.
     public init(duration: Double, width: Int, height: Int, maximumTiles: Int = 100, tileWidth: Int = 160) {
         interval = max(1, (duration / Double(maximumTiles)).rounded(.up))
-        count = max(1, Int((duration / interval).rounded(.up)))
+        count = max(1, Int(clampingRounded: (duration / interval).rounded(.up)))
         columns = min(10, count)
         self.tileWidth = tileWidth
-        tileHeight = max(2, Int((Double(tileWidth) * Double(height) / Double(max(1, width)) / 2).rounded()) * 2)
+        tileHeight = max(2, Int(clampingRounded: Double(tileWidth) * Double(height) / Double(max(1, width)) / 2) * 2)
     }
 
     public var rows: Int { (count + columns - 1) / columns }
 
     /// The ffmpeg arguments writing the sprite.
     public func spriteArguments(input: String, output: String) -> [String] {
-        [
-            "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-i", input,
+        Packaging.quiet + LadderCommand.input(input) + [
             "-vf", "fps=1/\(LadderCommand.number(interval)),scale=\(tileWidth):\(tileHeight),tile=\(columns)x\(rows)",
             "-frames:v", "1", "-q:v", "5", output,
         ]

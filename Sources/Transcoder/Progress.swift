@@ -135,7 +135,7 @@ public struct HLSMasterPlaylist: Sendable {
 
     /// A subtitle media playlist with one WebVTT segment covering the whole video.
     public static func subtitlePlaylist(vttURI: String, duration: Double) -> String {
-        let target = Int(duration.rounded(.up))
+        let target = Int(clampingRounded: duration.rounded(.up))
         return [
             "#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-TARGETDURATION:\(max(1, target))", "#EXT-X-MEDIA-SEQUENCE:0",
             "#EXT-X-PLAYLIST-TYPE:VOD", String(format: "#EXTINF:%.3f,", duration), vttURI, "#EXT-X-ENDLIST", "",
@@ -186,7 +186,7 @@ public enum WebVTTCues {
 /// `HH:MM:SS.mmm`.
 public enum WebVTTTime {
     public static func format(_ seconds: Double) -> String {
-        let millis = Int((max(0, seconds) * 1000).rounded())
+        let millis = Int(clampingRounded: max(0, seconds) * 1000)
         return String(format: "%02d:%02d:%02d.%03d", millis / 3_600_000, millis / 60_000 % 60, millis / 1000 % 60, millis % 1000)
     }
 

@@ -14,7 +14,7 @@ public enum AudioDecodingError: Error, Sendable, Equatable, CustomStringConverti
         switch self {
         case .noAudioStream: "the file has no audio track"
         case .undecodable(let reason): "the file could not be decoded: \(reason)"
-        case .tooLong(let seconds, let limit): "the audio is \(Int(seconds)) s long; the limit is \(Int(limit)) s"
+        case .tooLong(let seconds, let limit): String(format: "the audio is %.0f s long; the limit is %.0f s", seconds, limit)
         }
     }
 }
@@ -45,12 +45,12 @@ public struct AudioDecoder: Sendable {
         let fields = String(decoding: probe.standardOutput, as: UTF8.self)
         guard fields.contains("codec_type=audio") else { throw AudioDecodingError.noAudioStream }
         if let duration = fields.split(separator: "\n").first(where: { $0.hasPrefix("duration=") })
-            .flatMap({ Double($0.dropFirst("duration=".count)) }), duration > maximumDuration {
+            .flatMap({ Double($0.dropFirst("duration=".count)) }), duration.isFinite, duration > maximumDuration {
             throw AudioDecodingError.tooLong(seconds: duration, limit: maximumDuration)
         }
         let decoded = try await runProcess(ffmpegPath, [
             "-nostdin", "-hide_banner", "-loglevel", "error", "-protocol_whitelist", "file", "-i", path, "-map", "0:a:0",
-            "-t", String(Int(maximumDuration) + 1), "-ac", "1", "-ar", "16000", "-f", "f32le", "pipe:1",
+            "-t", String(format: "%.0f", maximumDuration + 1), "-ac", "1", "-ar", "16000", "-f", "f32le", "pipe:1",
         ])
         guard decoded.status == 0 else { throw AudioDecodingError.undecodable(Self.lastLine(decoded.standardError)) }
         let samples = decoded.standardOutput.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }

@@ -69,7 +69,7 @@ struct PipelineTests {
         await fixture.shutdown()
     }
 
-    @Test("portrait 1080×1920 without audio: portrait rungs, no audio track out, captions marked failed, still ready")
+    @Test("portrait 1080×1920 without audio: portrait rungs, no audio track out, captions `none` (nothing failed), ready")
     func portraitWithoutAudio() async throws {
         let fixture = try await ProcessingFixture()
         let reporter = RecordingReporter()
@@ -81,7 +81,7 @@ struct PipelineTests {
             Issue.record("no captions event")
             return
         }
-        #expect(captionEvent.payload.state == .failed)
+        #expect(captionEvent.payload.state == .noAudioTrack)
         #expect(reporter.types.last == .videoReady)
         await fixture.shutdown()
     }
@@ -150,7 +150,7 @@ struct PipelineTests {
         await fixture.shutdown()
     }
 
-    @Test("a truncated file and a text file fail for good as not a video; nothing is stored")
+    @Test("a truncated file and a text file fail for good as damaged; a subtitle file as not a video; nothing is stored")
     func notVideos() async throws {
         let fixture = try await ProcessingFixture()
         let whole = try await makeSource("whole.mp4", video: "testsrc2=size=320x240:rate=25", seconds: 2)
@@ -159,16 +159,57 @@ struct PipelineTests {
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: truncated))
         let text = scratchFile("text.mp4")
         try Data(String(repeating: "not a video at all\n", count: 500).utf8).write(to: URL(fileURLWithPath: text))
-        for path in [truncated, text] {
+        let subtitles = scratchFile("subtitles.srt"), subtitleFile = scratchFile("subtitles.mkv")
+        try Data("1\n00:00:00,000 --> 00:00:01,000\nhello\n".utf8).write(to: URL(fileURLWithPath: subtitles))
+        try await run("/usr/bin/ffmpeg", ["-nostdin", "-y", "-loglevel", "error", "-i", subtitles, "-c:s", "srt", subtitleFile])
+        for (path, expected) in [(truncated, "the file is damaged or incomplete"), (text, "the file is damaged or incomplete"),
+                                 (subtitleFile, "not a video: the file has no video or audio stream")] {
             let video = try await fixture.addVideo(path)
             await #expect {
                 try await fixture.pipeline(RecordingReporter()).run(video)
             } throws: { error in
                 guard case JobFailure.permanent(let reason) = error else { return false }
-                return reason == "not a video"
+                return reason == expected
             }
             #expect(try await fixture.mediaNames(video.id).isEmpty)
         }
+        await fixture.shutdown()
+    }
+
+    @Test("a voice memo (.m4a, no video) becomes an audio video: one 360p rung of its waveform with the sound, HLS, captions")
+    func audioOnly() async throws {
+        let fixture = try await ProcessingFixture()
+        let wav = scratchFile("memo.wav"), memo = scratchFile("memo.m4a")
+        try await run("/usr/bin/espeak-ng", ["-v", "en-us", "-s", "150", "-w", wav, "Remember to buy milk and bread for the weekend."])
+        try await run("/usr/bin/ffmpeg", ["-nostdin", "-y", "-loglevel", "error", "-i", wav, "-c:a", "aac", memo])
+        let reporter = RecordingReporter()
+        let video = try await fixture.addVideo(memo)
+        let outcome = try await fixture.pipeline(reporter).run(video)
+        #expect(outcome.renditions.map(\.quality) == ["360p"])
+        let root = try await Self.checkOutputs(fixture, video.id, sizes: ["360p 640x360"], audio: true)
+        let captions = try String(contentsOfFile: "\(root)/captions/en.vtt", encoding: .utf8).lowercased()
+        #expect(captions.contains("milk") || captions.contains("bread"), "\(captions)")
+        #expect(reporter.types.last == .videoReady)
+        await fixture.shutdown()
+    }
+
+    @Test("a Matroska file whose rotate tag says 1e300 is processed as unrotated: no trap, ready")
+    func absurdRotation() async throws {
+        let fixture = try await ProcessingFixture()
+        let template = try await makeSource("rotq.mkv", video: "testsrc2=size=320x240:rate=25", seconds: 2,
+                                            extra: ["-metadata:s:v:0", "rotatq=QQQQQ", "-fflags", "+bitexact", "-write_crc32", "0"])
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: template)))
+        for (old, new) in [("ROTATQ", "rotate"), ("QQQQQ", "1e300")] {
+            let needle = Array(old.utf8)
+            let index = try #require((0...(bytes.count - needle.count)).first { Array(bytes[$0..<($0 + needle.count)]) == needle })
+            bytes.replaceSubrange(index..<(index + needle.count), with: Array(new.utf8))
+        }
+        let crafted = scratchFile("rotate-1e300.mkv")
+        try Data(bytes).write(to: URL(fileURLWithPath: crafted))
+        #expect(try await run("/usr/bin/ffprobe", ["-v", "error", "-show_streams", crafted]).contains("TAG:rotate=1e300"))
+        let video = try await fixture.addVideo(crafted)
+        let outcome = try await fixture.pipeline(RecordingReporter()).run(video)
+        #expect(outcome.renditions.map { "\($0.quality) \($0.width)x\($0.height)" } == ["240p 320x240"])
         await fixture.shutdown()
     }
 }

@@ -133,7 +133,7 @@ struct ProcessingFixture {
 /// Runs a program on a Dispatch thread; returns standard output, throws on failure.
 @discardableResult
 func run(_ executable: String, _ arguments: [String]) async throws -> String {
-    String(decoding: try await runTool(executable, arguments), as: UTF8.self)
+    String(decoding: try await runTool(executable, arguments, timeLimit: .seconds(600)), as: UTF8.self)
 }
 
 /// A temporary path for this test.

@@ -153,4 +153,35 @@ struct WorkerTests {
         second.waitUntilExit()
         await Self.tearDown(fixture, redis)
     }
+
+    @Test("a file whose processing killed two workers is not given to a third: dead-lettered as crashing the worker")
+    func crashingFile() async throws {
+        let (fixture, redis) = try await Self.setUp()
+        let binary = try ProcessingFixture.environment("CLIPCUT_BIN_DIR") + "/processing-service"
+        let video = try await fixture.addVideo(try await makeSource("crash.mp4", video: "testsrc2=size=1280x720:rate=30", seconds: 20))
+        try await Self.enqueue(redis, video)
+        let entry = try #require(try await redis.xrange(RedisNames.jobsStream).first?.id)
+        let starts = { try await redis.get(RedisNames.jobStarts(entryID: entry)).flatMap { Int($0) } ?? 0 }
+        for (round, name) in ["a", "b"].enumerated() {
+            // Each worker gets as far as processing the file; then the file "kills" it.
+            let worker = try Self.startWorker(binary, fixture, name: name)
+            #expect(try await Self.eventually(60) { try await starts() == round + 1 }, "worker \(name) never started the job")
+            try await Task.sleep(for: .seconds(1))
+            kill(worker.processIdentifier, SIGKILL)
+            worker.waitUntilExit()
+        }
+        let third = try Self.startWorker(binary, fixture, name: "c")
+        defer { third.terminate() }
+        #expect(try await Self.eventually(60) { try await redis.xlen(RedisNames.deadLetterStream) > 0 })
+        let dead = try await redis.xrange(RedisNames.deadLetterStream)
+        #expect(dead.count == 1 && dead.first?.fields["reason"] == JobWorker.crashedReason && dead.first?.fields["entry"] == entry)
+        let events = try await Self.events(redis, about: video.id)
+        #expect(events.contains { if case .videoFailed(let failed) = $0 { failed.payload.reason == JobWorker.crashedReason } else { false } })
+        #expect(!events.contains { $0.type == .videoReady })
+        #expect(try await starts() == 0, "the counter goes with the entry")
+        #expect(try await Self.eventually(10) { try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0 })
+        third.terminate()
+        third.waitUntilExit()
+        await Self.tearDown(fixture, redis)
+    }
 }

@@ -112,7 +112,7 @@ struct LadderTests {
         #expect(cues == [.init(start: 0, end: 3, text: "The quick fox jumps."), .init(start: 63.41, end: 3606, text: "Again.")])
     }
 
-    @Test("ffprobe JSON: rotation from the display matrix, sample aspect ratio, attached pictures skipped; non-videos refused")
+    @Test("ffprobe JSON: rotation from the display matrix, sample aspect ratio, attached pictures skipped; sound alone accepted")
     func probeParsing() throws {
         let json = """
             {"streams":[{"codec_type":"video","codec_name":"mjpeg","width":300,"height":300,"disposition":{"attached_pic":1}},
@@ -125,10 +125,12 @@ struct LadderTests {
         #expect(probe.video?.rotation == 90 && probe.video?.displayWidth == 1080 && probe.video?.displayHeight == 1920)
         #expect(abs((probe.video?.frameRate ?? 0) - 29.97) < 0.01)
         #expect(probe.duration == 12.5 && probe.audio?.codec == "aac")
-        #expect(throws: MediaProbe.Rejection.notAVideo) { try MediaProbe(ffprobeJSON: Data(#"{"streams":[{"codec_type":"audio","codec_name":"mp3"}],"format":{"duration":"3"}}"#.utf8)) }
-        #expect(throws: MediaProbe.Rejection.notAVideo) { try MediaProbe(ffprobeJSON: Data("not json".utf8)) }
-        #expect(throws: MediaProbe.Rejection.noDuration) {
-            try MediaProbe(ffprobeJSON: Data(#"{"streams":[{"codec_type":"video","codec_name":"png","width":10,"height":10}],"format":{}}"#.utf8))
-        }
+        // Sound alone is an audio video (a picture with the sound); a report that is no JSON is damaged.
+        let audio = try MediaProbe(ffprobeJSON: Data(#"{"streams":[{"codec_type":"audio","codec_name":"mp3"}],"format":{"duration":"3"}}"#.utf8))
+        #expect(audio.isAudioOnly && audio.duration == 3)
+        #expect(throws: MediaProbe.Rejection.damaged) { try MediaProbe(ffprobeJSON: Data("not json".utf8)) }
+        let undated = try MediaProbe(ffprobeJSON: Data(#"{"streams":[{"codec_type":"video","codec_name":"png","width":10,"height":10}],"format":{}}"#.utf8))
+        #expect(!undated.hasDuration)
+        #expect(throws: MediaProbe.Rejection.noDuration) { try MediaPolicy().check(undated) }
     }
 }

@@ -2,7 +2,7 @@
 // Previous) and deletion behind a confirmation dialog.
 
 import { api } from './api.js';
-import { $, h, showMessage, showError, formatBytes, formatClock, formatDate } from './ui.js';
+import { $, h, showMessage, showError, formatBytes, formatClock, formatDate, captionStateText } from './ui.js';
 
 const PAGE_SIZE = 20;
 
@@ -63,7 +63,7 @@ async function load() {
 function render(uploads) {
   if (uploads.length === 0) {
     tbody.replaceChildren(h('tr', { class: 'empty' },
-      h('td', { colspan: 8, text: stack.length ? 'No more uploads.' : 'No uploads match.' })));
+      h('td', { colspan: 9, text: stack.length ? 'No more uploads.' : 'No uploads match.' })));
   } else {
     tbody.replaceChildren(...uploads.map(row));
   }
@@ -94,6 +94,7 @@ function row(u) {
     cell('Duration', 'duration', Number.isFinite(u.durationSeconds) ? formatClock(u.durationSeconds) : '—'),
     cell('Size', 'size', formatBytes(u.size)),
     cell('Renditions', 'renditions', renditions),
+    cell('Captions', 'captions', captionStateText(u.captions) || '—'),
     cell('Created', 'created', h('time', { datetime: u.createdAt, text: formatDate(u.createdAt) })),
     cell('Failure', u.failureReason ? 'failure has-failure' : 'failure', u.failureReason || '—'),
     cell('Actions', 'actions', del));

@@ -3,7 +3,7 @@
 // in the query, so <video>, <track> and plain fetch() load them without an Authorization header.
 
 import { api, ApiError } from './api.js';
-import { $, h, formatBytes, formatClock } from './ui.js';
+import { $, h, formatBytes, formatClock, captionStateText } from './ui.js';
 import { parseStoryboard, attachPreview } from './storyboard.js';
 
 const section = $('#player-section');
@@ -35,7 +35,7 @@ function applyCaptions() {
 }
 
 /** Replaces the <track> (a fresh element loads reliably, unlike a changed src). */
-function setCaptions(captions) {
+function setCaptions(captions, playback = {}) {
   const pick = captions.find((c) => c.language === 'en')
     || captions.find((c) => c.language.toLowerCase().startsWith('en'))
     || captions[0];
@@ -50,7 +50,8 @@ function setCaptions(captions) {
   track()?.remove();
   video.append(el);
   captionsToggle.disabled = !pick;
-  captionsNote.textContent = pick ? '' : '(no subtitles for this video yet)';
+  const why = captionStateText(playback.captionState, playback.captionFailureReason);
+  captionsNote.textContent = pick ? '' : `(${why || 'no subtitles for this video yet'})`;
   applyCaptions();
 }
 
@@ -104,7 +105,7 @@ export async function loadPlayer(videoId, { t = null, title = '' } = {}) {
   if (!playback.renditions.length) throw new ApiError(0, 'no_renditions', 'No playable rendition is stored for this video.');
   video.poster = playback.poster || '';
   fillQuality(playback.renditions);
-  setCaptions(playback.captions || []);
+  setCaptions(playback.captions || [], playback);
   fillDownloads(playback.renditions, state.title);
   section.hidden = false;
   setSource(playback.renditions[0].url, { time: t && t > 0 ? t : 0 });

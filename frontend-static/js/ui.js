@@ -103,3 +103,14 @@ export function ordinal(n) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Why a video has no captions, in words, from its caption state. */
+export function captionStateText(state, reason) {
+  switch (state) {
+    case 'none': return 'no speech track';
+    case 'pending': return 'subtitles are being made';
+    case 'failed': return reason ? `no subtitles: ${reason}` : 'no subtitles: transcription failed';
+    case 'ready': return 'subtitles';
+    default: return '';
+  }
+}

@@ -4,6 +4,13 @@ import Foundation
 
 /// `clipcut status ID [--json]`: exits 7 when the video's processing failed.
 struct Status: AsyncParsableCommand {
+    /// The caption state in words: `none` is "no speech track"; a failure carries its reason.
+    static func captions(_ video: Video) -> String {
+        guard let state = video.captionState else { return "-" }
+        if state == .noAudioTrack { return "none (no speech track)" }
+        return state.rawValue + (video.captionFailureReason.map { ": \($0)" } ?? "")
+    }
+
     static let configuration = CommandConfiguration(abstract: "Show one video: status, renditions, captions.")
 
     @Argument(help: "The video id.")
@@ -25,7 +32,7 @@ struct Status: AsyncParsableCommand {
                     ("duration", video.durationSeconds.map { Terminal.duration($0) } ?? "-"),
                     ("size", Terminal.bytes(video.size)), ("sha256", video.sha256),
                     ("renditions", video.renditions.map(\.quality).joined(separator: ", ")),
-                    ("captions", video.captionState?.rawValue ?? "-"), ("created", ISO8601DateFormatter().string(from: video.createdAt)),
+                    ("captions", Self.captions(video)), ("created", ISO8601DateFormatter().string(from: video.createdAt)),
                 ] + (video.failureReason.map { [("failure", $0)] } ?? [])
                 for (name, value) in rows { print(name.padding(toLength: 11, withPad: " ", startingAt: 0) + value) }
             }

@@ -62,12 +62,14 @@ public struct VideoCaptionsPayload: VideoMessagePayload {
     public static let messageType = MessageType.videoCaptions
     /// The video it is about.
     public var videoId: VideoID
-    /// `ready`, `pending` (will be retried) or `failed`.
+    /// `ready`, `pending` (will be retried), `failed`, or `none` (no audio track).
     public var state: CaptionState
     /// Language of the track (ISO 639-1, e.g. `"en"`).
     public var language: String
     /// The transcript as timed cues when `state` is `ready` (for search); else empty.
     @EmptyIfMissing public var cues: [CaptionCue]
+    /// Why captioning failed, for the owner, when `state` is `failed`.
+    public var reason: String?
 }
 
 extension VideoCaptionsEvent {
@@ -77,10 +79,11 @@ extension VideoCaptionsEvent {
         state: CaptionState,
         language: String,
         cues: [CaptionCue] = [],
+        reason: String? = nil,
         at: Date = Date(),
         eventId: UUID = UUID()
     ) {
-        self.init(Payload(videoId: videoId, state: state, language: language, cues: cues), at: at, eventId: eventId)
+        self.init(Payload(videoId: videoId, state: state, language: language, cues: cues, reason: reason), at: at, eventId: eventId)
     }
 }
 

@@ -71,6 +71,7 @@ struct LifecycleEventApplier: Sendable {
             try await update(e.payload.videoId, at: e.at) { video in
                 video.captionState = e.payload.state
                 video.captionLanguage = e.payload.language
+                video.captionFailureReason = e.payload.state == .failed ? e.payload.reason : nil
             }
         case .videoReady(let e):
             try await update(e.payload.videoId, at: e.at) { video in

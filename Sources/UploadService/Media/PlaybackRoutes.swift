@@ -42,6 +42,9 @@ struct PlaybackRoutes: Sendable {
         var renditions: [RenditionLink]
         var hls: String?
         var captions: [CaptionLink]
+        /// Why there are no captions, when there are none: `none` (no speech track), `pending`, `failed`.
+        var captionState: CaptionState?
+        var captionFailureReason: String?
         var poster: String?
         var storyboard: StoryboardLink?
     }
@@ -87,6 +90,7 @@ struct PlaybackRoutes: Sendable {
             videoId: video.id, status: video.status, title: video.title, durationSeconds: video.durationSeconds,
             token: token, expiresAt: expiresAt, renditions: renditions,
             hls: names.contains("hls/master.m3u8") ? url("hls/master.m3u8") : nil, captions: captions,
+            captionState: video.captionState, captionFailureReason: video.captionFailureReason,
             poster: names.contains("poster.jpg") ? url("poster.jpg") : nil,
             storyboard: names.contains("storyboard.jpg") && names.contains("storyboard.vtt")
                 ? StoryboardLink(image: url("storyboard.jpg"), track: url("storyboard.vtt")) : nil)

@@ -54,7 +54,8 @@ struct MongoVideoRepository: VideoRepository {
         let full = Self.document(VideoRecord(video: video, sourceFileID: "", publishPending: false))
         var fields: BSONDocument = [:]
         var unset: BSONDocument = [:]
-        for key in ["status", "updatedAt", "failureReason", "durationSeconds", "sourceWidth", "sourceHeight", "renditions", "captionState", "captionLanguage"] {
+        for key in ["status", "updatedAt", "failureReason", "durationSeconds", "sourceWidth", "sourceHeight", "renditions", "captionState", "captionLanguage",
+                    "captionFailureReason"] {
             if let value = full[key] { fields[key] = value } else { unset[key] = "" }
         }
         var update: BSONDocument = ["$set": .document(fields)]
@@ -110,6 +111,7 @@ struct MongoVideoRepository: VideoRepository {
         if let height = video.sourceHeight { document["sourceHeight"] = .int64(Int64(height)) }
         if let state = video.captionState { document["captionState"] = .string(state.rawValue) }
         if let language = video.captionLanguage { document["captionLanguage"] = .string(language) }
+        if let reason = video.captionFailureReason { document["captionFailureReason"] = .string(reason) }
         return document
     }
 
@@ -136,6 +138,7 @@ struct MongoVideoRepository: VideoRepository {
             renditions: renditions,
             captionState: document["captionState"]?.string.flatMap(CaptionState.init(rawValue:)),
             captionLanguage: document["captionLanguage"]?.string,
+            captionFailureReason: document["captionFailureReason"]?.string,
             burnSubtitles: document["burnSubtitles"]?.bool ?? false
         )
         return VideoRecord(video: video, sourceFileID: document["sourceFileId"]?.string ?? "",

@@ -1,0 +1,99 @@
+import Foundation
+import Transcoder
+
+/// What processing-service learns about a source before it encodes it: ffprobe's report, read as
+/// untrusted input and checked against the policy, and the source's keyframes.
+enum SourceInspection {
+    /// How long ffprobe may take over one file (it reads headers and a few packets; seconds normally).
+    static let probeTimeLimit: Duration = .seconds(60)
+
+    /// ffprobe's view of the source, checked against `policy`. A file ffprobe cannot read is
+    /// damaged (it passed the container check at upload, so it claimed to be media); a readable
+    /// file without video or audio is not a video; a file past a limit names the limit.
+    static func probe(_ path: String, policy: MediaPolicy) async throws -> MediaProbe {
+        let output: Data
+        do {
+            output = try await runTool(
+                "/usr/bin/ffprobe", ["-v", "error", "-protocol_whitelist", "file,pipe", "-of", "json", "-show_format", "-show_streams", path],
+                timeLimit: probeTimeLimit, outputLimit: 4 << 20)
+        } catch let failure as ToolFailure {
+            try Task.checkCancellation()  // a terminated ffprobe is a shutdown, not a verdict
+            if failure.timedOut { throw JobFailure.permanent("the file could not be examined within \(probeTimeLimit.components.seconds) s") }
+            throw JobFailure.permanent(MediaProbe.Rejection.damaged.description)
+        } catch {
+            try Task.checkCancellation()
+            throw JobFailure.transient("The source could not be examined.")
+        }
+        do {
+            var probe = try MediaProbe(ffprobeJSON: output)
+            if !probe.hasDuration, let measured = try await measureDuration(path, readAtMost: policy.maximumDuration + 1) {
+                probe.duration = measured
+                probe.notes.append(String(format: "duration measured: %.3f s", measured))
+            }
+            try policy.check(probe)
+            return probe
+        } catch let rejection as MediaProbe.Rejection {
+            throw JobFailure.permanent(rejection.description)
+        }
+    }
+
+    /// The length of a file that declares none (or an absurd one), measured by reading its
+    /// packets without decoding them (`-c copy` to nowhere): the last timestamp ffmpeg reached.
+    /// At most `policy`'s longest duration is read, so the pass is bounded too.
+    static func measureDuration(_ path: String, readAtMost seconds: Double) async throws -> Double? {
+        let output: Data
+        do {
+            output = try await runTool("/usr/bin/ffmpeg", [
+                "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-protocol_whitelist", "file,pipe",
+                "-i", path, "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-t", String(format: "%.0f", seconds), "-f", "null", "-",
+            ], timeLimit: .seconds(120))
+        } catch is ToolFailure {
+            try Task.checkCancellation()
+            return nil
+        }
+        var parser = ProgressParser()
+        var longest: Double = 0
+        for line in String(decoding: output, as: UTF8.self).split(separator: "\n") {
+            if let snapshot = parser.consume(line), snapshot.outTime.isFinite { longest = max(longest, snapshot.outTime) }
+        }
+        return longest > 0 ? longest : nil
+    }
+
+    /// Keyframe times of the source's video, read from the container (no decoding).
+    static func keyframeTimes(_ path: String, duration: Double) async throws -> [Double] {
+        let output = try await runTool("/usr/bin/ffprobe", [
+            "-v", "error", "-protocol_whitelist", "file,pipe", "-select_streams", "v:0", "-skip_frame", "nokey",
+            "-show_entries", "frame=pts_time", "-of", "csv=p=0", path,
+        ], timeLimit: MediaPolicy.toolTimeLimit(duration: duration, factor: 0.5))
+        return String(decoding: output, as: UTF8.self).split(separator: "\n")
+            .compactMap { Double($0.trimmingCharacters(in: CharacterSet(charactersIn: ", \r"))) }
+            .filter(\.isFinite)
+    }
+
+    /// Whether the source's keyframes can be kept in a copied rung: the first at 0, none further
+    /// apart than 10 s (segments would be too long).
+    static func keyframesSuitForCopy(_ times: [Double], duration: Double) -> Bool {
+        let gaps = zip(times.dropFirst(), times).map { $0 - $1 } + [duration - (times.last ?? 0)]
+        guard times.first == 0, let widest = gaps.max() else { return false }
+        return widest <= 10
+    }
+
+    /// Whether ffmpeg's errors say the input ran out or broke: the file is damaged or cut off,
+    /// and another attempt would end the same way.
+    static func inputWasDamaged(_ errors: String) -> Bool {
+        let signs = ["partial file", "Invalid data found when processing input", "moov atom not found", "EBML header parsing failed",
+                     "Truncating packet", "End of file", "corrupt input packet", "Error while decoding"]
+        return signs.contains { errors.contains($0) }
+    }
+
+    /// One line about the source for the processing log.
+    static func describe(_ probe: MediaProbe, _ rungs: [Rung]) -> String {
+        let audio = probe.audio.map { "\($0.codec) \($0.channels) ch" } ?? "no audio"
+        let out = rungs.map { "\($0.name) \($0.width)x\($0.height)" }.joined(separator: ", ")
+        guard let video = probe.video else {
+            return String(format: "audio only (%@), %.1f s → a still picture with the sound: %@", audio, probe.duration, out)
+        }
+        return String(format: "%@ %dx%d (shown %dx%d, rotation %d) %.2f fps, %.1f s, %@ → %@", video.codec, video.width, video.height,
+                      video.displayWidth, video.displayHeight, video.rotation, video.frameRate, probe.duration, audio, out)
+    }
+}
