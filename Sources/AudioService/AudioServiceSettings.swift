@@ -46,7 +46,8 @@ struct AudioServiceSettings: Sendable {
         maximumUploadBytes = try reader.int(.audioMaxUploadBytes, default: 512 << 20, in: 1...(1 << 40))
         maximumSeconds = Double(try reader.int(.audioMaxSeconds, default: 3600, in: 1...86_400))
         queueLimit = try reader.int(.whisperQueue, default: 4, in: 1...1000)
-        serviceToken = reader.string(.serviceToken).flatMap { $0.isEmpty ? nil : $0 }
+        serviceToken = try ServiceTokenRequirement.check(
+            reader.string(.serviceToken), allowMissing: reader.bool(.allowNoServiceToken, default: false))
         temporaryDirectory = URL(fileURLWithPath: reader.string(.dataDirectory, default: ConfigKey.dataDirectory.defaultValue ?? "."))
             .appendingPathComponent("tmp")
     }

@@ -134,7 +134,35 @@ extension ConfigKey {
     /// Internal services: the bearer token audio-service and upload-service's internal routes
     /// require, and processing-service sends.
     public static let serviceToken = ConfigKey(
-        "CLIPCUT_SERVICE_TOKEN", summary: "Internal services: bearer token audio-service and upload-service's internal routes require and processing-service sends (unset: not required).")
+        "CLIPCUT_SERVICE_TOKEN", summary: "Internal services: bearer token audio-service and upload-service's internal routes require and processing-service sends (required: they refuse to start without it unless CLIPCUT_ALLOW_NO_SERVICE_TOKEN=true).")
+
+    /// Consumers of `clipcut:events`: when another consumer's pending entry is taken over.
+    public static let eventsClaimIdle = ConfigKey(
+        "CLIPCUT_EVENTS_CLAIM_IDLE_SECONDS",
+        summary: "upload- and monitoring-service: an event pending this long on a consumer that stopped (a replaced pod) is taken over by another.",
+        defaultValue: "60")
+    /// Consumers of `clipcut:events`: deliveries before an event that always fails is dead-lettered.
+    public static let eventsMaxDeliveries = ConfigKey(
+        "CLIPCUT_EVENTS_MAX_DELIVERIES",
+        summary: "upload- and monitoring-service: an event delivered this many times without success goes to clipcut:events:dead with its error.",
+        defaultValue: "10")
+
+    /// The name a replica reads consumer groups under (default: the service and the host name,
+    /// which is the pod's name in Kubernetes).
+    public static let consumerName = ConfigKey(
+        "CLIPCUT_CONSUMER_NAME", summary: "upload- and monitoring-service: this replica's consumer name in clipcut:events (default: <service>-<host name>).")
+
+    /// Development only: lets upload-, audio- and processing-service start without a service token.
+    public static let allowNoServiceToken = ConfigKey(
+        "CLIPCUT_ALLOW_NO_SERVICE_TOKEN",
+        summary: "Development only: `true` lets upload-, audio- and processing-service start without CLIPCUT_SERVICE_TOKEN (their internal routes are then open).",
+        defaultValue: "false")
+
+    /// upload-service: how often acknowledged entries are trimmed from `clipcut:jobs` and `clipcut:events`.
+    public static let streamTrimInterval = ConfigKey(
+        "CLIPCUT_STREAM_TRIM_SECONDS",
+        summary: "upload-service: how often the entries every consumer group acknowledged are trimmed from clipcut:jobs and clipcut:events.",
+        defaultValue: "60")
 
     /// Every key declared in ClipCutCore, in the order the docs list them.
     public static let documented: [ConfigKey] = [
@@ -143,5 +171,6 @@ extension ConfigKey {
         .jwtSigningKeyFiles, .jwtSigningKeyPEM, .tokenLifetime, .bcryptCost, .adminEmails,
         .loginLimitPerEmail, .loginLimitPerAddress, .loginWindow, .trustForwardedFor,
         .uploadQuotaBytes, .uploadMaxBytes, .playbackSecret, .playbackTokenLifetime, .tusExpiry, .sweepInterval, .serviceToken,
+        .eventsClaimIdle, .eventsMaxDeliveries, .consumerName, .allowNoServiceToken, .streamTrimInterval,
     ]
 }

@@ -13,6 +13,9 @@ public enum RedisNames {
     public static let delayedJobs = "clipcut:jobs:delayed"
     /// Stream of lifecycle events (`video.*`, `rendition.ready`, `user.deleted`).
     public static let eventsStream = "clipcut:events"
+    /// Events a consumer group gave up on (malformed, or failing past the delivery cap), with the
+    /// reason, the entry id, the group and the number of deliveries.
+    public static let eventsDeadLetterStream = "clipcut:events:dead"
 
     /// Consumer group of processing-service on ``jobsStream``.
     public static let processingGroup = "processing"
@@ -48,6 +51,11 @@ public enum RedisNames {
     public static func jobStarts(entryID: String) -> String {
         "clipcut:jobs:starts:" + entryID
     }
+
+    /// Prefix of user-service's login attempt counters per email (a hash of it follows).
+    public static let loginEmailPrefix = "clipcut:login:email:"
+    /// Prefix of user-service's login attempt counters per client address.
+    public static let loginAddressPrefix = "clipcut:login:address:"
 
     /// The video id in a progress channel name, or `nil` if `channel` is not one.
     public static func videoID(fromProgressChannel channel: String) -> VideoID? {

@@ -39,7 +39,10 @@ func buildApplication(
             },
         ])
     let projector = EventProjector(
-        redis: redis, store: store, consumer: "monitoring-\(ProcessInfo.processInfo.hostName)", logger: logger, metrics: metrics)
+        redis: redis, store: store, consumer: reader.string(.consumerName, default: "monitoring-\(ProcessInfo.processInfo.hostName)"), logger: logger, metrics: metrics,
+        options: GroupConsumerOptions(
+            deadLetterStream: RedisNames.eventsDeadLetterStream, batch: 50, claimIdle: try reader.seconds(.eventsClaimIdle, default: .seconds(60)),
+            maxDeliveries: try reader.int(.eventsMaxDeliveries, default: 10, in: 1...1000)))
     let refresher = PlatformMetricsRefresher(metrics: metrics, store: store, redis: redis, hub: hub, logger: logger)
     var app = makeServiceApplication(
         router: router, configuration: configuration,

@@ -12,7 +12,9 @@ import ServiceLifecycle
 /// - An event is acknowledged only after it was stored; if the database fails, the entry stays
 ///   pending and is read again.
 /// - A malformed entry is logged, copied to `clipcut:events:dead` with the reason, acknowledged,
-///   and the consumer goes on.
+///   and the consumer goes on; so is an entry that fails past the delivery cap.
+/// - Entries left pending by a consumer that stopped (a pod replaced under another name) are
+///   taken over after `CLIPCUT_EVENTS_CLAIM_IDLE_SECONDS`.
 struct EventProjector: Service {
     let redis: RedisClient
     let store: any HistoryStore
@@ -20,13 +22,15 @@ struct EventProjector: Service {
     let logger: Logger
     /// Processing-time histograms, recorded as videos become ready.
     var metrics: PlatformMetrics?
+    /// Take-over of a stopped consumer's entries, the delivery cap (`batch` 50).
+    var options = GroupConsumerOptions(deadLetterStream: RedisNames.eventsDeadLetterStream, batch: 50)
 
-    static let deadLetterStream = "clipcut:events:dead"
+    static let deadLetterStream = RedisNames.eventsDeadLetterStream
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await redis.consumeGroup(
-                RedisNames.eventsStream, group: RedisNames.monitoringGroup, consumer: consumer, batch: 50, logger: logger
+                RedisNames.eventsStream, group: RedisNames.monitoringGroup, consumer: consumer, options: options, logger: logger
             ) { entry in try await handle(entry) }
         }
     }

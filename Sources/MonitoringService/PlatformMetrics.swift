@@ -24,6 +24,17 @@ struct PlatformMetrics: Sendable {
     let feeds: Gauge
     let processingSeconds: ValueHistogram
     let processingSecondsPerMinute: ValueHistogram
+    /// Per consumer group of `clipcut:jobs` and `clipcut:events`: entries not yet delivered to it
+    /// (`lag`) and delivered but not acknowledged (`pending`). A growing lag holds the trimming
+    /// of the stream back (nothing unread is ever trimmed).
+    let groupLag: [String: Gauge]
+    let groupPending: [String: Gauge]
+
+    /// The consumer groups measured, by stream.
+    static let groups = [
+        (RedisNames.jobsStream, RedisNames.processingGroup), (RedisNames.eventsStream, RedisNames.uploadGroup),
+        (RedisNames.eventsStream, RedisNames.monitoringGroup),
+    ]
 
     init(registry: PrometheusCollectorRegistry) {
         uploadsReady = registry.makeGauge(name: "clipcut_uploads", labels: [("status", "ready")])
@@ -43,6 +54,28 @@ struct PlatformMetrics: Sendable {
             name: "clipcut_processing_seconds", buckets: [5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200])
         processingSecondsPerMinute = registry.makeValueHistogram(
             name: "clipcut_processing_seconds_per_video_minute", buckets: [5, 10, 20, 30, 60, 120, 300, 600])
+        var lag: [String: Gauge] = [:], pending: [String: Gauge] = [:]
+        for (stream, group) in Self.groups {
+            let labels = [("stream", stream), ("group", group)]
+            lag["\(stream)|\(group)"] = registry.makeGauge(
+                descriptor: MetricNameDescriptor(metricName: "clipcut_stream_group", unitName: "lag", helpText: "Entries not yet delivered to the group."),
+                labels: labels)
+            pending["\(stream)|\(group)"] = registry.makeGauge(
+                descriptor: MetricNameDescriptor(metricName: "clipcut_stream_group", unitName: "pending", helpText: "Entries delivered, not acknowledged."),
+                labels: labels)
+        }
+        groupLag = lag
+        groupPending = pending
+    }
+
+    /// Sets the consumer-group gauges from `XINFO GROUPS`.
+    func updateGroups(_ redis: RedisClient) async throws {
+        for stream in Set(Self.groups.map(\.0)) {
+            for info in try await redis.xinfoGroups(stream) {
+                groupLag["\(stream)|\(info.name)"]?.set(Double(info.lag ?? 0))
+                groupPending["\(stream)|\(info.name)"]?.set(Double(info.pending))
+            }
+        }
     }
 
     /// Sets every gauge from one collection of figures.
@@ -89,6 +122,7 @@ struct PlatformMetricsRefresher: Service {
             while !Task.isCancelled {
                 do {
                     metrics.update(try await PlatformStats.collect(store: store, redis: redis), openFeeds: hub.watcherCount)
+                    try await metrics.updateGroups(redis)
                 } catch {
                     logger.warning("platform metrics not refreshed", metadata: ["error": "\(error)"])
                 }

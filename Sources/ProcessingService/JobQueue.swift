@@ -116,7 +116,7 @@ struct JobQueue: Sendable {
     /// Puts the job back as a fresh entry (same attempt) and acknowledges the old one: a job
     /// released at shutdown is not counted as a crashed delivery, and is picked up at once.
     func release(_ queued: QueuedJob) async throws {
-        try await redis.xadd(RedisNames.jobsStream, fields: [RedisNames.messageField: queued.raw], maxLength: 100_000)
+        try await redis.xadd(RedisNames.jobsStream, fields: [RedisNames.messageField: queued.raw])
         try await acknowledge(queued)
     }
 
@@ -157,7 +157,7 @@ struct JobQueue: Sendable {
         let script = """
             local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 20)
             for _, message in ipairs(due) do
-              redis.call('XADD', KEYS[2], 'MAXLEN', '~', '100000', '*', ARGV[2], message)
+              redis.call('XADD', KEYS[2], '*', ARGV[2], message)
               redis.call('ZREM', KEYS[1], message)
             end
             return #due
@@ -174,19 +174,41 @@ struct JobQueue: Sendable {
         _ = try await redis.execute(["ZADD", Self.captionRetryKey, String(due.timeIntervalSince1970), "\(videoId)|\(attempt)"])
     }
 
-    /// Takes one due captioning attempt, atomically (so one worker gets it).
-    func takeDueCaptions(now: Date = Date()) async throws -> (videoId: VideoID, attempt: Int)? {
+    /// A captioning attempt taken from the schedule: it stays there, due again at `leaseEnd`, until
+    /// ``finishCaptions(_:)`` removes it, so a worker that dies during it loses nothing.
+    struct CaptionLease: Sendable {
+        var videoId: VideoID
+        var attempt: Int
+        var member: String
+        var leaseEnd: String
+    }
+
+    /// Takes one due captioning attempt, atomically (so one worker gets it), leased for `lease`.
+    func takeDueCaptions(now: Date = Date(), lease: Duration = .seconds(1800)) async throws -> CaptionLease? {
         let script = """
             local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
             if #due == 0 then return false end
-            redis.call('ZREM', KEYS[1], due[1])
+            redis.call('ZADD', KEYS[1], ARGV[2], due[1])
             return due[1]
             """
-        let reply = try await redis.execute(["EVAL", script, "1", Self.captionRetryKey, String(now.timeIntervalSince1970)])
+        let leaseEnd = String(now.addingTimeInterval(lease.seconds).timeIntervalSince1970)
+        let reply = try await redis.execute(["EVAL", script, "1", Self.captionRetryKey, String(now.timeIntervalSince1970), leaseEnd])
         guard let text = reply.string else { return nil }
         let parts = text.split(separator: "|")
-        guard parts.count == 2, let id = VideoID(String(parts[0])), let attempt = Int(parts[1]) else { return nil }
-        return (id, attempt)
+        guard parts.count == 2, let id = VideoID(String(parts[0])), let attempt = Int(parts[1]) else {
+            _ = try await redis.execute(["ZREM", Self.captionRetryKey, text])  // not ours to understand: drop it
+            return nil
+        }
+        return CaptionLease(videoId: id, attempt: attempt, member: text, leaseEnd: leaseEnd)
+    }
+
+    /// Removes a taken attempt once it ran, unless the run scheduled the same attempt again
+    /// (then its score is no longer the lease's).
+    func finishCaptions(_ lease: CaptionLease) async throws {
+        _ = try await redis.execute([
+            "EVAL", "if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '-1') == tonumber(ARGV[2]) then return redis.call('ZREM', KEYS[1], ARGV[1]) end return 0",
+            "1", Self.captionRetryKey, lease.member, lease.leaseEnd,
+        ])
     }
 
     static func job(_ entry: RedisStreamEntry) -> QueuedJob {

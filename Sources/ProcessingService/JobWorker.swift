@@ -87,6 +87,7 @@ struct JobWorker: Service {
             do {
                 if let due = try await queue.takeDueCaptions() {
                     await captionRetry.run(videoId: due.videoId, attempt: due.attempt)
+                    try await queue.finishCaptions(due)  // only now: a worker that dies mid-run leaves it due again
                     continue
                 }
             } catch {

@@ -112,6 +112,12 @@ struct Packager: Sendable {
         let storyboard = Storyboard(duration: probe.duration, width: smallest.width, height: smallest.height)
         let sprite = work.path("storyboard.jpg")
         _ = try await tool(storyboard.spriteArguments(input: small, output: sprite))
+        // A video shorter than one thumbnail's interval (a single frame) gives ffmpeg's fps filter
+        // nothing to pick: no storyboard then, rather than a failed job.
+        guard FileManager.default.fileExists(atPath: sprite) else {
+            logger.notice("no storyboard: too short", metadata: ["videoId": "\(videoId)", "duration": "\(probe.duration)"])
+            return
+        }
         _ = try await media.store(sprite, as: MediaLayout.storyboardImage(videoId), videoId: videoId, metadata: [:])
         try await media.store(bytes: Array(storyboard.track(duration: probe.duration).utf8), as: MediaLayout.storyboardTrack(videoId), videoId: videoId)
     }

@@ -90,7 +90,8 @@ struct ProcessingSettings: Sendable {
         maxAttempts = try reader.int(.jobMaxAttempts, default: 3, in: 1...20)
         retryBase = try reader.seconds(.jobRetryBase, default: .seconds(10))
         audioServiceURL = reader.string(.audioServiceURL, default: "http://127.0.0.1:8083")
-        serviceToken = reader.string(.serviceToken)
+        serviceToken = try ServiceTokenRequirement.check(
+            reader.string(.serviceToken), allowMissing: reader.bool(.allowNoServiceToken, default: false))
         let cores = ProcessInfo.processInfo.activeProcessorCount
         encoding = EncodingOptions(preset: reader.string(.encoderPreset, default: "veryfast"), threadsPerEncoder: 0)
         encoding.threadsPerEncoder = cores  // refined per job by the number of encoders

@@ -22,7 +22,7 @@ struct RedisEventReporter: EventReporter {
     static let logLength = 2000
 
     func publish(_ message: some ClipCutMessage) async throws {
-        try await redis.xadd(RedisNames.eventsStream, fields: [RedisNames.messageField: try message.jsonString()], maxLength: 100_000)
+        try await redis.xadd(RedisNames.eventsStream, fields: [RedisNames.messageField: try message.jsonString()])
     }
 
     func progress(_ event: VideoProgressEvent) async {

@@ -29,11 +29,15 @@ func buildApplication(
         ])
     let consumer = LifecycleEventConsumer(
         redis: redis, applier: LifecycleEventApplier(dependencies: dependencies),
-        consumerName: "upload-\(ProcessInfo.processInfo.hostName)", logger: logger)
+        consumerName: reader.string(.consumerName, default: "upload-\(ProcessInfo.processInfo.hostName)"), logger: logger,
+        options: GroupConsumerOptions(
+            deadLetterStream: RedisNames.eventsDeadLetterStream, claimIdle: try reader.seconds(.eventsClaimIdle, default: .seconds(60)),
+            maxDeliveries: try reader.int(.eventsMaxDeliveries, default: 10, in: 1...1000)))
     let sweeper = UploadSweeper(dependencies: dependencies, interval: settings.sweepInterval, logger: logger)
+    let trimmer = StreamTrimmer(redis: redis, interval: try reader.seconds(.streamTrimInterval, default: .seconds(60)), logger: logger)
     var app = makeServiceApplication(
         router: router, configuration: configuration,
-        services: [redis, store, auth.httpClientService, consumer, sweeper])
+        services: [redis, store, auth.httpClientService, consumer, sweeper, trimmer])
     app.beforeServerStarts { try await stores.ensureIndexes() }
     return app
 }

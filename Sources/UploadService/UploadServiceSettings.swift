@@ -33,7 +33,8 @@ struct UploadServiceSettings: Sendable {
         playbackTokenLifetime = try reader.seconds(.playbackTokenLifetime, default: .seconds(21600))
         tusExpiry = try reader.seconds(.tusExpiry, default: .seconds(86400))
         sweepInterval = try reader.seconds(.sweepInterval, default: .seconds(5))
-        serviceToken = reader.string(.serviceToken)
+        serviceToken = try ServiceTokenRequirement.check(
+            reader.string(.serviceToken), allowMissing: reader.bool(.allowNoServiceToken, default: false))
         if let secret = reader.string(.playbackSecret) {
             guard secret.utf8.count >= 32 else {
                 throw ConfigError(key: ConfigKey.playbackSecret.name, value: "(redacted)", expected: "at least 32 characters")

@@ -11,6 +11,6 @@ struct RedisEventPublisher: EventPublisher {
     let redis: RedisClient
 
     func publishRaw(_ json: String) async throws {
-        try await redis.xadd(RedisNames.eventsStream, fields: [RedisNames.messageField: json], maxLength: 100_000)
+        try await redis.xadd(RedisNames.eventsStream, fields: [RedisNames.messageField: json])  // trimmed once acknowledged
     }
 }

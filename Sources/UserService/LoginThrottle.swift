@@ -10,56 +10,72 @@ struct LoginThrottlePolicy: Sendable, Equatable {
     var window: Duration
 }
 
-/// Counts failed logins per email and per client address. Counted in Redis so the limits
-/// hold across replicas.
+/// Counts login attempts per email and per client address. Counted in Redis so the limits
+/// hold across replicas, and reserved before the password is checked, atomically, so that N
+/// guesses sent at once cannot all pass a limit below N.
 protocol LoginThrottle: Sendable {
-    /// `nil` when a login may be tried; else how long until it may.
-    func retryAfter(email: String, address: String?) async throws -> Duration?
-    /// Counts a failed attempt.
-    func recordFailure(email: String, address: String?) async throws
-    /// Forgets the email's failures after a successful login.
-    func recordSuccess(email: String) async throws
+    /// Reserves one attempt for the email and the address: `nil` when it may go ahead (and it
+    /// now counts), else how long until one may (and nothing was counted).
+    func reserveAttempt(email: String, address: String?) async throws -> Duration?
+    /// A successful login: forgets the email's failures and gives the address its attempt back.
+    func recordSuccess(email: String, address: String?) async throws
 }
 
 /// ``LoginThrottle`` over Redis: one counter per email and per address, each expiring a window
-/// after its first failure (`INCR`, then `PEXPIRE` on the first).
+/// after its first attempt. One script checks both limits and counts the attempt, so the check
+/// and the count cannot be split by a parallel request (on any replica).
 struct RedisLoginThrottle: LoginThrottle {
     let redis: RedisClient
     let policy: LoginThrottlePolicy
 
     /// Keys carry a hash of the email, so addresses do not sit in Redis in clear.
     static func emailKey(_ email: String) -> String {
-        "clipcut:login:email:" + SHA256.hash(data: Data(email.utf8)).prefix(16).hexEncoded
+        RedisNames.loginEmailPrefix + SHA256.hash(data: Data(email.utf8)).prefix(16).hexEncoded
     }
 
     static func addressKey(_ address: String) -> String {
-        "clipcut:login:address:\(address)"
+        RedisNames.loginAddressPrefix + address
     }
 
-    func retryAfter(email: String, address: String?) async throws -> Duration? {
-        var checks = [(Self.emailKey(email), policy.maximumPerEmail)]
-        if let address { checks.append((Self.addressKey(address), policy.maximumPerAddress)) }
-        var wait: Duration?
-        for (key, limit) in checks {
-            guard let count = try await redis.get(key).flatMap(Int.init), count >= limit else { continue }
-            let remaining = try await redis.timeToLive(key) ?? policy.window
-            wait = max(wait ?? .zero, remaining)
+    /// KEYS: the counters; ARGV: their limits, then the window in ms. Returns -1 when the attempt
+    /// was counted, else the longest wait (ms) among the counters at their limit.
+    static let reserveScript = """
+        local window = tonumber(ARGV[#KEYS + 1])
+        local wait = -1
+        for i, key in ipairs(KEYS) do
+          if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[i]) then
+            local ttl = redis.call('PTTL', key)
+            if ttl < 0 then ttl = window end
+            if ttl > wait then wait = ttl end
+          end
+        end
+        if wait >= 0 then return wait end
+        for _, key in ipairs(KEYS) do
+          redis.call('INCR', key)
+          if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, window) end
+        end
+        return -1
+        """
+
+    func reserveAttempt(email: String, address: String?) async throws -> Duration? {
+        var keys = [Self.emailKey(email)], limits = [String(policy.maximumPerEmail)]
+        if let address {
+            keys.append(Self.addressKey(address))
+            limits.append(String(policy.maximumPerAddress))
         }
-        return wait
+        let window = String(policy.window.components.seconds * 1000)
+        let reply = try await redis.execute(["EVAL", Self.reserveScript, String(keys.count)] + keys + limits + [window])
+        guard let wait = reply.integer, wait >= 0 else { return nil }
+        return .milliseconds(wait)
     }
 
-    func recordFailure(email: String, address: String?) async throws {
-        var keys = [Self.emailKey(email)]
-        if let address { keys.append(Self.addressKey(address)) }
-        // One script, so a counter can never be left without its expiry (a lock-out forever).
-        let script = "local n = redis.call('INCR', KEYS[1]) if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n"
-        let window = String(Int(policy.window.components.seconds) * 1000)
-        for key in keys {
-            _ = try await redis.execute(["EVAL", script, "1", key, window])
-        }
-    }
-
-    func recordSuccess(email: String) async throws {
+    func recordSuccess(email: String, address: String?) async throws {
         try await redis.delete(Self.emailKey(email))
+        if let address {
+            _ = try await redis.execute([
+                "EVAL", "if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then return redis.call('DECR', KEYS[1]) end return 0",
+                "1", Self.addressKey(address),
+            ])
+        }
     }
 }

@@ -127,7 +127,8 @@ struct UserRoutes: Sendable {
         let email = try EmailAddress(body.email).value
         guard body.password.utf8.count <= PasswordPolicy.maximumBytes else { throw Self.invalidCredentials }
         let address = clientAddress(request, context)
-        if let wait = try await dependencies.throttle.retryAfter(email: email, address: address) {
+        // The attempt is counted before the password is checked: parallel guesses cannot pass the limit.
+        if let wait = try await dependencies.throttle.reserveAttempt(email: email, address: address) {
             let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
             var headers = HTTPFields()
             headers[.retryAfter] = String(seconds)
@@ -139,12 +140,9 @@ struct UserRoutes: Sendable {
         } else {
             try await dependencies.hasher.verifyDecoy(body.password)
         }
-        guard let user, matches else {
-            try await dependencies.throttle.recordFailure(email: email, address: address)
-            throw Self.invalidCredentials
-        }
+        guard let user, matches else { throw Self.invalidCredentials }  // the attempt stays counted
         guard !user.disabled else { throw Self.accountDisabled }
-        try await dependencies.throttle.recordSuccess(email: email)
+        try await dependencies.throttle.recordSuccess(email: email, address: address)
         let issuedAt = JSONCoding.normalized(Date())
         let expiresAt = issuedAt.addingTimeInterval(Double(dependencies.tokenLifetime.components.seconds))
         let claims = AccessTokenClaims(

@@ -13,7 +13,9 @@ import Testing
 /// An audio-service application around the shared transcriber.
 func audioApp(environment: [String: String] = [:]) async throws -> some ApplicationProtocol {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clipcut-audio-\(UUID().uuidString)")
-    let settings = try AudioServiceSettings(reader: ConfigReader(environment: ["CLIPCUT_DATA_DIR": directory.path].merging(environment) { $1 }))
+    let settings = try AudioServiceSettings(reader: ConfigReader(environment: [
+        "CLIPCUT_DATA_DIR": directory.path, "CLIPCUT_ALLOW_NO_SERVICE_TOKEN": "true",
+    ].merging(environment) { $1 }))
     let models = ModelHolder(transcriber: try await TestModel.shared.value)
     return Application(router: buildRouter(models: models, settings: settings, metricsRegistry: PrometheusCollectorRegistry()))
 }

@@ -228,7 +228,9 @@ struct AudioReadinessTests {
     func corruptModel() async throws {
         let path = temporaryPath("corrupt.bin")
         try Data(repeating: 7, count: 1024).write(to: URL(fileURLWithPath: path))
-        let settings = try AudioServiceSettings(reader: .init(environment: ["CLIPCUT_WHISPER_MODEL": path, "CLIPCUT_DATA_DIR": NSTemporaryDirectory()]))
+        let settings = try AudioServiceSettings(reader: .init(environment: [
+            "CLIPCUT_WHISPER_MODEL": path, "CLIPCUT_DATA_DIR": NSTemporaryDirectory(), "CLIPCUT_ALLOW_NO_SERVICE_TOKEN": "true",
+        ]))
         let models = ModelHolder(configuration: .init(modelPath: path), logger: .init(label: "test"))
         let app = Application(
             router: buildRouter(models: models, settings: settings, metricsRegistry: .init()), services: [models]

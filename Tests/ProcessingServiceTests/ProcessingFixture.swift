@@ -42,32 +42,40 @@ struct ProcessingFixture {
 
     /// `redisDatabase` 11 by default: the upload-service process runs its event consumer there, away
     /// from the database other suites use.
-    init(redisDatabase: Int = 11) async throws {
+    init(redisDatabase: Int = 11, uploadEnvironment: [String: String] = [:]) async throws {
         let base = try Self.environment("CLIPCUT_MONGO_URL").split(separator: "/", omittingEmptySubsequences: false).prefix(3).joined(separator: "/")
         mongoURL = "\(base)/t_proc_\(UUID().uuidString.prefix(8).lowercased())"
         store = try MediaStore(configuration: .init(uri: mongoURL))
         let redis = try Self.environment("CLIPCUT_REDIS_URL")
         redisURL = redisDatabase == 0 ? redis : String(redis[..<(redis.lastIndex(of: "/") ?? redis.endIndex)]) + "/\(redisDatabase)"
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("clipcut-proc-\(UUID().uuidString)").path
+        (uploadService, uploadURL) = try await Self.startUploadService(
+            mongoURL: mongoURL, redisURL: redisURL, scratch: scratch, http: http, extra: uploadEnvironment)
+    }
+
+    /// Starts an upload-service process on a free port of its own; returns it once it is ready.
+    static func startUploadService(
+        mongoURL: String, redisURL: String, scratch: String, http: HTTPClient, extra: [String: String] = [:]
+    ) async throws -> (Process, String) {
         let port = Int.random(in: 20000...60000)
-        uploadURL = "http://127.0.0.1:\(port)"
+        let url = "http://127.0.0.1:\(port)"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.environment("CLIPCUT_BIN_DIR") + "/upload-service")
         process.environment = ProcessInfo.processInfo.environment.merging([
             ConfigKey.mongoURL.name: mongoURL, ConfigKey.redisURL.name: redisURL, ConfigKey.httpPort.name: String(port),
-            ConfigKey.dataDirectory.name: "\(scratch)/upload-service", ConfigKey.logLevel.name: "warning",
-        ]) { $1 }
+            ConfigKey.dataDirectory.name: "\(scratch)/upload-service-\(port)", ConfigKey.logLevel.name: "warning",
+        ].merging(extra) { $1 }) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        uploadService = process
         var ready = false
         for _ in 0..<100 where !ready {
             try await Task.sleep(for: .milliseconds(100))
-            let response = try? await http.execute(HTTPClientRequest(url: "\(uploadURL)/ready"), timeout: .seconds(1))
+            let response = try? await http.execute(HTTPClientRequest(url: "\(url)/ready"), timeout: .seconds(1))
             ready = response?.status == .ok
         }
         try #require(ready, "upload-service did not become ready")
+        return (process, url)
     }
 
     func settings(_ extra: [String: String] = [:]) throws -> ProcessingSettings {
@@ -75,6 +83,7 @@ struct ProcessingFixture {
             ConfigKey.uploadServiceURL.name: uploadURL, ConfigKey.redisURL.name: redisURL, ConfigKey.dataDirectory.name: scratch,
             ConfigKey.audioServiceURL.name: try Self.environment("CLIPCUT_AUDIO_SERVICE_URL"),
             ConfigKey.jobClaimIdle.name: "3", ConfigKey.jobRetryBase.name: "1", ConfigKey.captionRetry.name: "1",
+            ConfigKey.allowNoServiceToken.name: "true",
         ]
         environment.merge(extra) { $1 }
         return try ProcessingSettings(reader: ConfigReader(environment: environment))

@@ -118,4 +118,12 @@ struct JSONLogHandlerTests {
         let metadata = object["metadata"] as? [String: String]
         #expect(metadata == ["service": "user-service", "request": "r1"])
     }
+
+    @Test("the service token is required unless development use is declared")
+    func serviceTokenRequired() throws {
+        #expect(throws: ConfigError.self) { try ServiceTokenRequirement.check(nil, allowMissing: false) }
+        #expect(throws: ConfigError.self) { try ServiceTokenRequirement.check("", allowMissing: false) }
+        #expect(try ServiceTokenRequirement.check(nil, allowMissing: true) == nil)
+        #expect(try ServiceTokenRequirement.check("s3cret", allowMissing: false) == "s3cret")
+    }
 }

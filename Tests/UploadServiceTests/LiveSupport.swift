@@ -36,6 +36,7 @@ struct LiveUploadService {
             reader: ConfigReader(environment: [
                 ConfigKey.uploadQuotaBytes.name: String(quotaBytes),
                 ConfigKey.playbackSecret.name: "integration secret, long enough to sign",
+                ConfigKey.allowNoServiceToken.name: "true",
             ]),
             logger: Logger(label: "upload-test"))
         let (dependencies, stores) = UploadServiceDependencies.live(

@@ -157,6 +157,31 @@ struct PostgresIntegrationTests {
         }
     }
 
+    @Test("50 wrong passwords sent at once through two replicas: at most the limit (5) reach bcrypt, the rest get 429")
+    func loginBurst() async throws {
+        try await withRealServers { postgres, redis in
+            let first = try await realService(postgres, redis)
+            let secondRedis = RedisClient(configuration: redis.configuration)
+            let second = try await TestUserService(
+                repository: first.repository, throttle: RedisLoginThrottle(redis: secondRedis, policy: TestUserService.policy))
+            let email = uniqueEmail("burst")
+            _ = try await first.application().test(.router) { client in try await client.register(email) }
+            try await first.application().test(.router) { one in
+                try await second.application().test(.router) { other in
+                    let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                        for index in 0..<50 {
+                            group.addTask { Int(try await (index % 2 == 0 ? one : other).login(email, password: "wrong password").status.code) }
+                        }
+                        return try await group.reduce(into: [Int]()) { $0.append($1) }
+                    }
+                    #expect(statuses.filter { $0 == 401 }.count == TestUserService.policy.maximumPerEmail, "\(statuses)")
+                    #expect(statuses.filter { $0 == 429 }.count == 50 - TestUserService.policy.maximumPerEmail)
+                }
+            }
+            await secondRedis.shutdown()
+        }
+    }
+
     @Test("PyJWT, fetching the JWKS over HTTP, verifies a fresh token")
     func independentVerifier() async throws {
         try await withRealServers { postgres, redis in

@@ -85,30 +85,30 @@ final class InMemoryUserRepository: UserRepository {
     }
 }
 
-/// Failed-login counting in memory, with the same rules as the Redis throttle (no expiry).
+/// Login attempt counting in memory, with the same rules as the Redis throttle (no expiry):
+/// checked and counted under one lock.
 final class InMemoryLoginThrottle: LoginThrottle {
     let policy: LoginThrottlePolicy
     private let counts = Mutex<[String: Int]>([:])
 
     init(policy: LoginThrottlePolicy) { self.policy = policy }
 
-    func retryAfter(email: String, address: String?) async throws -> Duration? {
+    func reserveAttempt(email: String, address: String?) async throws -> Duration? {
         counts.withLock { counts in
             let byEmail = counts["e:" + email, default: 0] >= policy.maximumPerEmail
             let byAddress = address.map { counts["a:" + $0, default: 0] >= policy.maximumPerAddress } ?? false
-            return byEmail || byAddress ? policy.window : nil
-        }
-    }
-
-    func recordFailure(email: String, address: String?) async throws {
-        counts.withLock { counts in
+            if byEmail || byAddress { return policy.window }
             counts["e:" + email, default: 0] += 1
             if let address { counts["a:" + address, default: 0] += 1 }
+            return nil
         }
     }
 
-    func recordSuccess(email: String) async throws {
-        _ = counts.withLock { $0.removeValue(forKey: "e:" + email) }
+    func recordSuccess(email: String, address: String?) async throws {
+        counts.withLock { counts in
+            counts.removeValue(forKey: "e:" + email)
+            if let address, let count = counts["a:" + address], count > 0 { counts["a:" + address] = count - 1 }
+        }
     }
 }
 

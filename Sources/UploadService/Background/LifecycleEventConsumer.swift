@@ -9,7 +9,9 @@ import ServiceLifecycle
 /// `user.deleted` it deletes every video of that user with all its media.
 ///
 /// Events are acknowledged after they were applied (a failure leaves the entry pending and it is
-/// read again); a malformed one is logged and acknowledged (never retried forever). Applying an
+/// read again, up to `CLIPCUT_EVENTS_MAX_DELIVERIES`); a malformed one is dead-lettered. Entries a
+/// stopped consumer left pending (a pod replaced under another name) are taken over after
+/// `CLIPCUT_EVENTS_CLAIM_IDLE_SECONDS`. Applying an
 /// event twice changes nothing: status moves only forward, renditions are keyed by quality,
 /// deletes of what is gone are no-ops.
 struct LifecycleEventConsumer: Service {
@@ -17,20 +19,25 @@ struct LifecycleEventConsumer: Service {
     let applier: LifecycleEventApplier
     let consumerName: String
     let logger: Logger
+    /// Take-over of a stopped consumer's entries and the delivery cap.
+    var options = GroupConsumerOptions(deadLetterStream: RedisNames.eventsDeadLetterStream)
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await redis.consumeGroup(RedisNames.eventsStream, group: RedisNames.uploadGroup, consumer: consumerName, logger: logger) { entry in
-                try await handle(entry)
-            }
+            await redis.consumeGroup(
+                RedisNames.eventsStream, group: RedisNames.uploadGroup, consumer: consumerName, options: options, logger: logger
+            ) { entry in try await handle(entry) }
         }
     }
 
-    /// Applies one entry and acknowledges it; a malformed one is logged and acknowledged. When
-    /// applying fails the error goes up: the entry stays pending and is read again.
+    /// Applies one entry and acknowledges it; a malformed one is dead-lettered and acknowledged.
+    /// When applying fails the error goes up: the entry stays pending and is read again (up to
+    /// the delivery cap; then it is dead-lettered with the error).
     private func handle(_ entry: RedisStreamEntry) async throws {
         guard let json = entry.fields[RedisNames.messageField], let event = try? ClipCutEvent.decode(from: json) else {
-            logger.error("malformed event skipped", metadata: ["entry": "\(entry.id)"])
+            logger.error("malformed event dead-lettered", metadata: ["entry": "\(entry.id)"])
+            let fields = entry.fields.merging(["reason": "malformed event", "entry": entry.id, "group": RedisNames.uploadGroup]) { $1 }
+            try await redis.xadd(options.deadLetterStream, fields: fields, maxLength: 100_000)
             try await redis.xack(RedisNames.eventsStream, group: RedisNames.uploadGroup, ids: [entry.id])
             return
         }

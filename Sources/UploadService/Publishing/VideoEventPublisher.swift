@@ -15,7 +15,7 @@ struct RedisVideoEventPublisher: VideoEventPublisher {
     let redis: RedisClient
 
     func append(_ json: String, to stream: String) async throws {
-        try await redis.xadd(stream, fields: [RedisNames.messageField: json], maxLength: 100_000)
+        try await redis.xadd(stream, fields: [RedisNames.messageField: json])  // trimmed once acknowledged (StreamTrimmer)
     }
 }
 
