@@ -112,7 +112,8 @@ public enum CaptionFormat: String, Sendable, CaseIterable {
 
     /// `HH:MM:SS.mmm` (`,` for SRT).
     static func timestamp(_ seconds: Double, separator: String) -> String {
-        let milliseconds = max(0, Int((seconds * 1000).rounded()))
+        // A time from outside (a transcript, an edit) may be anything: no trap on NaN or ±inf.
+        let milliseconds = seconds.isFinite ? Int(min(max(0, seconds * 1000), 3.6e11).rounded()) : 0
         let hours = milliseconds / 3_600_000, minutes = milliseconds / 60_000 % 60
         let secs = milliseconds / 1000 % 60, millis = milliseconds % 1000
         return String(format: "%02d:%02d:%02d%@%03d", hours, minutes, secs, separator, millis)
