@@ -57,12 +57,13 @@ swift_build_flags() {
 # Starts one ClipCut service in the background under a supervisor, logging to RUN/logs/NAME.log.
 # RUN/pids/NAME.pid holds the supervisor's pid (stop_service stops it and the service), and
 # RUN/pids/NAME.service.pid the service's own. Usage: start_service RUN BIN NAME PORT [VAR=value...]
-# (the environment passes through: the server URLs, CLIPCUT_JWKS_URL…).
+# (the environment passes through: the server URLs, CLIPCUT_JWKS_URL…). A second replica of a
+# service is named NAME@2: the same executable, its own pid files, log and data directory.
 start_service() {
     local run=$1 bin=$2 name=$3 port=$4; shift 4
     mkdir -p "$run/logs" "$run/pids" "$run/data/$name"
     env CLIPCUT_HTTP_HOST=127.0.0.1 CLIPCUT_HTTP_PORT="$port" CLIPCUT_DATA_DIR="$run/data/$name" "$@" \
-        nohup bash "$CLIPCUT_ROOT/scripts/supervise" "$run/pids/$name.service.pid" "$bin/$name" >>"$run/logs/$name.log" 2>&1 </dev/null &
+        nohup bash "$CLIPCUT_ROOT/scripts/supervise" "$run/pids/$name.service.pid" "$bin/${name%@*}" >>"$run/logs/$name.log" 2>&1 </dev/null &
     echo $! >"$run/pids/$name.pid"
 }
 

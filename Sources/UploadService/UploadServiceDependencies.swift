@@ -57,6 +57,12 @@ struct UploadServiceDependencies: Sendable {
         do {
             try await repository.insert(VideoRecord(video: video, sourceFileID: source.id, publishPending: true))
         } catch {
+            // Registered already (a repeated completion, another replica): the same video, and
+            // the source stays with it. Only a source no video holds is removed.
+            if let existing = try? await repository.record(id: videoId) {
+                if existing.sourceFileID == source.id && existing.video.owner == owner { return existing.video }
+                throw error
+            }
             try? await storage.deleteSource(id: source.id)
             throw error
         }

@@ -4,6 +4,7 @@ accounts, and a real (tiny) video."""
 import argparse
 import os
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -95,3 +96,13 @@ def wait_until_processed(upload_url, account, video_id, captions=False, limit=18
             return video
         time.sleep(1)
     raise SystemExit(f"video {video_id} was not processed within {limit} s")
+
+
+def finish(label, checks, failures):
+    """Prints `label: N passed, N failed` (failures named `check: what went wrong`, one check
+    counted once) and the failures, then exits non-zero if there were any."""
+    failed = {failure.split(":")[0] for failure in failures}
+    print(f"{label}: {checks - len(failed)} passed, {len(failed)} failed")
+    for failure in failures:
+        print("  " + failure)
+    sys.exit(1 if failures else 0)

@@ -15,7 +15,7 @@ import time
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hostile_common import Account, fresh_email, make_video  # noqa: E402
+from hostile_common import Account, finish, fresh_email, make_video  # noqa: E402
 from hostile_media import make_all  # noqa: E402
 
 
@@ -130,12 +130,7 @@ def main():
             handle.write("| input | status | failure reason or ladder | captionState |\n| --- | --- | --- | --- |\n")
             for case, video, outcome in rows:
                 handle.write(f"| {case.what} | {video.get('status')} | {outcome} | {video.get('captionState') or '—'} |\n")
-    total = len(cases) + 1
-    failed = {failure.split(":")[0] for failure in failures}
-    print(f"hostile-media: {total - len(failed)} passed, {len(failed)} failed")
-    for failure in failures:
-        print("  " + failure)
-    sys.exit(1 if failures else 0)
+    finish("hostile-media", len(cases) + 1, failures)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 import ClipCutCore
 import Foundation
+import MediaStore
 import NIOCore
 import Synchronization
 
@@ -77,6 +78,8 @@ final class InMemoryMediaStorage: MediaStorage {
     }
 
     let state = Mutex(State())
+    /// Reads that fail (a database blip) before reads work again.
+    let failingReads = Mutex(0)
 
     /// Bytes pushed into the sink of a source being stored.
     final class Sink: ByteSink {
@@ -112,7 +115,14 @@ final class InMemoryMediaStorage: MediaStorage {
         state.withLock { $0.chunks[fileID, default: [:]][n] = data }
     }
 
-    func sourceChunk(fileID: String, n: Int) async throws -> [UInt8]? { state.withLock { $0.chunks[fileID]?[n] } }
+    func sourceChunk(fileID: String, n: Int) async throws -> [UInt8]? {
+        state.withLock { state in
+            if let chunk = state.chunks[fileID]?[n] { return chunk }
+            // As GridFS: a completed file's chunks are still its chunks.
+            guard let (file, bytes) = state.files[fileID], n * file.chunkSize < bytes.count else { return nil }
+            return Array(bytes[(n * file.chunkSize)..<min(bytes.count, (n + 1) * file.chunkSize)])
+        }
+    }
 
     func deleteSourceChunks(fileID: String, from n: Int) async throws {
         state.withLock { state in
@@ -123,6 +133,8 @@ final class InMemoryMediaStorage: MediaStorage {
 
     func completeSource(fileID: String, length: Int, chunkSize: Int, filename: String, videoId: VideoID, owner: UserID) async throws -> StoredFile {
         try state.withLock { state in
+            // As GridFS: the files document is written once.
+            guard state.files[fileID] == nil else { throw MediaStoreError.duplicateKey("a GridFS file with id \(fileID) exists") }
             let chunks = state.chunks.removeValue(forKey: fileID) ?? [:]
             let bytes = chunks.keys.sorted().flatMap { chunks[$0] ?? [] }
             guard bytes.count == length else { throw TestFailure("chunks hold \(bytes.count) bytes, expected \(length)") }
@@ -171,6 +183,11 @@ final class InMemoryMediaStorage: MediaStorage {
     }
 
     func read(_ file: StoredFile, range: Range<Int>, _ consume: (ByteBuffer) async throws -> Void) async throws {
+        let fails = failingReads.withLock { count in
+            defer { count = max(0, count - 1) }
+            return count > 0
+        }
+        if fails { throw TestFailure("the database did not answer") }
         guard let bytes = state.withLock({ $0.files[file.id]?.bytes }) else { throw TestFailure("no such file") }
         var position = range.lowerBound
         while position < range.upperBound {
@@ -198,6 +215,20 @@ final class InMemoryTusUploads: TusUploadRepository {
             return true
         }
     }
+
+    let completing = Mutex<[String: Date]>([:])
+
+    func beginCompletion(id: String, now: Date, staleAfter: Duration) async throws -> TusCompletionClaim {
+        let finished = uploads.withLock { $0[id]?.completedVideo }
+        if let finished { return .complete(finished) }
+        return completing.withLock { completing in
+            if let since = completing[id], since > now.addingTimeInterval(-Double(staleAfter.components.seconds)) { return .inProgress }
+            completing[id] = now
+            return .claimed
+        }
+    }
+
+    func abandonCompletion(id: String) async throws { _ = completing.withLock { $0.removeValue(forKey: id) } }
 
     func complete(id: String, videoId: VideoID) async throws { uploads.withLock { $0[id]?.completedVideo = videoId } }
     func delete(id: String) async throws { _ = uploads.withLock { $0.removeValue(forKey: id) } }

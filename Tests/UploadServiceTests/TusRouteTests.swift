@@ -150,4 +150,63 @@ struct TusRouteTests {
             #expect(try await client.execute(uri: location, method: .head, headers: Self.tusHeaders(token)).status == .notFound)
         }
     }
+
+    @Test("a final PATCH repeated after success (its answer lost, or sent to another replica) answers 204 with the same video; the source stays")
+    func repeatedFinalPatch() async throws {
+        let service = try TestUploadService()
+        let bytes = fakeMP4(300_000)
+        try await service.application().test(.router) { client in
+            let token = try await service.auth.token(for: .random())
+            let location = try #require(try await Self.create(client, token: token, length: bytes.count).headers[.location])
+            let first = try await Self.patch(client, location, token: token, offset: 0, bytes[0...])
+            #expect(first.status == .noContent)
+            let videoLocation = try #require(first.headers[.location])
+            // The client did not get the answer: it asks where the upload stands and sends the end again.
+            let again = try await Self.patch(client, location, token: token, offset: bytes.count, bytes[bytes.count...])
+            #expect(again.status == .noContent)
+            #expect(again.headers[.location] == videoLocation)
+            #expect(again.headers[.testUploadOffset] == String(bytes.count))
+            let videoId = try #require(VideoID(String(videoLocation.split(separator: "/").last ?? "")))
+            let record = try #require(try await service.repository.record(id: videoId))
+            #expect(try await service.storage.source(id: record.sourceFileID) != nil, "the registered video keeps its source")
+            #expect(service.storage.bytes(ofFile: record.sourceFileID) == bytes)
+        }
+    }
+
+    @Test("a failure while hashing the finished upload leaves it resumable (503); the final PATCH sent again registers it")
+    func transientCompletionFailure() async throws {
+        let service = try TestUploadService()
+        let bytes = fakeMP4(300_000)
+        try await service.application().test(.router) { client in
+            let token = try await service.auth.token(for: .random())
+            let location = try #require(try await Self.create(client, token: token, length: bytes.count).headers[.location])
+            service.storage.failingReads.withLock { $0 = 1 }
+            let failed = try await Self.patch(client, location, token: token, offset: 0, bytes[0...])
+            #expect(failed.status == .serviceUnavailable)
+            #expect(errorCode(failed) == "upload_not_finished")
+            let head = try await client.execute(uri: location, method: .head, headers: Self.tusHeaders(token))
+            #expect(head.status == .ok && head.headers[.testUploadOffset] == String(bytes.count), "every byte is still there")
+            let retried = try await Self.patch(client, location, token: token, offset: bytes.count, bytes[bytes.count...])
+            #expect(retried.status == .noContent)
+            let videoId = try #require(retried.headers[.location].flatMap { VideoID(String($0.split(separator: "/").last ?? "")) })
+            let record = try #require(try await service.repository.record(id: videoId))
+            #expect(service.storage.bytes(ofFile: record.sourceFileID) == bytes)
+        }
+    }
+
+    @Test("two requests finishing the same upload at once: one registers it, the other is told to ask again, nothing is deleted")
+    func concurrentCompletion() async throws {
+        let tusUploads = InMemoryTusUploads()
+        let id = "0123456789abcdef0123456789abcdef"
+        try await tusUploads.insert(TusUpload(
+            id: id, owner: .random(), videoId: .random(), fileID: "f", length: 10, offset: 10, chunkSize: 5, filename: "a.mp4",
+            createdAt: Date(), expiresAt: Date().addingTimeInterval(60)))
+        #expect(try await tusUploads.beginCompletion(id: id, now: Date(), staleAfter: .seconds(600)) == .claimed)
+        #expect(try await tusUploads.beginCompletion(id: id, now: Date(), staleAfter: .seconds(600)) == .inProgress)
+        // A replica that died mid-completion: after the lease another takes it over.
+        #expect(try await tusUploads.beginCompletion(id: id, now: Date().addingTimeInterval(601), staleAfter: .seconds(600)) == .claimed)
+        let video = VideoID.random()
+        try await tusUploads.complete(id: id, videoId: video)
+        #expect(try await tusUploads.beginCompletion(id: id, now: Date(), staleAfter: .seconds(600)) == .complete(video))
+    }
 }

@@ -1,6 +1,7 @@
 import ClipCutCore
 import Foundation
 import Hummingbird
+import MediaStore
 import NIOCore
 import ServiceSupport
 import Synchronization
@@ -103,6 +104,15 @@ struct TusRoutes: Sendable {
         guard let offsetText = request.headers[.uploadOffset], let offset = Int64(offsetText), offset >= 0 else {
             throw APIError.badRequest("Upload-Offset must be a non-negative integer.")
         }
+        if let finished = upload.completedVideo, offset == upload.length {
+            // A repeated final PATCH (its answer was lost, or it went to another replica): the
+            // upload is done, and the answer is the same as the first time.
+            var headers = HTTPFields()
+            headers[.uploadOffset] = String(upload.length)
+            headers[.clipcutVideoID] = finished.description
+            headers[.location] = "/api/videos/\(finished)"
+            return Response(status: .noContent, headers: headers)
+        }
         guard offset == upload.offset, upload.completedVideo == nil else {
             throw APIError(.conflict, code: "offset_mismatch", message: "Upload-Offset is \(offset) but the upload is at \(upload.offset).")
         }
@@ -148,30 +158,75 @@ struct TusRoutes: Sendable {
         return Response(status: .noContent, headers: headers)
     }
 
-    /// Writes the files document, hashes the stored bytes and registers the video.
+    /// How long a replica may take to finish an upload before another may take it over.
+    static let completionLease: Duration = .seconds(600)
+
+    /// Finishes an upload whose bytes are all stored: claims it (`receiving → completing`),
+    /// writes the files document, hashes the stored bytes and registers the video, then marks it
+    /// complete. Already complete: the same video. Being finished elsewhere: 409 with
+    /// `Retry-After`. A failure that may pass (a database blip while hashing gigabytes) leaves
+    /// every byte in place and the upload resumable (the final PATCH is sent again); only an
+    /// upload that can never succeed (not a video, over quota) is removed, and never the source
+    /// of a registered video.
     private func complete(_ upload: TusUpload, writer: TusChunkWriter) async throws -> Video {
-        let storage = dependencies.storage
+        let uploads = dependencies.tusUploads, storage = dependencies.storage
+        switch try await uploads.beginCompletion(id: upload.id, now: Date(), staleAfter: Self.completionLease) {
+        case .complete(let videoId):
+            guard let record = try await dependencies.repository.record(id: videoId) else { throw APIError.notFound("The video was deleted.") }
+            return record.video
+        case .inProgress:
+            var headers = HTTPFields()
+            headers[.retryAfter] = "2"
+            throw APIError(.conflict, code: "upload_finishing", message: "The upload is being finished; ask again in a moment.", headers: headers)
+        case .claimed:
+            break
+        }
+        guard let container = writer.container else {
+            try? await storage.deleteSourceChunks(fileID: upload.fileID, from: 0)
+            try? await uploads.delete(id: upload.id)
+            throw SourceIntake.unsupported
+        }
+        let video: Video
         do {
-            guard let container = writer.container else { throw SourceIntake.unsupported }
             let chunkCount = Int((upload.length + Int64(upload.chunkSize) - 1) / Int64(upload.chunkSize))
             try await storage.deleteSourceChunks(fileID: upload.fileID, from: chunkCount)
-            let file = try await storage.completeSource(
-                fileID: upload.fileID, length: Int(upload.length), chunkSize: upload.chunkSize, filename: upload.filename,
-                videoId: upload.videoId, owner: upload.owner)
+            let file: StoredFile
+            do {
+                file = try await storage.completeSource(
+                    fileID: upload.fileID, length: Int(upload.length), chunkSize: upload.chunkSize, filename: upload.filename,
+                    videoId: upload.videoId, owner: upload.owner)
+            } catch MediaStoreError.duplicateKey {
+                // An earlier attempt wrote the files document before it failed: the same file.
+                guard let existing = try await storage.source(id: upload.fileID), existing.length == Int(upload.length) else { throw SourceIntake.unsupported }
+                file = existing
+            }
             var hasher = StreamingSHA256()
             try await storage.read(file, range: 0..<file.length) { hasher.update($0) }
             let intake = IntakeResult(container: container, size: upload.length, sha256: hasher.finalize())
-            let video = try await dependencies.register(
+            video = try await dependencies.register(
                 videoId: upload.videoId, owner: upload.owner, title: upload.title ?? VideoFields.defaultTitle(forFilename: upload.filename),
                 description: upload.description ?? "", filename: upload.filename, intake: intake, source: file,
                 burnSubtitles: upload.burnSubtitles, excludingUpload: upload.id)
-            try await dependencies.tusUploads.complete(id: upload.id, videoId: video.id)
-            return video
-        } catch {
-            try? await storage.deleteSource(id: upload.fileID)
-            try? await dependencies.tusUploads.delete(id: upload.id)
+        } catch let error as APIError where error.status.code < 500 {
+            // It can never succeed as it is (over quota, not a video): it goes, unless a video
+            // already holds its source.
+            if try await dependencies.repository.record(id: upload.videoId) == nil {
+                try? await storage.deleteSource(id: upload.fileID)
+                try? await storage.deleteSourceChunks(fileID: upload.fileID, from: 0)
+                try? await uploads.delete(id: upload.id)
+            }
             throw error
+        } catch {
+            try? await uploads.abandonCompletion(id: upload.id)
+            dependencies.logger.warning("tus completion failed; the upload stays resumable", metadata: ["upload": "\(upload.id)", "error": "\(error)"])
+            var headers = HTTPFields()
+            headers[.retryAfter] = "5"
+            throw APIError(
+                .serviceUnavailable, code: "upload_not_finished",
+                message: "Every byte is stored, but the upload could not be finished; send the last PATCH again.", headers: headers)
         }
+        try await uploads.complete(id: upload.id, videoId: video.id)
+        return video
     }
 
     private func ownedUpload(_ request: Request, _ context: ClipCutRequestContext) async throws -> TusUpload {

@@ -34,12 +34,29 @@ struct TusUpload: Sendable, Equatable {
     var completedVideo: VideoID?
 }
 
-/// Where tus uploads are tracked.
+/// What ``TusUploadRepository/beginCompletion(id:now:staleAfter:)`` found.
+enum TusCompletionClaim: Sendable, Equatable {
+    /// This request finishes the upload (`receiving → completing`).
+    case claimed
+    /// Already finished: the video it became.
+    case complete(VideoID)
+    /// Another request (on this replica or another) is finishing it.
+    case inProgress
+}
+
+/// Where tus uploads are tracked. Finishing an upload is a compare-and-set state,
+/// `receiving → completing → complete`, so that two replicas or a repeated final PATCH never
+/// register it twice or throw away the source of a registered video.
 protocol TusUploadRepository: Sendable {
     func insert(_ upload: TusUpload) async throws
     func upload(id: String) async throws -> TusUpload?
     /// Moves the offset from `from` to `to` (and the expiry); `false` if the stored offset was no longer `from`.
     func advance(id: String, from: Int64, to: Int64, expiresAt: Date) async throws -> Bool
+    /// Takes the upload from `receiving` to `completing`, atomically; a claim older than
+    /// `staleAfter` (its replica died) may be taken again.
+    func beginCompletion(id: String, now: Date, staleAfter: Duration) async throws -> TusCompletionClaim
+    /// Gives a claim back (`completing → receiving`): finishing failed for a reason that may pass.
+    func abandonCompletion(id: String) async throws
     /// Marks the upload complete.
     func complete(id: String, videoId: VideoID) async throws
     func delete(id: String) async throws
@@ -68,6 +85,7 @@ struct MongoTusUploadRepository: TusUploadRepository {
             "fileId": .string(upload.fileID), "length": .int64(upload.length), "offset": .int64(upload.offset),
             "chunkSize": .int64(Int64(upload.chunkSize)), "filename": .string(upload.filename),
             "createdAt": .date(upload.createdAt), "expiresAt": .date(upload.expiresAt), "completed": false,
+            "completingSince": .date(Self.receiving),
         ]
         if let title = upload.title { document["title"] = .string(title) }
         if let description = upload.description { document["description"] = .string(description) }
@@ -86,9 +104,30 @@ struct MongoTusUploadRepository: TusUploadRepository {
         return result.matched > 0
     }
 
+    func beginCompletion(id: String, now: Date, staleAfter: Duration) async throws -> TusCompletionClaim {
+        let cutoff = now.addingTimeInterval(-Double(staleAfter.components.seconds))
+        let claim: BSONDocument = ["completingSince": .date(now)]
+        // Documents written before the field existed have none: they are receiving.
+        for filter: BSONDocument in [
+            ["_id": .string(id), "completed": false, "completingSince": ["$lt": .date(cutoff)]],
+            ["_id": .string(id), "completed": false, "completingSince": ["$exists": false]],
+        ] {
+            if try await collection.updateOne(filter, set: claim).matched > 0 { return .claimed }
+        }
+        if let videoId = try await upload(id: id)?.completedVideo { return .complete(videoId) }
+        return .inProgress
+    }
+
+    func abandonCompletion(id: String) async throws {
+        try await collection.updateOne(["_id": .string(id), "completed": false], set: ["completingSince": .date(Self.receiving)])
+    }
+
     func complete(id: String, videoId: VideoID) async throws {
         try await collection.updateOne(["_id": .string(id)], set: ["completed": true, "completedVideo": .string(videoId.description)])
     }
+
+    /// `completingSince` of an upload nobody is finishing.
+    static let receiving = Date(timeIntervalSince1970: 0)
 
     func delete(id: String) async throws {
         try await collection.delete(["_id": .string(id)], many: false)
