@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "ServiceSupport",
             dependencies: [
-                "ClipCutCore",
+                "ClipCutCore", "Redis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),

@@ -57,6 +57,12 @@ public enum RedisNames {
     /// Prefix of user-service's login attempt counters per client address.
     public static let loginAddressPrefix = "clipcut:login:address:"
 
+    /// When a user's access tokens stopped counting (whole seconds since 1970): tokens issued
+    /// before are void. `clipcut:tokens:revoked-before:<userId>`.
+    public static func tokensRevokedBefore(_ user: UserID) -> String {
+        "clipcut:tokens:revoked-before:" + user.description
+    }
+
     /// The video id in a progress channel name, or `nil` if `channel` is not one.
     public static func videoID(fromProgressChannel channel: String) -> VideoID? {
         guard channel.hasPrefix(progressChannelPrefix) else { return nil }

@@ -26,7 +26,7 @@ func buildApplication(
     }
     let postgres = PostgresClient(configuration: postgresConfiguration, backgroundLogger: logger)
     let store = PostgresHistoryStore(client: postgres, logger: logger)
-    let auth = AccessTokenVerifier.live(configuration: configuration)
+    let auth = AccessTokenVerifier.live(configuration: configuration, revocations: RedisTokenRevocations(redis: redis))
     let hub = ProgressHub(redis: redis, store: store, logger: logger)
     let metrics = PlatformMetrics(registry: metricsRegistry)
     let router = buildRouter(

@@ -18,7 +18,7 @@ func buildApplication(
     let settings = try UploadServiceSettings(reader: reader, logger: logger)
     let redis = RedisClient(configuration: try RedisConfiguration(url: settings.redisURL), logger: Logger(label: "upload-service.redis"))
     let store = try MediaStore(configuration: .init(uri: settings.mongoURL), logger: Logger(label: "upload-service.mediastore"))
-    let auth = AccessTokenVerifier.live(configuration: configuration)
+    let auth = AccessTokenVerifier.live(configuration: configuration, revocations: RedisTokenRevocations(redis: redis))
     let (dependencies, stores) = UploadServiceDependencies.live(
         store: store, redis: redis, verifier: auth.verifier, settings: settings, logger: logger)
     let router = buildRouter(

@@ -24,12 +24,14 @@ func buildApplication(
     let hasher = BcryptPasswordHasher(cost: settings.bcryptCost)
     let keys = try await SigningKeySet.load(settings: settings, logger: logger)
     let outbox = OutboxRelay(repository: repository, publisher: RedisEventPublisher(redis: redis), interval: .seconds(5), logger: logger)
+    let revocations = RedisTokenRevocations(redis: redis)
     let dependencies = UserServiceDependencies(
         repository: repository, hasher: hasher, keys: keys,
         verifier: AccessTokenVerifier(
             keyCache: JWKSKeyCache(source: StaticJWKSSource(try keys.jwks())),
-            issuer: configuration.jwtIssuer, audience: configuration.jwtAudience
+            issuer: configuration.jwtIssuer, audience: configuration.jwtAudience, revocations: revocations
         ),
+        revocations: revocations,
         throttle: RedisLoginThrottle(redis: redis, policy: settings.throttle),
         outbox: outbox, tokenLifetime: settings.tokenLifetime,
         issuer: configuration.jwtIssuer, audience: configuration.jwtAudience,

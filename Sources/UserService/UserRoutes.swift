@@ -16,6 +16,8 @@ struct UserServiceDependencies: Sendable {
     var hasher: BcryptPasswordHasher
     var keys: SigningKeySet
     var verifier: AccessTokenVerifier
+    /// Where a password change or a deletion voids the user's older tokens (`nil`: nowhere).
+    var revocations: (any TokenRevocations)? = nil
     var throttle: any LoginThrottle
     var outbox: OutboxRelay
     var tokenLifetime: Duration
@@ -184,8 +186,13 @@ struct UserRoutes: Sendable {
         guard update != UserUpdate() else {
             throw APIError.badRequest("Nothing to change: send displayName, or password with currentPassword.")
         }
-        guard let updated = try await dependencies.repository.update(id: user.id, update, at: JSONCoding.normalized(Date())) else {
+        let changedAt = JSONCoding.normalized(Date())
+        guard let updated = try await dependencies.repository.update(id: user.id, update, at: changedAt) else {
             throw Self.accountGone
+        }
+        if update.passwordHash != nil {
+            // Every token issued before the change stops working on every service (within a second).
+            try await dependencies.revocations?.revoke(user.id, before: changedAt, lifetime: dependencies.tokenLifetime)
         }
         return jsonResponse(UserResponse(updated))
     }
@@ -194,6 +201,7 @@ struct UserRoutes: Sendable {
         let user = try await activeUser(context)
         let event = try UserDeletedEvent(userId: user.id).jsonString()
         guard try await dependencies.repository.delete(id: user.id, outboxMessage: event) else { throw Self.accountGone }
+        try await dependencies.revocations?.revoke(user.id, before: Date().addingTimeInterval(1), lifetime: dependencies.tokenLifetime)
         context.logger.info("account deleted", metadata: ["user": "\(user.id)"])
         await dependencies.outbox.flush()
         return Response(status: .noContent)

@@ -2,6 +2,7 @@ import ClipCutCore
 import Foundation
 import JWTKit
 import ServiceSupport
+import Synchronization
 import Testing
 
 @Suite("JWKS cache and token verifier")
@@ -101,6 +102,23 @@ struct JWKSKeyCacheTests {
         #expect(set.algorithms == ["good": "ES256"])
     }
 
+    @Test("a token issued before the user's tokens were revoked is refused; one issued after is not")
+    func revokedTokens() async throws {
+        let keys = try TestSigningKeys()
+        let revocations = InMemoryRevocations()
+        let verifier = AccessTokenVerifier(
+            keyCache: JWKSKeyCache(source: StaticJWKSSource(try keys.jwks())), issuer: "clipcut", audience: "clipcut", revocations: revocations)
+        let user = UserID.random()
+        var early = TestSigningKeys.claims(user: user)
+        early.issuedAt = IssuedAtClaim(value: Date().addingTimeInterval(-60))
+        let old = try await keys.es256Token(early)
+        #expect(try await verifier.verify(old).id == user)  // verified once: now in the verifier's cache
+        try await revocations.revoke(user, before: Date().addingTimeInterval(-30), lifetime: .seconds(3600))
+        await #expect(throws: TokenRejection.revoked) { try await verifier.verify(old) }
+        #expect(try await verifier.verify(try await keys.es256Token(TestSigningKeys.claims(user: user))).id == user)
+        #expect(try await verifier.verify(try await keys.es256Token(TestSigningKeys.claims(user: .random()))).role == .user)
+    }
+
     @Test("the verifier names the reason for each rejection")
     func rejectionReasons() async throws {
         let keys = try TestSigningKeys()
@@ -138,5 +156,16 @@ struct JWKSKeyCacheTests {
         await #expect(throws: TokenRejection.malformed) {
             try await verifier.verify(String(repeating: "a", count: 9000))
         }
+    }
+}
+
+/// Revocations in memory (the Redis one is exercised end to end by Tests/Hostile/revocation.py).
+final class InMemoryRevocations: TokenRevocations {
+    private let before = Mutex<[UserID: Date]>([:])
+
+    func revokedBefore(_ user: UserID) async -> Date? { before.withLock { $0[user] } }
+
+    func revoke(_ user: UserID, before date: Date, lifetime: Duration) async throws {
+        before.withLock { $0[user] = Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)) }
     }
 }

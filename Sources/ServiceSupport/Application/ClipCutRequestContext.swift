@@ -10,15 +10,27 @@ public struct AuthenticatedUser: Sendable, Hashable {
     public var id: UserID
     /// The token's `role`.
     public var role: UserRole
+    /// The token's `iat`, when it came from a token.
+    public var issuedAt: Date?
 
     /// Creates an identity.
-    public init(id: UserID, role: UserRole) {
+    public init(id: UserID, role: UserRole, issuedAt: Date? = nil) {
         self.id = id
         self.role = role
+        self.issuedAt = issuedAt
     }
 
     /// Whether the user is an administrator.
     public var isAdmin: Bool { role == .admin }
+
+    /// The same user in the same role (when the token was issued does not matter).
+    public static func == (lhs: AuthenticatedUser, rhs: AuthenticatedUser) -> Bool { lhs.id == rhs.id && lhs.role == rhs.role }
+
+    /// Hashes the user and the role.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(role)
+    }
 }
 
 /// The request context of every ClipCut service.

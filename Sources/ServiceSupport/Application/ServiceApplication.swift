@@ -67,6 +67,7 @@ extension AccessTokenVerifier {
     /// ```
     public static func live(
         configuration: ServiceConfiguration,
+        revocations: (any TokenRevocations)? = nil,
         logger: Logger = Logger(label: "clipcut.auth")
     ) -> (verifier: AccessTokenVerifier, httpClientService: HTTPClientService) {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -75,7 +76,8 @@ extension AccessTokenVerifier {
             keyCache: JWKSKeyCache(source: source, logger: logger),
             issuer: configuration.jwtIssuer,
             audience: configuration.jwtAudience,
-            logger: logger
+            logger: logger,
+            revocations: revocations
         )
         return (verifier, HTTPClientService(client: client))
     }

@@ -28,6 +28,8 @@ public enum TokenRejection: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidSubject
     /// No JWKS could be fetched, so nothing can be verified (the client gets 503, not 401).
     case keysUnavailable
+    /// Issued before the user's tokens were revoked (password changed, account deleted).
+    case revoked
 
     /// A readable reason for logs.
     public var description: String {
@@ -43,6 +45,7 @@ public enum TokenRejection: Error, Hashable, Sendable, CustomStringConvertible {
         case .wrongAudience: "wrong audience"
         case .invalidSubject: "sub is not a user id"
         case .keysUnavailable: "verification keys unavailable"
+        case .revoked: "revoked: issued before the user's tokens were voided"
         }
     }
 }
@@ -66,6 +69,8 @@ public final class AccessTokenVerifier: Sendable {
     public let audience: String
     private let logger: Logger
     private let now: @Sendable () -> Date
+    /// Per-user revocations checked after the signature (`nil`: none).
+    public let revocations: (any TokenRevocations)?
     private let verified: Mutex<[String: VerifiedToken]>
     private let cacheCapacity: Int
     /// The generation of the key set last used, and until when it is fresh: while it is, a
@@ -88,8 +93,10 @@ public final class AccessTokenVerifier: Sendable {
         audience: String,
         cacheCapacity: Int = 10_000,
         logger: Logger = Logger(label: "clipcut.auth"),
+        revocations: (any TokenRevocations)? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.revocations = revocations
         self.keyCache = keyCache
         self.issuer = issuer
         self.audience = audience
@@ -99,9 +106,19 @@ public final class AccessTokenVerifier: Sendable {
         self.verified = Mutex([:])
     }
 
-    /// The user `token` names.
+    /// The user `token` names, unless the user's tokens were revoked after it was issued.
     /// - Throws: ``TokenRejection``.
     public func verify(_ token: String) async throws(TokenRejection) -> AuthenticatedUser {
+        let user = try await verifySignature(token)
+        if let revocations, let issuedAt = user.issuedAt, let before = await revocations.revokedBefore(user.id),
+           issuedAt.timeIntervalSince1970.rounded(.down) < before.timeIntervalSince1970 {
+            throw .revoked
+        }
+        return user
+    }
+
+    /// The user `token` names, from its signature and claims alone.
+    private func verifySignature(_ token: String) async throws(TokenRejection) -> AuthenticatedUser {
         guard token.utf8.count <= Self.maximumTokenLength else { throw .malformed }
         // Fast path: a token already verified under the current, fresh key set (a client's
         // repeated media requests) costs one lock and one dictionary lookup.
@@ -145,7 +162,7 @@ public final class AccessTokenVerifier: Sendable {
         guard let userID = UserID(claims.subject.value) else { throw .invalidSubject }
         guard claims.expiration.value > now() else { throw .expired }
 
-        let user = AuthenticatedUser(id: userID, role: claims.role)
+        let user = AuthenticatedUser(id: userID, role: claims.role, issuedAt: claims.issuedAt.value)
         remember(token, user: user, expiresAt: claims.expiration.value, generation: keySet.generation)
         return user
     }
