@@ -132,8 +132,14 @@ struct PostgresHistoryStore: HistoryStore {
                 "UPDATE uploads SET failure_reason = \(e.payload.reason) WHERE video_id = \(e.payload.videoId.uuid) AND status = 'failed'",
                 logger: logger)
         case .videoDeleted(let e):
+            // The row goes (its transcript with it); the ledger keeps only what makes delivery
+            // exactly-once (event ids, types, times), not the titles and file names it carried.
+            try await connection.query("UPDATE upload_events SET message = '' WHERE video_id = \(e.payload.videoId.uuid)", logger: logger)
             try await connection.query("DELETE FROM uploads WHERE video_id = \(e.payload.videoId.uuid)", logger: logger)
         case .userDeleted(let e):
+            try await connection.query(
+                "UPDATE upload_events SET message = '' WHERE video_id IN (SELECT video_id FROM uploads WHERE owner = \(e.payload.userId.uuid))",
+                logger: logger)
             try await connection.query("DELETE FROM uploads WHERE owner = \(e.payload.userId.uuid)", logger: logger)
         case .transcodeRequested, .videoProgress:
             break

@@ -65,6 +65,15 @@ struct SearchAndStatsTests {
                 #expect((gone["results"] as? [Any])?.isEmpty == true)
                 let rows = try await fixture.postgres.query("SELECT count(*)::int FROM transcript_cues WHERE video_id = \(id.uuid)")
                 for try await count in rows.decode(Int.self) { #expect(count == 0) }
+                // Nothing of what the deleted video said or was called stays in the event ledger.
+                let kept = try await fixture.postgres.query(
+                    "SELECT count(*)::int FROM upload_events WHERE video_id = \(id.uuid) AND (message LIKE '%Antarctica%' OR message LIKE '%penguin%')")
+                for try await count in kept.decode(Int.self) { #expect(count == 0) }
+                // A deleted user's videos go the same way.
+                try await fixture.store.apply(.userDeleted(UserDeletedEvent(userId: other)))
+                let theirsKept = try await fixture.postgres.query(
+                    "SELECT count(*)::int FROM upload_events WHERE video_id = \(otherVideo.uuid) AND message LIKE '%Zoo%'")
+                for try await count in theirsKept.decode(Int.self) { #expect(count == 0) }
             }
         }
     }
