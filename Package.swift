@@ -257,6 +257,7 @@ let package = Package(
             name: "MonitoringServiceTests",
             dependencies: [
                 "MonitoringService", "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations", "OpenAPITestSupport", "AuthTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

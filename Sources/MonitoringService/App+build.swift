@@ -37,7 +37,8 @@ func buildApplication(
             ReadinessProbe(name: "progress-subscription") {
                 guard hub.isSubscribed else { throw APIError.serviceUnavailable("The progress subscription is not confirmed.") }
             },
-        ])
+        ],
+        feedsPerUser: try reader.int(.feedsPerUser, default: 20, in: 1...10_000))
     let projector = EventProjector(
         redis: redis, store: store, consumer: reader.string(.consumerName, default: "monitoring-\(ProcessInfo.processInfo.hostName)"), logger: logger, metrics: metrics,
         options: GroupConsumerOptions(
@@ -57,12 +58,12 @@ func buildApplication(
 func buildRouter(
     store: any HistoryStore, redis: RedisClient, hub: ProgressHub, verifier: AccessTokenVerifier,
     metricsRegistry: PrometheusCollectorRegistry,
-    readinessChecks: [any ReadinessCheck] = []
+    readinessChecks: [any ReadinessCheck] = [], feedsPerUser: Int = 20
 ) -> Router<ClipCutRequestContext> {
     let router = makeServiceRouter(context: ClipCutRequestContext.self, metricsRegistry: metricsRegistry, readinessChecks: readinessChecks)
     router.get("api/history/openapi.yaml") { _, _ in try OpenAPIDocument.service.response() }
     HistoryRoutes(store: store, verifier: verifier).add(to: router)
-    ProgressFeedRoutes(store: store, redis: redis, hub: hub, verifier: verifier).add(to: router)
+    ProgressFeedRoutes(store: store, redis: redis, hub: hub, verifier: verifier, limiter: FeedLimiter(limit: feedsPerUser)).add(to: router)
     SearchRoutes(store: store, verifier: verifier).add(to: router)
     StatsRoutes(store: store, redis: redis, verifier: verifier).add(to: router)
     return router

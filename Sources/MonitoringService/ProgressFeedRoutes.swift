@@ -22,6 +22,8 @@ struct ProgressFeedRoutes: Sendable {
     let redis: RedisClient
     let hub: ProgressHub
     let verifier: AccessTokenVerifier
+    /// Feeds per user on this replica; beyond, 429 `too_many_feeds` with `Retry-After`.
+    let limiter: FeedLimiter
 
     func add(to router: Router<ClipCutRequestContext>) {
         router.authenticatedGroup("api/videos", verifier: verifier).get(":id/events", use: events)
@@ -37,6 +39,16 @@ struct ProgressFeedRoutes: Sendable {
             upload = try await store.upload(id)
         }
         guard let upload, upload.owner == user.id || user.isAdmin else { throw APIError.notFound("No such video.") }
+        guard limiter.acquire(user.id) else {
+            var headers = HTTPFields()
+            headers[.retryAfter] = "10"
+            throw APIError(
+                .tooManyRequests, code: "too_many_feeds",
+                message: "You have \(limiter.limit) progress feeds open already; close one first.", headers: headers)
+        }
+        let limiter = limiter
+        var handedOver = false  // once the body owns the slot, it gives it back when the feed ends
+        defer { if !handedOver { limiter.release(user.id) } }
         let lastEventID = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Self.isEntryID($0) ? $0 : nil }
 
         let watch = try await hub.watch(id)
@@ -59,8 +71,12 @@ struct ProgressFeedRoutes: Sendable {
         headers[.cacheControl] = "no-cache, no-store"
         headers[HTTPField.Name("X-Accel-Buffering")!] = "no"
         let hub = hub
+        let owner = user.id
         let body = ResponseBody { writer in
-            defer { hub.unwatch(id, watch.id) }
+            defer {
+                limiter.release(owner)
+                hub.unwatch(id, watch.id)
+            }
             var sent = Set<String>()
             for entry in replay {
                 guard let json = entry.fields[RedisNames.messageField] else { continue }
@@ -83,6 +99,7 @@ struct ProgressFeedRoutes: Sendable {
             }
             try await writer.finish(nil)
         }
+        handedOver = true
         return Response(status: .ok, headers: headers, body: body)
     }
 

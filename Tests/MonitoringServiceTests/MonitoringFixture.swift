@@ -79,8 +79,9 @@ struct MonitoringFixture: Sendable {
         try await auth.token(for: user, role: role)
     }
 
-    func application() -> some ApplicationProtocol {
-        Application(router: buildRouter(store: store, redis: redis, hub: hub, verifier: verifier, metricsRegistry: metricsRegistry))
+    func application(feedsPerUser: Int = 20) -> some ApplicationProtocol {
+        Application(router: buildRouter(
+            store: store, redis: redis, hub: hub, verifier: verifier, metricsRegistry: metricsRegistry, feedsPerUser: feedsPerUser))
     }
 
     func projector() -> EventProjector {

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import ClipCutCore
 import Foundation
 import HTTPTypes
@@ -132,6 +133,47 @@ struct ProgressFeedTests {
                     "data: {\"ahead\":0,\"inProgress\":2,\"position\":1,\"waiting\":1}",
                 ])
                 #expect(body.hasSuffix("event: done\ndata: {\"failureReason\":\"no video stream\",\"status\":\"failed\"}\n\n"))
+            }
+        }
+    }
+
+    @Test("a user holds at most CLIPCUT_FEEDS_PER_USER feeds open: the next is 429 with Retry-After; another user is not affected; a closed feed frees its slot")
+    func feedsPerUser() async throws {
+        try await MonitoringFixture.run(redisDatabase: 13) { fixture in
+            let owner = UserID.random(), other = UserID.random()
+            let videos = [VideoID.random(), VideoID.random(), VideoID.random()], theirs = VideoID.random()
+            for (video, user) in zip(videos + [theirs], [owner, owner, owner, other]) {
+                try await fixture.store.apply(.videoUploaded(VideoUploadedEvent(
+                    videoId: video, owner: user, title: "t", filename: "a.mp4", size: 1, contentType: "video/mp4", sha256: "x")))
+            }
+            try await fixture.application(feedsPerUser: 2).test(.live) { client in
+                // Feeds are held open side by side: each on a connection of its own.
+                let port = try #require(client.port)
+                let http = HTTPClient(eventLoopGroupProvider: .singleton)
+                func feed(_ video: VideoID, _ token: String) async throws -> HTTPClientResponse {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/videos/\(video)/events")
+                    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                    return try await http.execute(request, timeout: .seconds(60))
+                }
+                let token = try await fixture.token(for: owner), otherToken = try await fixture.token(for: other)
+                let first = try await feed(videos[0], token), second = try await feed(videos[1], token)
+                #expect(first.status == .ok && second.status == .ok)
+                let refused = try await feed(videos[2], token)
+                #expect(refused.status == .tooManyRequests && refused.headers.first(name: "Retry-After") == "10")
+                #expect(String(buffer: try await refused.body.collect(upTo: 1 << 16)).contains("\"too_many_feeds\""))
+                let theirsFeed = try await feed(theirs, otherToken)
+                #expect(theirsFeed.status == .ok, "another user is not limited")
+                // The first video finishes: its feed ends and its slot is free again.
+                try await fixture.store.apply(.videoFailed(VideoFailedEvent(videoId: videos[0], reason: "r")))
+                _ = try await first.body.collect(upTo: 1 << 20)
+                #expect(try await MonitoringFixture.eventually(10) { fixture.hub.watcherCount == 2 })  // (released before unwatched)
+                let third = try await feed(videos[2], token)
+                #expect(third.status == .ok)
+                for video in [videos[1], videos[2], theirs] {
+                    try await fixture.store.apply(.videoFailed(VideoFailedEvent(videoId: video, reason: "r")))
+                }
+                for response in [second, third, theirsFeed] { _ = try await response.body.collect(upTo: 1 << 20) }
+                try await http.shutdown()
             }
         }
     }
