@@ -57,8 +57,8 @@ public enum RedisNames {
     /// Prefix of user-service's login attempt counters per client address.
     public static let loginAddressPrefix = "clipcut:login:address:"
 
-    /// When a user's access tokens stopped counting (whole seconds since 1970): tokens issued
-    /// before are void. `clipcut:tokens:revoked-before:<userId>`.
+    /// When a user's access tokens stopped counting (seconds since 1970, to the millisecond):
+    /// tokens issued before are void. `clipcut:tokens:revoked-before:<userId>`.
     public static func tokensRevokedBefore(_ user: UserID) -> String {
         "clipcut:tokens:revoked-before:" + user.description
     }

@@ -166,6 +166,6 @@ final class InMemoryRevocations: TokenRevocations {
     func revokedBefore(_ user: UserID) async -> Date? { before.withLock { $0[user] } }
 
     func revoke(_ user: UserID, before date: Date, lifetime: Duration) async throws {
-        before.withLock { $0[user] = Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)) }
+        before.withLock { $0[user] = date }
     }
 }

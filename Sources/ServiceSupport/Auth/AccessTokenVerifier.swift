@@ -111,7 +111,7 @@ public final class AccessTokenVerifier: Sendable {
     public func verify(_ token: String) async throws(TokenRejection) -> AuthenticatedUser {
         let user = try await verifySignature(token)
         if let revocations, let issuedAt = user.issuedAt, let before = await revocations.revokedBefore(user.id),
-           issuedAt.timeIntervalSince1970.rounded(.down) < before.timeIntervalSince1970 {
+           issuedAt.timeIntervalSince1970 < before.timeIntervalSince1970 - 0.0005 {  // iat and the marker have milliseconds
             throw .revoked
         }
         return user

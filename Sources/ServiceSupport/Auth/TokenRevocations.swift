@@ -8,15 +8,15 @@ import Synchronization
 /// changes or an account is deleted, honoured by every service's ``AccessTokenVerifier``, so an
 /// old access token stops working within a second instead of at its expiry.
 public protocol TokenRevocations: Sendable {
-    /// The whole second before which the user's tokens are void, if any. Never throws: when the
+    /// The time (to the millisecond, as tokens' `iat`) before which the user's tokens are void, if any. Never throws: when the
     /// answer cannot be had, the last one known (or none) stands, and the failure is logged.
     func revokedBefore(_ user: UserID) async -> Date?
     /// Voids the user's tokens issued before `date` (kept for `lifetime`, the longest a token lives).
     func revoke(_ user: UserID, before date: Date, lifetime: Duration) async throws
 }
 
-/// ``TokenRevocations`` in Redis (`clipcut:tokens:revoked-before:<user>`, whole seconds since
-/// 1970), each answer cached for `cacheFor` (1 s) so a busy service asks Redis once a second per
+/// ``TokenRevocations`` in Redis (`clipcut:tokens:revoked-before:<user>`, seconds since 1970 to
+/// the millisecond, as user-service writes `iat`), each answer cached for `cacheFor` (1 s) so a busy service asks Redis once a second per
 /// user at most.
 public final class RedisTokenRevocations: TokenRevocations {
     let redis: RedisClient
@@ -48,7 +48,7 @@ public final class RedisTokenRevocations: TokenRevocations {
     }
 
     public func revoke(_ user: UserID, before date: Date, lifetime: Duration) async throws {
-        let seconds = String(Int64(date.timeIntervalSince1970.rounded(.down)))
+        let seconds = String(format: "%.3f", date.timeIntervalSince1970)
         _ = try await redis.set(RedisNames.tokensRevokedBefore(user), to: seconds, expiresIn: lifetime + .seconds(60))
         cache.withLock { $0[user] = nil }
     }
