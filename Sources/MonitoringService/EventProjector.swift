@@ -25,8 +25,6 @@ struct EventProjector: Service {
     /// Take-over of a stopped consumer's entries, the delivery cap (`batch` 50).
     var options = GroupConsumerOptions(deadLetterStream: RedisNames.eventsDeadLetterStream, batch: 50)
 
-    static let deadLetterStream = RedisNames.eventsDeadLetterStream
-
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await redis.consumeGroup(
@@ -44,7 +42,9 @@ struct EventProjector: Service {
         } catch {
             logger.error("malformed event dead-lettered", metadata: ["entry": "\(entry.id)", "error": "\(error)"])
             try await redis.xadd(
-                Self.deadLetterStream, fields: [RedisNames.messageField: raw, "reason": "\(error)", "entry": entry.id], maxLength: 10_000)
+                options.deadLetterStream,
+                fields: [RedisNames.messageField: raw, "reason": "\(error)", "entry": entry.id, "group": RedisNames.monitoringGroup],
+                maxLength: 100_000)
             try await redis.xack(RedisNames.eventsStream, group: RedisNames.monitoringGroup, ids: [entry.id])
             return
         }

@@ -36,18 +36,9 @@ struct JobQueueInspector: Sendable {
     /// The processing group's last-delivered id and pending count (`nil` when the stream or
     /// the group does not exist yet: then every entry waits).
     func groupState() async throws -> (lastDelivered: String, pending: Int)? {
-        let reply: RedisValue
-        do {
-            reply = try await redis.execute(["XINFO", "GROUPS", RedisNames.jobsStream])
-        } catch RedisError.server(let message) where message.contains("no such key") {
-            return nil
-        }
-        for group in reply.array ?? [] {
-            let fields = Self.fields(group)
-            guard fields["name"]?.string == RedisNames.processingGroup else { continue }
-            return (fields["last-delivered-id"]?.string ?? "0-0", Int(fields["pending"]?.integer ?? 0))
-        }
-        return nil
+        guard let group = try await redis.xinfoGroups(RedisNames.jobsStream).first(where: { $0.name == RedisNames.processingGroup })
+        else { return nil }
+        return (group.lastDeliveredID, group.pending)
     }
 
     func snapshot() async throws -> Snapshot {
@@ -61,17 +52,5 @@ struct JobQueueInspector: Sendable {
         }
         let delayed = Int(try await redis.execute(["ZCARD", RedisNames.delayedJobs]).integer ?? 0)
         return Snapshot(waiting: waiting, inProgress: group?.pending ?? 0, delayed: delayed)
-    }
-
-    /// A flat `[key, value, key, value…]` reply as a dictionary.
-    static func fields(_ value: RedisValue) -> [String: RedisValue] {
-        let items = value.array ?? []
-        var fields: [String: RedisValue] = [:]
-        var index = 0
-        while index + 1 < items.count {
-            if let key = items[index].string { fields[key] = items[index + 1] }
-            index += 2
-        }
-        return fields
     }
 }

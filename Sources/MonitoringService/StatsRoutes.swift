@@ -28,7 +28,7 @@ struct PlatformStats: Codable, Sendable, Equatable {
         let uploads = try await store.stats(days: days)
         let snapshot = try await JobQueueInspector(redis: redis).snapshot()
         let deadJobs = try await redis.xlen(RedisNames.deadLetterStream)
-        let deadEvents = try await redis.xlen(EventProjector.deadLetterStream)
+        let deadEvents = try await redis.xlen(RedisNames.eventsDeadLetterStream)
         return PlatformStats(
             uploads: uploads,
             queue: Queue(waiting: snapshot.waiting.count, inProgress: snapshot.inProgress, delayed: snapshot.delayed),

@@ -76,7 +76,7 @@ struct HistoryTests {
             #expect(try await MonitoringFixture.eventually(10) { try await fixture.store.upload(duplicate.payload.videoId)?.status == "failed" })
             #expect(try await fixture.store.timeline(duplicate.payload.videoId).map(\.type) == ["video.uploaded", "video.failed"])
             #expect(try await fixture.store.apply(.videoUploaded(duplicate)) == false)
-            let dead = try await fixture.redis.xrange(EventProjector.deadLetterStream)
+            let dead = try await fixture.redis.xrange(RedisNames.eventsDeadLetterStream)
             #expect(dead.count == 1 && dead.first?.fields[RedisNames.messageField] == "{not json")
             #expect(try await fixture.redis.xpending(RedisNames.eventsStream, group: RedisNames.monitoringGroup).count == 0)
 
