@@ -51,7 +51,15 @@ struct TranscodePipeline: Sendable {
         if rungs.contains(where: \.isRemux) {
             // A copied rung keeps the source's keyframes: the encoded rungs put theirs at the same
             // times so segments line up. Sources with keyframes too far apart are encoded instead.
-            let times = try await SourceInspection.keyframeTimes(work.path("source"), duration: probe.duration)
+            // Unreadable keyframes (a tool failure, its time limit) only cost the copy: encode instead.
+            let times: [Double]
+            do {
+                times = try await SourceInspection.keyframeTimes(work.path("source"), duration: probe.duration)
+            } catch {
+                try Task.checkCancellation()
+                logger.notice("keyframes not read; every rung is encoded", metadata: ["videoId": "\(video.id)", "error": "\(error)"])
+                times = []
+            }
             keyframesFromSource = SourceInspection.keyframesSuitForCopy(times, duration: probe.duration)
             if !keyframesFromSource { rungs = rungs.map { var rung = $0; rung.isRemux = false; return rung } }
         }
