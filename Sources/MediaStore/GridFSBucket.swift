@@ -45,7 +45,8 @@ public struct GridFSBucket: Sendable {
     /// Opens an upload stream and lets `body` push bytes into it with
     /// ``GridFSUploadWriter/write(_:)`` (for producers that are callbacks, such as a multipart
     /// reader). When `body` returns, the file is completed; when it throws or the task is
-    /// cancelled, every chunk written is deleted and no files document is left.
+    /// cancelled, every chunk written is deleted and no files document is left. No connection
+    /// is held while `body` waits for bytes: each chunk is stored with a client of its own.
     /// - Returns: what `body` returned and the stored file's document.
     public func withUploadStream<T: Sendable>(
         filename: String, metadata: BSONDocument? = nil, id: ObjectID? = nil,
@@ -60,33 +61,15 @@ public struct GridFSBucket: Sendable {
                 throw MediaStoreError.duplicateKey("a GridFS file with id \(fileID) exists")
             }
         }
-        let databaseName = store.databaseName
-        let bucketName = name
-        let (value, length) = try await store.withLeasedClient { lease in
-            let session = try await lease.run { client in
-                try GridFSUploadSession(
-                    client: client, databaseName: databaseName, bucketName: bucketName, id: fileID,
-                    filename: filename, metadata: metadata, chunkSize: chunkSize
-                )
-            }
-            let writer = GridFSUploadWriter(lease: lease, session: session, chunkSize: chunkSize)
-            do {
-                let value = try await body(writer)
-                try await writer.finish()
-                return (value, writer.length)
-            } catch {
-                _ = try? await lease.runIgnoringCancellation { _ in session.abort() }
-                throw error
-            }
+        let writer = GridFSUploadWriter(bucket: self, fileID: fileID, chunkSize: chunkSize)
+        do {
+            let value = try await body(writer)
+            let file = try await writer.finish(filename: filename, metadata: metadata)
+            return (value, file)
+        } catch {
+            await writer.abort()
+            throw error
         }
-        // Once finish() returned the file is complete; describe it without another query
-        // (a query could fail after the fact and make a stored file look like a failed upload).
-        var document: BSONDocument = [
-            "_id": .objectID(fileID), "length": .int64(Int64(length)), "chunkSize": .int64(Int64(chunkSize)),
-            "uploadDate": .date(Date()), "filename": .string(filename),
-        ]
-        if let metadata { document["metadata"] = .document(metadata) }
-        return (value, try GridFSFile(document: document))
     }
 
     /// Uploads bytes held in memory (small files: captions, posters, playlists).

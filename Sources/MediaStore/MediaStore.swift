@@ -18,7 +18,7 @@ public final class MediaStore: Service, Sendable {
         public var defaultDatabase: String
         /// Threads that run libmongoc calls.
         public var threads: Int
-        /// Clients (connections) at most; an upload in progress holds one for its duration.
+        /// Clients (connections) at most; each call holds one only while it runs on a store thread.
         public var maxClients: Int
         /// Bytes fetched per `fs.chunks` query when reading a file (rounded to whole chunks).
         public var readWindowBytes: Int
@@ -83,23 +83,6 @@ public final class MediaStore: Service, Sendable {
         }
     }
 
-    /// Holds one client (and one permit) across several blocking calls, e.g. a streaming upload.
-    func withLeasedClient<T: Sendable>(_ body: (ClientLease) async throws -> T) async throws -> T {
-        try await permits.acquire()
-        defer { permits.release() }
-        let client = try await threadPool.runIfActive { [pool] in try ClientLease.Handle(pool.pop()) }
-        let lease = ClientLease(client: client, threadPool: threadPool)
-        let result: Result<T, any Error>
-        do {
-            result = .success(try await body(lease))
-        } catch {
-            result = .failure(error)
-        }
-        // The client goes back to the pool even when the task was cancelled.
-        try? await lease.runIgnoringCancellation { [pool] _ in pool.push(client.pointer) }
-        return try result.get()
-    }
-
     /// Runs blocking calls with a database handle.
     func withDatabase<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
         let name = databaseName
@@ -143,35 +126,5 @@ public final class MediaStore: Service, Sendable {
     /// A handle on a GridFS bucket (`<name>.files` and `<name>.chunks`).
     public func bucket(_ name: String = "fs") -> GridFSBucket {
         GridFSBucket(store: self, name: name)
-    }
-}
-
-/// A libmongoc client held by one task across several calls on the store's threads.
-struct ClientLease: Sendable {
-    /// `@unchecked Sendable`: the client is used by one task at a time, each call on a
-    /// store thread, strictly one after another (libmongoc allows a client to move threads).
-    final class Handle: @unchecked Sendable {
-        let pointer: OpaquePointer
-        init(_ pointer: OpaquePointer) { self.pointer = pointer }
-    }
-
-    let client: Handle
-    let threadPool: NIOThreadPool
-
-    /// Runs one blocking call with the leased client. If the task is cancelled before the
-    /// call started, it does not run and `CancellationError` is thrown.
-    func run<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
-        try await threadPool.runIfActive { [client] in try body(client.pointer) }
-    }
-
-    /// Runs a call that must happen whatever the task's state: clean-up (abort, returning the
-    /// client). `NIOThreadPool.runIfActive` skips queued work of a cancelled task, so this runs
-    /// it from a fresh task that does not inherit the cancellation.
-    func runIgnoringCancellation<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
-        let threadPool = self.threadPool
-        let client = self.client
-        return try await Task {
-            try await threadPool.runIfActive { try body(client.pointer) }
-        }.value
     }
 }

@@ -40,6 +40,22 @@ public struct MongoCollection: Sendable {
         }
     }
 
+    /// Inserts documents in order, in one call on the store's threads; stops at the first
+    /// failure (a unique index violation throws ``MediaStoreError/duplicateKey(_:)``).
+    public func insertMany(_ documents: [BSONDocument]) async throws {
+        guard !documents.isEmpty else { return }
+        try await withCollection { collection in
+            for document in documents {
+                try withBSON(document) { bson in
+                    var error = bson_error_t()
+                    guard mongoc_collection_insert_one(collection, bson, nil, nil, &error) else {
+                        throw MediaStoreError(error)
+                    }
+                }
+            }
+        }
+    }
+
     /// Finds documents matching `filter`, in `sort` order, skipping `skip`, at most `limit`.
     public func find(
         _ filter: BSONDocument = [:], sort: BSONDocument? = nil, skip: Int? = nil, limit: Int? = nil,

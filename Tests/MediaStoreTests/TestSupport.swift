@@ -26,9 +26,11 @@ enum TestMongo {
 }
 
 /// Runs `body` with a store on a fresh database, and shuts it down.
-func withStore<T>(readWindowBytes: Int = 4 * 1024 * 1024, _ body: (MediaStore) async throws -> T) async throws -> T {
+func withStore<T>(
+    readWindowBytes: Int = 4 * 1024 * 1024, maxClients: Int = 64, _ body: (MediaStore) async throws -> T
+) async throws -> T {
     let (url, _) = try TestMongo.uniqueDatabaseURL()
-    let store = try MediaStore(configuration: .init(uri: url, readWindowBytes: readWindowBytes))
+    let store = try MediaStore(configuration: .init(uri: url, maxClients: maxClients, readWindowBytes: readWindowBytes))
     do {
         let result = try await body(store)
         await store.shutdown()
