@@ -63,7 +63,7 @@ func buildRouter(
     let router = makeServiceRouter(context: ClipCutRequestContext.self, metricsRegistry: metricsRegistry, readinessChecks: readinessChecks)
     router.get("api/history/openapi.yaml") { _, _ in try OpenAPIDocument.service.response() }
     HistoryRoutes(store: store, verifier: verifier).add(to: router)
-    ProgressFeedRoutes(store: store, redis: redis, hub: hub, verifier: verifier, limiter: FeedLimiter(limit: feedsPerUser)).add(to: router)
+    ProgressFeedRoutes(store: store, redis: redis, hub: hub, verifier: verifier, limiter: SlotLimiter(perKey: feedsPerUser)).add(to: router)
     SearchRoutes(store: store, verifier: verifier).add(to: router)
     StatsRoutes(store: store, redis: redis, verifier: verifier).add(to: router)
     return router

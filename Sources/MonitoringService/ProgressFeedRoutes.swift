@@ -23,7 +23,7 @@ struct ProgressFeedRoutes: Sendable {
     let hub: ProgressHub
     let verifier: AccessTokenVerifier
     /// Feeds per user on this replica; beyond, 429 `too_many_feeds` with `Retry-After`.
-    let limiter: FeedLimiter
+    let limiter: SlotLimiter<UserID>
 
     func add(to router: Router<ClipCutRequestContext>) {
         router.authenticatedGroup("api/videos", verifier: verifier).get(":id/events", use: events)
@@ -39,12 +39,12 @@ struct ProgressFeedRoutes: Sendable {
             upload = try await store.upload(id)
         }
         guard let upload, upload.owner == user.id || user.isAdmin else { throw APIError.notFound("No such video.") }
-        guard limiter.acquire(user.id) else {
+        guard case .success = limiter.acquire(user.id) else {
             var headers = HTTPFields()
             headers[.retryAfter] = "10"
             throw APIError(
                 .tooManyRequests, code: "too_many_feeds",
-                message: "You have \(limiter.limit) progress feeds open already; close one first.", headers: headers)
+                message: "You have \(limiter.perKey) progress feeds open already; close one first.", headers: headers)
         }
         let limiter = limiter
         var handedOver = false  // once the body owns the slot, it gives it back when the feed ends

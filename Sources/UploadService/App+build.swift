@@ -91,7 +91,8 @@ extension UploadServiceDependencies {
                 outbox: MongoEventOutbox(store: store), logger: logger),
             playbackTokens: PlaybackTokens(secret: settings.playbackSecret, lifetime: settings.playbackTokenLifetime),
             verifier: verifier, quotaBytes: settings.quotaBytes, maximumUploadBytes: settings.maximumUploadBytes,
-            tusExpiry: settings.tusExpiry, logger: logger, serviceToken: settings.serviceToken)
+            tusExpiry: settings.tusExpiry, logger: logger, serviceToken: settings.serviceToken,
+            admission: settings.admission)
         return (dependencies, stores)
     }
 }

@@ -28,6 +28,8 @@ struct UploadServiceDependencies: Sendable {
     var logger: Logger
     /// The token processing-service presents on the internal routes (unset: none required).
     var serviceToken: String? = nil
+    /// Upload bodies received at once, and how long one may pause.
+    var admission = UploadAdmission(perUser: 4, perReplica: 64, idleLimit: .seconds(30))
 
     /// What `owner` may still upload; the unfinished tus uploads of `owner` count as used,
     /// except `excludingUpload` (the one being completed).

@@ -24,6 +24,8 @@ struct UploadServiceSettings: Sendable {
     var sweepInterval: Duration
     /// The token processing-service presents on the internal media routes.
     var serviceToken: String?
+    /// Upload bodies received at once, and how long one may pause.
+    var admission: UploadAdmission
 
     init(reader: ConfigReader, logger: Logger) throws {
         mongoURL = reader.string(.mongoURL, default: ConfigKey.mongoURL.defaultValue ?? "")
@@ -33,6 +35,10 @@ struct UploadServiceSettings: Sendable {
         playbackTokenLifetime = try reader.seconds(.playbackTokenLifetime, default: .seconds(21600))
         tusExpiry = try reader.seconds(.tusExpiry, default: .seconds(86400))
         sweepInterval = try reader.seconds(.sweepInterval, default: .seconds(5))
+        admission = UploadAdmission(
+            perUser: try reader.int(.uploadsPerUser, default: 4, in: 1...10_000),
+            perReplica: try reader.int(.uploadsPerReplica, default: 64, in: 1...100_000),
+            idleLimit: try reader.seconds(.uploadIdleSeconds, default: .seconds(30)))
         serviceToken = try ServiceTokenRequirement.check(
             reader.string(.serviceToken), allowMissing: reader.bool(.allowNoServiceToken, default: false))
         if let secret = reader.string(.playbackSecret) {

@@ -25,7 +25,8 @@ struct LiveUploadService {
     }
 
     /// Runs `body` against a live service, then shuts the clients down.
-    static func run(quotaBytes: Int64 = 4 << 30, _ body: @escaping @Sendable (LiveUploadService, any TestClientProtocol) async throws -> Void) async throws {
+    static func run(
+        quotaBytes: Int64 = 4 << 30, settings overrides: [String: String] = [:], _ body: @escaping @Sendable (LiveUploadService, any TestClientProtocol) async throws -> Void) async throws {
         let mongo = try environment("CLIPCUT_MONGO_URL")
         let database = "t_upload_\(UUID().uuidString.prefix(8).lowercased())"
         let base = mongo.split(separator: "/", omittingEmptySubsequences: false).prefix(3).joined(separator: "/")
@@ -37,7 +38,7 @@ struct LiveUploadService {
                 ConfigKey.uploadQuotaBytes.name: String(quotaBytes),
                 ConfigKey.playbackSecret.name: "integration secret, long enough to sign",
                 ConfigKey.allowNoServiceToken.name: "true",
-            ]),
+            ].merging(overrides) { $1 }),
             logger: Logger(label: "upload-test"))
         let (dependencies, stores) = UploadServiceDependencies.live(
             store: store, redis: redis, verifier: auth.verifier, settings: settings, logger: Logger(label: "upload-test"))

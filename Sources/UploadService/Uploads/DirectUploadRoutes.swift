@@ -45,32 +45,9 @@ struct DirectUploadRoutes: Sendable {
         if let description = fields.description { _ = try VideoFields.description(description) }
         _ = try VideoFields.flag(fields.burnSubtitles)
 
-        let stored: (value: IntakeResult, file: StoredFile)
-        if isMultipart, let boundary = MultipartReader.boundary(fromContentType: contentType) {
-            let reader: MultipartReader
-            do { reader = try MultipartReader(boundary: boundary) } catch { throw APIError.badRequest("The multipart boundary is invalid.") }
-            stored = try await storeMultipart(request.body, reader: reader, fields: &fields, videoId: videoId, owner: user.id, allowance: allowance)
-        } else if Self.isRawVideoType(contentType) {
-            stored = try await dependencies.storage.storeSource(
-                filename: VideoFields.filename(fields.filename), videoId: videoId, owner: user.id
-            ) { sink in
-                let intake = SourceIntake(sink: sink, allowance: allowance)
-                do {
-                    for try await buffer in request.body { try await intake.write(buffer) }
-                } catch let error as APIError {
-                    throw error
-                } catch {
-                    throw APIError.badRequest("The upload was interrupted.")
-                }
-                if let declaredLength, declaredLength != intake.size {
-                    throw APIError(.badRequest, code: "incomplete_upload", message: "The body ended before Content-Length bytes arrived.")
-                }
-                return try await intake.finish()
-            }
-        } else {
-            throw APIError(
-                .unsupportedMediaType, code: "unsupported_media_type",
-                message: "Send the video as the body (Content-Type video/*) or as multipart/form-data with a file part.")
+        let stored = try await dependencies.admission.receive(for: user.id) {
+            try await receive(request, contentType: contentType, declaredLength: declaredLength, fields: &fields,
+                              videoId: videoId, owner: user.id, allowance: allowance)
         }
 
         let filename = VideoFields.filename(fields.filename)
@@ -93,9 +70,51 @@ struct DirectUploadRoutes: Sendable {
         return response
     }
 
+    /// Streams the body into GridFS: raw bytes, or the parts of a multipart form.
+    private func receive(
+        _ request: Request, contentType: String, declaredLength: Int64?, fields: inout UploadFormFields,
+        videoId: VideoID, owner: UserID, allowance: UploadAllowance
+    ) async throws -> (value: IntakeResult, file: StoredFile) {
+        let body = dependencies.admission.body(of: request)
+        if let boundary = MultipartReader.boundary(fromContentType: contentType) {
+            let reader: MultipartReader
+            do { reader = try MultipartReader(boundary: boundary) } catch { throw APIError.badRequest("The multipart boundary is invalid.") }
+            return try await storeMultipart(body, reader: reader, fields: &fields, videoId: videoId, owner: owner, allowance: allowance)
+        }
+        guard Self.isRawVideoType(contentType) else {
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported_media_type",
+                message: "Send the video as the body (Content-Type video/*) or as multipart/form-data with a file part.")
+        }
+        return try await dependencies.storage.storeSource(
+            filename: VideoFields.filename(fields.filename), videoId: videoId, owner: owner
+        ) { sink in
+            let intake = SourceIntake(sink: sink, allowance: allowance)
+            do {
+                for try await buffer in body { try await intake.write(buffer) }
+            } catch {
+                throw Self.readFailure(error)
+            }
+            if let declaredLength, declaredLength != intake.size {
+                throw APIError(.badRequest, code: "incomplete_upload", message: "The body ended before Content-Length bytes arrived.")
+            }
+            return try await intake.finish()
+        }
+    }
+
+    /// What a client is told when reading its body failed.
+    static func readFailure(_ error: any Error) -> any Error {
+        switch error {
+        case let error as APIError: error
+        case let error as BodyIdleTimeout: error.apiError()
+        case let error as MultipartError: APIError.badRequest("The multipart body is malformed: \(error.reason).")
+        default: APIError.badRequest("The upload was interrupted.")
+        }
+    }
+
     /// Streams a multipart body: the `file` part into GridFS, the other fields into `fields`.
     private func storeMultipart(
-        _ body: RequestBody, reader: MultipartReader, fields: inout UploadFormFields, videoId: VideoID, owner: UserID,
+        _ body: IdleLimitedSequence<RequestBody>, reader: MultipartReader, fields: inout UploadFormFields, videoId: VideoID, owner: UserID,
         allowance: UploadAllowance
     ) async throws -> (value: IntakeResult, file: StoredFile) {
         let collected = FormCollector(fields: fields)
@@ -103,12 +122,8 @@ struct DirectUploadRoutes: Sendable {
             let intake = SourceIntake(sink: sink, allowance: allowance)
             do {
                 try await reader.read(body) { event in try await collected.handle(event, intake: intake) }
-            } catch let error as APIError {
-                throw error
-            } catch let error as MultipartError {
-                throw APIError.badRequest("The multipart body is malformed: \(error.reason).")
             } catch {
-                throw APIError.badRequest("The upload was interrupted.")
+                throw Self.readFailure(error)
             }
             guard collected.sawFile else {
                 throw APIError(.badRequest, code: "missing_file", message: "The form has no `file` part.")

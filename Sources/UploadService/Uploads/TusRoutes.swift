@@ -121,12 +121,20 @@ struct TusRoutes: Sendable {
         if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > upload.length - offset {
             throw APIError(.badRequest, code: "exceeds_upload_length", message: "The body goes past Upload-Length.")
         }
+        return try await dependencies.admission.receive(for: upload.owner) {
+            try await receive(request, into: upload)
+        }
+    }
+
+    /// Stores one PATCH body of `upload` from its offset on; whatever happens to the body, what
+    /// was stored is kept and the offset advanced, so the client resumes from there.
+    private func receive(_ request: Request, into upload: TusUpload) async throws -> Response {
         let writer = TusChunkWriter(upload: upload, storage: dependencies.storage)
         let expiresAt = Date().addingTimeInterval(TimeInterval(dependencies.tusExpiry.components.seconds))
         var failure: (any Error)?
         do {
             try await writer.load()
-            for try await buffer in request.body { try await writer.append(buffer) }
+            for try await buffer in dependencies.admission.body(of: request) { try await writer.append(buffer) }
             try writer.checkContainer()
         } catch let error as APIError where error.status == .unsupportedMediaType {
             // Not a video: the upload can never succeed, so it goes now.
@@ -152,6 +160,9 @@ struct TusRoutes: Sendable {
         }
         if let failure {
             if let error = failure as? APIError { throw error }
+            if let idle = failure as? BodyIdleTimeout {
+                throw idle.apiError(message: "Resume from byte \(stored) (HEAD tells the offset).", headers: headers)
+            }
             dependencies.logger.warning("tus PATCH ended early", metadata: ["upload": "\(upload.id)", "error": "\(failure)"])
             throw APIError.badRequest("The upload was interrupted at byte \(stored).")
         }
