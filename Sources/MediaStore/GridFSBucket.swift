@@ -90,6 +90,11 @@ public struct GridFSBucket: Sendable {
         try await files.find(filter, sort: sort, limit: limit).map(GridFSFile.init(document:))
     }
 
+    /// The distinct values of `key` (e.g. `metadata.videoId`) among files matching `filter`.
+    public func distinct(_ key: String, filter: BSONDocument = [:]) async throws -> [BSONValue] {
+        try await files.distinct(key, filter: filter)
+    }
+
     /// Deletes a file's document and all its chunks (also chunks left by a crashed upload).
     /// - Returns: whether a files document existed.
     @discardableResult

@@ -56,6 +56,13 @@ public struct MongoCollection: Sendable {
         }
     }
 
+    /// The distinct values of `key` (a dotted path) among documents matching `filter`.
+    public func distinct(_ key: String, filter: BSONDocument = [:]) async throws -> [BSONValue] {
+        let reply = try await store.runCommand(["distinct": .string(name), "key": .string(key), "query": .document(filter)])
+        guard case .array(let values)? = reply["values"] else { return [] }
+        return values
+    }
+
     /// Finds documents matching `filter`, in `sort` order, skipping `skip`, at most `limit`.
     public func find(
         _ filter: BSONDocument = [:], sort: BSONDocument? = nil, skip: Int? = nil, limit: Int? = nil,

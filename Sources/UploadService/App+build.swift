@@ -35,9 +35,13 @@ func buildApplication(
             maxDeliveries: try reader.int(.eventsMaxDeliveries, default: 10, in: 1...1000)))
     let sweeper = UploadSweeper(dependencies: dependencies, interval: settings.sweepInterval, logger: logger)
     let trimmer = StreamTrimmer(redis: redis, interval: try reader.seconds(.streamTrimInterval, default: .seconds(60)), logger: logger)
+    let orphans = OrphanMediaSweeper(
+        storage: dependencies.storage, repository: dependencies.repository,
+        interval: try reader.seconds(.orphanSweepSeconds, default: .seconds(600)),
+        grace: try reader.seconds(.orphanGraceSeconds, default: .seconds(600)), logger: logger)
     var app = makeServiceApplication(
         router: router, configuration: configuration,
-        services: [redis, store, auth.httpClientService, consumer, sweeper, trimmer])
+        services: [redis, store, auth.httpClientService, consumer, sweeper, trimmer, orphans])
     app.beforeServerStarts { try await stores.ensureIndexes() }
     return app
 }

@@ -182,6 +182,21 @@ final class InMemoryMediaStorage: MediaStorage {
         }
     }
 
+    func videosWithMedia(storedBefore cutoff: Date) async throws -> [VideoID] {
+        state.withLock { state in
+            let ids = state.files.values.filter { $0.file.uploadDate < cutoff }.compactMap { $0.file.metadata["videoId"].flatMap(VideoID.init) }
+            return Set(ids).sorted { $0.description < $1.description }
+        }
+    }
+
+    func deleteSources(of videoId: VideoID) async throws -> Int {
+        state.withLock { state in
+            let ids = state.files.values.filter { $0.file.bucket == .sources && $0.file.metadata["videoId"] == videoId.description }.map(\.file.id)
+            for id in ids { state.files[id] = nil }
+            return ids.count
+        }
+    }
+
     func read(_ file: StoredFile, range: Range<Int>, _ consume: (ByteBuffer) async throws -> Void) async throws {
         let fails = failingReads.withLock { count in
             defer { count = max(0, count - 1) }

@@ -67,6 +67,11 @@ struct InternalMediaRoutes: Sendable {
         let (_, file) = try await dependencies.storage.storeMedia(named: name, videoId: record.video.id, metadata: metadata) { sink in
             for try await buffer in request.body { try await sink.write(buffer) }
         }
+        // Deletion wins: a video deleted while this file arrived gets no file.
+        guard try await dependencies.repository.record(id: record.video.id) != nil else {
+            try await dependencies.storage.deleteMedia(of: record.video.id)
+            throw APIError.notFound("The video was deleted.")
+        }
         struct Stored: Codable { var name: String; var length: Int }
         return jsonResponse(Stored(name: file.name, length: file.length), status: .created)
     }

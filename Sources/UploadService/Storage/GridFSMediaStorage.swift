@@ -77,10 +77,28 @@ struct GridFSMediaStorage: MediaStorage {
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where key != "videoId" {
             document[key] = Int(value).map { .int64(Int64($0)) } ?? .string(value)
         }
-        let earlier = try await media.find(["filename": .string(name)])
         let (value, file) = try await media.withUploadStream(filename: name, metadata: document) { writer in try await produce(writer) }
-        for stale in earlier { try await media.delete(id: stale.id) }
+        // One file per name, whoever else stored it meanwhile (a retry, a second worker on the
+        // same video): the newest stays, every other goes. Each writer does the same, so
+        // concurrent writers converge on the same single file.
+        let all = try await media.find(["filename": .string(name)], sort: ["uploadDate": -1, "_id": -1])
+        for stale in all.dropFirst() { try await media.delete(id: stale.id) }
         return (value, StoredFile(file, bucket: .media))
+    }
+
+    func videosWithMedia(storedBefore cutoff: Date) async throws -> [VideoID] {
+        var ids: Set<VideoID> = []
+        for bucket in [media, sources] {
+            let values = try await bucket.distinct("metadata.videoId", filter: ["uploadDate": ["$lt": .date(cutoff)]])
+            ids.formUnion(values.compactMap { $0.string.flatMap(VideoID.init) })
+        }
+        return ids.sorted { $0.description < $1.description }
+    }
+
+    func deleteSources(of videoId: VideoID) async throws -> Int {
+        let files = try await sources.find(["metadata.videoId": .string(videoId.description)])
+        for file in files { try await sources.delete(id: file.id) }
+        return files.count
     }
 
     func deleteMedia(of videoId: VideoID) async throws -> Int {

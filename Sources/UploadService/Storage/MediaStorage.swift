@@ -79,6 +79,12 @@ protocol MediaStorage: Sendable {
     @discardableResult
     func deleteMedia(of videoId: VideoID) async throws -> Int
 
+    /// Videos that have a source or media file stored before `cutoff` (for the orphan sweep).
+    func videosWithMedia(storedBefore cutoff: Date) async throws -> [VideoID]
+    /// Deletes every source file of a video; returns how many there were.
+    @discardableResult
+    func deleteSources(of videoId: VideoID) async throws -> Int
+
     /// Reads bytes `range` of `file`, handing them to `consume` one bounded window at a time.
     func read(_ file: StoredFile, range: Range<Int>, _ consume: (ByteBuffer) async throws -> Void) async throws
 }
