@@ -30,7 +30,10 @@ func buildApplication(
     let hub = ProgressHub(redis: redis, store: store, logger: logger)
     let metrics = PlatformMetrics(registry: metricsRegistry)
     let router = buildRouter(
-        store: store, redis: redis, hub: hub, verifier: auth.verifier, metricsRegistry: metricsRegistry,
+        store: store, redis: redis, hub: hub, verifier: auth.verifier,
+        adminCheck: UserServiceAdminCheck(
+            client: auth.httpClientService.client, userService: UserServiceAdminCheck.userServiceURL(fromJWKS: configuration.jwksURL)),
+        metricsRegistry: metricsRegistry,
         readinessChecks: [
             ReadinessProbe(name: "redis") { try await redis.ping() },
             ReadinessProbe(name: "postgresql") { try await postgres.query("SELECT 1", logger: logger) },
@@ -56,15 +59,15 @@ func buildApplication(
 
 /// The router on its own, so tests can build it.
 func buildRouter(
-    store: any HistoryStore, redis: RedisClient, hub: ProgressHub, verifier: AccessTokenVerifier,
+    store: any HistoryStore, redis: RedisClient, hub: ProgressHub, verifier: AccessTokenVerifier, adminCheck: any AdminRoleCheck,
     metricsRegistry: PrometheusCollectorRegistry,
     readinessChecks: [any ReadinessCheck] = [], feedsPerUser: Int = 20
 ) -> Router<ClipCutRequestContext> {
     let router = makeServiceRouter(context: ClipCutRequestContext.self, metricsRegistry: metricsRegistry, readinessChecks: readinessChecks)
     router.get("api/history/openapi.yaml") { _, _ in try OpenAPIDocument.service.response() }
-    HistoryRoutes(store: store, verifier: verifier).add(to: router)
-    ProgressFeedRoutes(store: store, redis: redis, hub: hub, verifier: verifier, limiter: SlotLimiter(perKey: feedsPerUser)).add(to: router)
+    HistoryRoutes(store: store, verifier: verifier, adminCheck: adminCheck).add(to: router)
+    ProgressFeedRoutes(store: store, redis: redis, hub: hub, verifier: verifier, adminCheck: adminCheck, limiter: SlotLimiter(perKey: feedsPerUser)).add(to: router)
     SearchRoutes(store: store, verifier: verifier).add(to: router)
-    StatsRoutes(store: store, redis: redis, verifier: verifier).add(to: router)
+    StatsRoutes(store: store, redis: redis, verifier: verifier, adminCheck: adminCheck).add(to: router)
     return router
 }

@@ -8,6 +8,8 @@ import ServiceSupport
 struct HistoryRoutes: Sendable {
     let store: any HistoryStore
     let verifier: AccessTokenVerifier
+    /// Confirms an administrator's role where other users' data is served.
+    let adminCheck: any AdminRoleCheck
 
     func add(to router: Router<ClipCutRequestContext>) {
         let group = router.authenticatedGroup("api/history", verifier: verifier)
@@ -26,7 +28,7 @@ struct HistoryRoutes: Sendable {
         let parameters = request.uri.queryParameters
         var query = HistoryQuery(owner: user.id, limit: 20)
         if let owner = parameters.get("owner") {
-            guard user.isAdmin else { throw APIError.forbidden("Only administrators may read another user's history.") }
+            guard try await adminCheck.confirms(request, context) else { throw APIError.forbidden("Only administrators may read another user's history.") }
             guard let id = UserID(owner) else { throw APIError(.badRequest, code: "invalid_owner", message: "owner must be a user id.") }
             query.owner = id
         }
@@ -78,9 +80,12 @@ struct HistoryRoutes: Sendable {
 
     @Sendable func detail(request: Request, context: ClipCutRequestContext) async throws -> Response {
         let user = try context.requireUser()
-        guard let id = context.parameters.get("videoId").flatMap(VideoID.init), let upload = try await store.upload(id),
-              upload.owner == user.id || user.isAdmin
-        else { throw APIError.notFound("No such upload.") }
+        guard let id = context.parameters.get("videoId").flatMap(VideoID.init), let upload = try await store.upload(id) else {
+            throw APIError.notFound("No such upload.")
+        }
+        if upload.owner != user.id {
+            guard try await adminCheck.confirms(request, context) else { throw APIError.notFound("No such upload.") }
+        }
         let end = upload.readyAt ?? upload.failedAt
         func span(_ from: Date?, _ to: Date?) -> Double? {
             guard let from, let to else { return nil }

@@ -22,6 +22,8 @@ struct ProgressFeedRoutes: Sendable {
     let redis: RedisClient
     let hub: ProgressHub
     let verifier: AccessTokenVerifier
+    /// Confirms an administrator's role for another user's feed.
+    let adminCheck: any AdminRoleCheck
     /// Feeds per user on this replica; beyond, 429 `too_many_feeds` with `Retry-After`.
     let limiter: SlotLimiter<UserID>
 
@@ -38,7 +40,10 @@ struct ProgressFeedRoutes: Sendable {
             try await Task.sleep(for: .milliseconds(100))
             upload = try await store.upload(id)
         }
-        guard let upload, upload.owner == user.id || user.isAdmin else { throw APIError.notFound("No such video.") }
+        guard let upload else { throw APIError.notFound("No such video.") }
+        if upload.owner != user.id {
+            guard try await adminCheck.confirms(request, context) else { throw APIError.notFound("No such video.") }
+        }
         guard case .success = limiter.acquire(user.id) else {
             var headers = HTTPFields()
             headers[.retryAfter] = "10"

@@ -42,10 +42,12 @@ struct StatsRoutes: Sendable {
     let store: any HistoryStore
     let redis: RedisClient
     let verifier: AccessTokenVerifier
+    /// Confirms the administrator's role (the token's claim alone is not enough).
+    let adminCheck: any AdminRoleCheck
 
     func add(to router: Router<ClipCutRequestContext>) {
         router.authenticatedGroup("api/stats", verifier: verifier)
-            .add(middleware: RequireAdminMiddleware<ClipCutRequestContext>())
+            .add(middleware: ConfirmAdminMiddleware<ClipCutRequestContext>(check: adminCheck))
             .get(use: stats)
     }
 

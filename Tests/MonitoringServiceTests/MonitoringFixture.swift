@@ -75,13 +75,19 @@ struct MonitoringFixture: Sendable {
         hub = ProgressHub(redis: redis, store: store, logger: Logger(label: "hub"))
     }
 
+    /// The accounts' view of who is an administrator (what user-service's database says).
+    let admins = KnownAdmins()
+
+    /// A token for `user`; an admin token's user is also an administrator in ``admins``.
     func token(for user: UserID, role: UserRole = .user) async throws -> String {
-        try await auth.token(for: user, role: role)
+        if role == .admin { admins.set(user, admin: true) }
+        return try await auth.token(for: user, role: role)
     }
 
     func application(feedsPerUser: Int = 20) -> some ApplicationProtocol {
         Application(router: buildRouter(
-            store: store, redis: redis, hub: hub, verifier: verifier, metricsRegistry: metricsRegistry, feedsPerUser: feedsPerUser))
+            store: store, redis: redis, hub: hub, verifier: verifier, adminCheck: admins, metricsRegistry: metricsRegistry,
+            feedsPerUser: feedsPerUser))
     }
 
     func projector() -> EventProjector {

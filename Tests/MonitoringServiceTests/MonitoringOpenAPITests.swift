@@ -17,7 +17,7 @@ struct MonitoringOpenAPITests {
     @Test("every route is documented and nothing else; the served document is the file; the validator accepts it")
     func document() async throws {
         try await MonitoringFixture.run(redisDatabase: 12) { fixture in
-            let router = buildRouter(store: fixture.store, redis: fixture.redis, hub: fixture.hub, verifier: fixture.verifier, metricsRegistry: PrometheusCollectorRegistry())
+            let router = buildRouter(store: fixture.store, redis: fixture.redis, hub: fixture.hub, verifier: fixture.verifier, adminCheck: fixture.admins, metricsRegistry: PrometheusCollectorRegistry())
             let routes = Set(router.routes.map { "\($0.method) \($0.path)" })
             let documented = try documentedOperations(in: Self.documentURL)
             #expect(routes == documented, "routed only: \(routes.subtracting(documented).sorted()); documented only: \(documented.subtracting(routes).sorted())")
