@@ -5,7 +5,8 @@
 BIN_DIR holds the built services; WORK_DIR gets the servers' data and the services' logs.
 --short runs the small version scripts/test uses (fewer repetitions); scripts/chaos runs the
 long one. Scenarios (all by default): kill-processing, restart-redis, monitoring-down,
-audio-down, restart-databases, disk-full. Prints a verdict table; exits 1 when any failed.
+audio-down, restart-databases, disk-full, and from replicas.py replaced-consumer, tus-replicas,
+stalled-uploads, login-burst. Prints a verdict table; exits 1 when any failed.
 """
 import os
 import subprocess
@@ -14,7 +15,8 @@ import threading
 import time
 import traceback
 
-from stack import Stack, eventually, make_clip, sha256
+from replicas import SCENARIOS as REPLICA_SCENARIOS
+from stack import Stack, eventually, gridfs_clean, make_clip, sha256
 
 SPEECH = "The harbour lights are blinking in the evening fog."
 
@@ -27,21 +29,6 @@ def wait_ready(stack, token, ids, seconds):
     statuses = eventually(seconds, all_done, interval=1) or {vid: stack.status_of(token, vid) for vid in ids}
     bad = {vid: s for vid, s in statuses.items() if s != "ready"}
     assert not bad, f"not ready: {bad}"
-
-
-def gridfs_clean(stack, ids):
-    """No orphan chunks in either bucket, no media file stored twice, one source per video."""
-    db = stack.mongo()
-    for bucket in ("uploads", "media"):
-        file_ids = {f["_id"] for f in db[f"{bucket}.files"].find({}, {"_id": 1})}
-        orphans = {c["files_id"] for c in db[f"{bucket}.chunks"].find({}, {"files_id": 1})} - file_ids
-        assert not orphans, f"{len(orphans)} orphan chunk sets in {bucket}"
-    names = [f["filename"] for f in db["media.files"].find({}, {"filename": 1})]
-    duplicates = {n for n in names if names.count(n) > 1}
-    assert not duplicates, f"media stored twice: {sorted(duplicates)[:5]}"
-    for vid in ids:
-        sources = db["uploads.files"].count_documents({"metadata.videoId": vid})
-        assert sources <= 1, f"{vid} has {sources} sources"
 
 
 def queue_drained(stack):
@@ -190,6 +177,7 @@ def disk_full(stack, clips, short):
 SCENARIOS = {
     "kill-processing": kill_processing, "restart-redis": restart_redis, "monitoring-down": monitoring_down,
     "audio-down": audio_down, "restart-databases": restart_databases, "disk-full": disk_full,
+    **REPLICA_SCENARIOS,
 }
 
 

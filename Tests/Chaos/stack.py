@@ -99,14 +99,18 @@ class Stack:
             # Faster recovery than production so scenarios finish in minutes.
             "CLIPCUT_JOB_CLAIM_IDLE_SECONDS": "5", "CLIPCUT_JOB_RETRY_BASE_SECONDS": "2", "CLIPCUT_CAPTION_RETRY_SECONDS": "5",
             "CLIPCUT_SHUTDOWN_GRACE_SECONDS": "5", "CLIPCUT_SWEEP_INTERVAL_SECONDS": "2",
+            "CLIPCUT_EVENTS_CLAIM_IDLE_SECONDS": "5", "CLIPCUT_UPLOAD_IDLE_SECONDS": "10",
         })
         env.update(self.overrides.get(service, {}))
         return env
 
     def start(self, service, wait=True):
+        """Starts `service`; `NAME@2` is a second replica of NAME on a port of its own."""
+        self.ports.setdefault(service, free_port())
         os.makedirs(os.path.join(self.work, "data", service), exist_ok=True)
         log = open(os.path.join(self.work, "logs", f"{service}.log"), "ab")
-        self.processes[service] = subprocess.Popen([os.path.join(self.bin, service)], env=self.service_env(service),
+        binary = service.split("@")[0]
+        self.processes[service] = subprocess.Popen([os.path.join(self.bin, binary)], env=self.service_env(service),
                                                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         if wait and not eventually(60, lambda: self.ready(service)):
             raise RuntimeError(f"{service} did not become ready")
@@ -176,9 +180,29 @@ class Stack:
         port = self.env["REDIS_PORT"]
         return subprocess.run(["redis-cli", "-p", port, "--no-raw", *command], capture_output=True, text=True, check=True).stdout.strip()
 
+    def psql(self, sql):
+        """One value from PostgreSQL (the database the services use)."""
+        return subprocess.run(["psql", self.env["CLIPCUT_POSTGRES_URL"], "-tAc", sql],
+                              capture_output=True, text=True, check=True).stdout.strip()
+
     def mongo(self):
         import pymongo
         return pymongo.MongoClient("127.0.0.1", int(self.env["MONGO_PORT"]))["clipcut"]
+
+
+def gridfs_clean(stack, ids):
+    """No orphan chunks in either bucket, no media file stored twice, one source per video."""
+    db = stack.mongo()
+    for bucket in ("uploads", "media"):
+        file_ids = {f["_id"] for f in db[f"{bucket}.files"].find({}, {"_id": 1})}
+        orphans = {c["files_id"] for c in db[f"{bucket}.chunks"].find({}, {"files_id": 1})} - file_ids
+        assert not orphans, f"{len(orphans)} orphan chunk sets in {bucket}"
+    names = [f["filename"] for f in db["media.files"].find({}, {"filename": 1})]
+    duplicates = {n for n in names if names.count(n) > 1}
+    assert not duplicates, f"media stored twice: {sorted(duplicates)[:5]}"
+    for vid in ids:
+        sources = db["uploads.files"].count_documents({"metadata.videoId": vid})
+        assert sources <= 1, f"{vid} has {sources} sources"
 
 
 def make_clip(path, seconds, size="1280x720", speech=None):
