@@ -1,3 +1,5 @@
+import Foundation
+
 /// One consumer group of a stream, as `XINFO GROUPS` reports it.
 public struct RedisGroupInfo: Sendable, Equatable {
     public var name: String
@@ -35,8 +37,11 @@ extension RedisClient {
     /// `XTRIM MINID` up to the slowest group's position (its oldest pending entry, or what it
     /// was last handed when nothing is pending). Entries no group has read yet are never
     /// trimmed; a stream without groups is left alone. Returns how many entries went.
+    ///
+    /// Entries younger than `keeping` stay whatever the groups did: a publisher may still be
+    /// checking that they survived (see upload-service's outbox).
     @discardableResult
-    public func trimAcknowledged(_ stream: String) async throws -> Int {
+    public func trimAcknowledged(_ stream: String, keeping: Duration = .zero) async throws -> Int {
         let groups = try await xinfoGroups(stream)
         guard !groups.isEmpty else { return 0 }
         var positions: [String] = []
@@ -46,6 +51,11 @@ extension RedisClient {
             } else {
                 positions.append(group.lastDeliveredID)
             }
+        }
+        if keeping > .zero {
+            let now = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+            let window = UInt64(max(0, keeping.components.seconds)) * 1000
+            positions.append("\(now > window ? now - window : 0)-0")
         }
         guard let slowest = positions.min(by: { Self.streamID($0) < Self.streamID($1) }), slowest != "0-0" else { return 0 }
         return Int(try await execute(["XTRIM", stream, "MINID", slowest]).integer ?? 0)

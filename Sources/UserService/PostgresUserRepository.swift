@@ -36,6 +36,9 @@ struct PostgresUserRepository: UserRepository {
             )
             """,
         ]),
+        PostgresMigration(version: 3, name: "outbox entries kept until confirmed durable", statements: [
+            "ALTER TABLE user_event_outbox ADD COLUMN sent_id TEXT, ADD COLUMN sent_at TIMESTAMPTZ",
+        ]),
     ])
 
     private static let columns = "id, email, display_name, password_hash, role, disabled, created_at, updated_at"
@@ -107,11 +110,16 @@ struct PostgresUserRepository: UserRepository {
 
     func pendingOutbox(limit: Int) async throws -> [OutboxEntry] {
         var entries: [OutboxEntry] = []
-        let rows = try await client.query("SELECT id, message FROM user_event_outbox ORDER BY id LIMIT \(limit)", logger: logger)
-        for try await (id, message) in rows.decode((Int64, String).self) {
-            entries.append(OutboxEntry(id: id, message: message))
+        let rows = try await client.query(
+            "SELECT id, message, sent_id, sent_at FROM user_event_outbox ORDER BY id LIMIT \(limit)", logger: logger)
+        for try await (id, message, sentID, sentAt) in rows.decode((Int64, String, String?, Date?).self) {
+            entries.append(OutboxEntry(id: id, message: message, sentID: sentID, sentAt: sentAt))
         }
         return entries
+    }
+
+    func markOutboxSent(id: Int64, entryID: String, at: Date) async throws {
+        try await client.query("UPDATE user_event_outbox SET sent_id = \(entryID), sent_at = \(at) WHERE id = \(id)", logger: logger)
     }
 
     func removeOutbox(id: Int64) async throws {

@@ -52,6 +52,10 @@ struct UserCursor: Sendable, Equatable {
 struct OutboxEntry: Sendable, Equatable {
     var id: Int64
     var message: String
+    /// The `clipcut:events` entry it was appended as, waiting to be confirmed durable.
+    var sentID: String? = nil
+    /// When it was appended.
+    var sentAt: Date? = nil
 }
 
 /// Errors a repository reports; the routes map them to HTTP.
@@ -75,7 +79,9 @@ protocol UserRepository: Sendable {
     func delete(id: UserID, outboxMessage: String) async throws -> Bool
     /// Queued events not yet published, oldest first.
     func pendingOutbox(limit: Int) async throws -> [OutboxEntry]
-    /// Forgets a published event.
+    /// Records that an event was appended as entry `entryID`, to be confirmed later.
+    func markOutboxSent(id: Int64, entryID: String, at: Date) async throws
+    /// Forgets an event confirmed durable.
     func removeOutbox(id: Int64) async throws
     /// How many accounts have the admin role.
     func countAdmins() async throws -> Int

@@ -31,7 +31,7 @@ struct DirectUploadTests {
 
             let record = try #require(try await service.repository.record(id: id))
             #expect(service.storage.bytes(ofFile: record.sourceFileID) == bytes)
-            #expect(record.publishPending == false)
+            #expect(record.publishPending == true && record.sent?.entries.count == 2, "kept until confirmed durable")
             let jobs = service.publisher.messages(on: RedisNames.jobsStream)
             #expect(jobs.count == 1 && jobs.first?.videoId == id && jobs.first?.type == .transcodeRequested)
             let events = service.publisher.messages(on: RedisNames.eventsStream)
@@ -175,8 +175,47 @@ struct DirectUploadTests {
             #expect(await service.dependencies.publication.sweep() == 1)
             #expect(service.publisher.messages(on: RedisNames.jobsStream).map(\.videoId) == [id])
             #expect(service.publisher.messages(on: RedisNames.eventsStream).map(\.type) == [.videoUploaded])
+            #expect(try await service.repository.record(id: id)?.publishPending == true, "not confirmed yet")
+            #expect(await service.dependencies.publication.sweep(now: Date().addingTimeInterval(3)) == 0)
             #expect(try await service.repository.record(id: id)?.publishPending == false)
-            #expect(await service.dependencies.publication.sweep() == 0)  // nothing twice
+            #expect(await service.dependencies.publication.sweep(now: Date().addingTimeInterval(6)) == 0)  // nothing twice
+            #expect(service.publisher.messages(on: RedisNames.jobsStream).count == 1)
+        }
+    }
+
+    @Test("a job and events answered by Redis but lost in a crash within the second are published again, with the same event ids")
+    func lostInACrash() async throws {
+        let service = try TestUploadService()
+        try await service.application().test(.router) { client in
+            let token = try await service.auth.token(for: .random())
+            let id = try await client.uploadVideo(fakeMP4(5000), token: token)
+            #expect(try await client.execute(uri: "/api/videos/\(id)", method: .delete, headers: bearer(token)).status == .noContent)
+            #expect(service.outbox.entries.withLock { $0.first?.sent } != nil, "video.deleted kept until confirmed")
+            service.publisher.loseEverything()  // Redis restarted without its last second
+
+            let publication = service.dependencies.publication
+            #expect(await publication.sweep(now: Date().addingTimeInterval(3)) == 1, "video.deleted again (the video itself is gone)")
+            #expect(service.publisher.messages(on: RedisNames.eventsStream).map(\.type) == [.videoDeleted])
+            #expect(await publication.sweep(now: Date().addingTimeInterval(6)) == 0)
+            #expect(service.outbox.entries.withLock { $0.isEmpty }, "confirmed, so forgotten")
+        }
+    }
+
+    @Test("a lost job of a video that still exists is queued again with its eventId")
+    func lostJobRequeued() async throws {
+        let service = try TestUploadService()
+        try await service.application().test(.router) { client in
+            let token = try await service.auth.token(for: .random())
+            let id = try await client.uploadVideo(fakeMP4(5000), token: token)
+            let before = service.publisher.messages(on: RedisNames.jobsStream).map(\.eventId)
+            service.publisher.loseEverything()
+            let publication = service.dependencies.publication
+            #expect(await publication.sweep(now: Date().addingTimeInterval(1)) == 0, "too early to tell")
+            #expect(await publication.sweep(now: Date().addingTimeInterval(3)) == 1)
+            #expect(service.publisher.messages(on: RedisNames.jobsStream).map(\.eventId) == before)
+            #expect(try await service.repository.record(id: id)?.publishPending == true)
+            #expect(await publication.sweep(now: Date().addingTimeInterval(6)) == 0)
+            #expect(try await service.repository.record(id: id)?.publishPending == false)
         }
     }
 }

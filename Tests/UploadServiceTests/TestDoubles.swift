@@ -65,8 +65,15 @@ final class InMemoryVideoRepository: VideoRepository {
         records.withLock { Array($0.values.filter(\.publishPending).sorted { $0.video.createdAt < $1.video.createdAt }.prefix(limit)) }
     }
 
+    func markSent(id: VideoID, _ sent: SentMessages) async throws {
+        records.withLock { $0[id]?.sent = sent }
+    }
+
     func markPublished(id: VideoID) async throws {
-        records.withLock { $0[id]?.publishPending = false }
+        records.withLock {
+            $0[id]?.publishPending = false
+            $0[id]?.sent = nil
+        }
     }
 }
 
@@ -257,9 +264,10 @@ final class InMemoryTusUploads: TusUploadRepository {
     }
 }
 
-/// Records what would go to Redis; `isDown` makes every append fail like an unreachable server.
+/// Records what would go to Redis; `isDown` makes every append fail like an unreachable server,
+/// ``lose(_:)`` drops an entry as a Redis crash would.
 final class RecordingPublisher: VideoEventPublisher {
-    let appended = Mutex<[(stream: String, json: String)]>([])
+    let appended = Mutex<[(stream: String, json: String, id: String)]>([])
     let down = Mutex(false)
 
     var isDown: Bool {
@@ -267,9 +275,23 @@ final class RecordingPublisher: VideoEventPublisher {
         set { down.withLock { $0 = newValue } }
     }
 
-    func append(_ json: String, to stream: String) async throws {
+    func append(_ json: String, to stream: String) async throws -> String {
         guard !isDown else { throw TestFailure("Redis is down") }
-        appended.withLock { $0.append((stream, json)) }
+        return appended.withLock { appended in
+            let id = "\(appended.count + 1)-0"
+            appended.append((stream, json, id))
+            return id
+        }
+    }
+
+    func contains(_ id: String, in stream: String) async throws -> Bool {
+        guard !isDown else { throw TestFailure("Redis is down") }
+        return appended.withLock { $0.contains { $0.id == id && $0.stream == stream } }
+    }
+
+    /// Removes every entry appended so far, as a crash that lost them.
+    func loseEverything() {
+        appended.withLock { $0.removeAll() }
     }
 
     /// The decoded messages appended to `stream`.
@@ -280,13 +302,20 @@ final class RecordingPublisher: VideoEventPublisher {
 
 /// The outbox in memory.
 final class InMemoryOutbox: EventOutbox {
-    let entries = Mutex<[(id: UUID, json: String, stream: String)]>([])
+    let entries = Mutex<[OutboxEntry]>([])
 
-    func add(id: UUID, json: String, stream: String) async throws {
-        entries.withLock { entries in if !entries.contains(where: { $0.id == id }) { entries.append((id, json, stream)) } }
+    func add(_ entry: OutboxEntry) async throws {
+        entries.withLock { entries in if !entries.contains(where: { $0.id == entry.id }) { entries.append(entry) } }
     }
 
-    func pending(limit: Int) async throws -> [(id: UUID, json: String, stream: String)] { entries.withLock { Array($0.prefix(limit)) } }
+    func pending(limit: Int) async throws -> [OutboxEntry] { entries.withLock { Array($0.prefix(limit)) } }
+
+    func markSent(id: UUID, _ sent: SentMessages) async throws {
+        entries.withLock { entries in
+            if let index = entries.firstIndex(where: { $0.id == id }) { entries[index].sent = sent }
+        }
+    }
+
     func remove(id: UUID) async throws { entries.withLock { $0.removeAll { $0.id == id } } }
 }
 

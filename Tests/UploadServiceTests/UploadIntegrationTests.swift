@@ -43,7 +43,7 @@ struct UploadIntegrationTests {
             let id = try #require((json["id"] as? String).flatMap(VideoID.init))
 
             let record = try #require(try await service.dependencies.repository.record(id: id))
-            #expect(record.publishPending == false)
+            #expect(record.publishPending == true, "kept until the entries are seen durable")
             let bucket = service.store.bucket(MediaLayout.sourceBucket)
             let sourceID = try #require(ObjectID(record.sourceFileID))
             let file = try #require(try await bucket.file(id: sourceID))

@@ -89,6 +89,18 @@ struct PostgresIntegrationTests {
                 #expect(deletions.count == 1)
                 #expect(deletions.first?.contains("\"type\":\"user.deleted\"") == true)
             }
+            // The event stays in the outbox until it is seen durable in the stream. A crash that
+            // lost it (XDEL here) makes the relay append it again.
+            let kept = try await service.repository.pendingOutbox(limit: 10)
+            let sentID = try #require(kept.first?.sentID)
+            #expect(kept.count == 1)
+            _ = try await redis.execute(["XDEL", RedisNames.eventsStream, sentID])
+            let relay = service.dependencies.outbox
+            #expect(await relay.flush(now: Date().addingTimeInterval(3)) == 1)
+            let again = try #require(try await service.repository.pendingOutbox(limit: 10).first?.sentID)
+            let present = try await redis.xrange(RedisNames.eventsStream, start: again, end: again)
+            #expect(again != sentID && present.count == 1)
+            #expect(await relay.flush(now: Date().addingTimeInterval(6)) == 0)
             let outbox = try await postgres.query("SELECT count(*) FROM user_event_outbox", logger: Logger(label: "test"))
             for try await count in outbox.decode(Int.self) { #expect(count == 0) }
         }

@@ -63,6 +63,15 @@ final class InMemoryUserRepository: UserRepository {
         state.withLock { Array($0.outbox.prefix(limit)) }
     }
 
+    func markOutboxSent(id: Int64, entryID: String, at: Date) async throws {
+        state.withLock { state in
+            if let index = state.outbox.firstIndex(where: { $0.id == id }) {
+                state.outbox[index].sentID = entryID
+                state.outbox[index].sentAt = at
+            }
+        }
+    }
+
     func removeOutbox(id: Int64) async throws {
         state.withLock { $0.outbox.removeAll { $0.id == id } }
     }
@@ -114,12 +123,27 @@ final class InMemoryLoginThrottle: LoginThrottle {
 
 /// Keeps what was published.
 final class RecordingEventPublisher: EventPublisher {
-    private let published = Mutex<[String]>([])
+    private let published = Mutex<[(id: String, json: String)]>([])
+    private let counter = Mutex(0)
 
-    var messages: [String] { published.withLock { $0 } }
+    var messages: [String] { published.withLock { $0.map(\.json) } }
 
-    func publishRaw(_ json: String) async throws {
-        published.withLock { $0.append(json) }
+    func publishRaw(_ json: String) async throws -> String {
+        let id = counter.withLock { count in
+            count += 1
+            return "\(count)-0"
+        }
+        published.withLock { $0.append((id, json)) }
+        return id
+    }
+
+    func contains(_ id: String) async throws -> Bool {
+        published.withLock { $0.contains { $0.id == id } }
+    }
+
+    /// Drops every entry, as a Redis crash that lost its last second.
+    func loseEverything() {
+        published.withLock { $0.removeAll() }
     }
 }
 

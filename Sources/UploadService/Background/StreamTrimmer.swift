@@ -12,6 +12,10 @@ struct StreamTrimmer: Service {
     let interval: Duration
     let logger: Logger
 
+    /// Entries this young stay even when acknowledged: the outbox confirms its entries by
+    /// finding them in the stream (``VideoPublication``), which it does within seconds.
+    static let confirmationWindow: Duration = .seconds(600)
+
     /// The streams trimmed.
     static let streams = [RedisNames.jobsStream, RedisNames.eventsStream]
 
@@ -27,7 +31,7 @@ struct StreamTrimmer: Service {
     func trim() async {
         for stream in Self.streams {
             do {
-                let removed = try await redis.trimAcknowledged(stream)
+                let removed = try await redis.trimAcknowledged(stream, keeping: Self.confirmationWindow)
                 if removed > 0 { logger.debug("stream trimmed", metadata: ["stream": "\(stream)", "removed": "\(removed)"]) }
             } catch {
                 logger.warning("stream not trimmed", metadata: ["stream": "\(stream)", "error": "\(error)"])

@@ -78,8 +78,12 @@ struct MongoVideoRepository: VideoRepository {
         try await collection.find(["publishPending": true], sort: ["createdAt": 1], limit: limit).map(Self.record(from:))
     }
 
+    func markSent(id: VideoID, _ sent: SentMessages) async throws {
+        try await collection.update(["_id": .string(id.description)], ["$set": ["sent": .document(sent.document)]])
+    }
+
     func markPublished(id: VideoID) async throws {
-        try await collection.update(["_id": .string(id.description)], ["$unset": ["publishPending": ""]])
+        try await collection.update(["_id": .string(id.description)], ["$unset": ["publishPending": "", "sent": ""]])
     }
 
     // MARK: Mapping
@@ -104,6 +108,7 @@ struct MongoVideoRepository: VideoRepository {
             }),
         ]
         if record.publishPending { document["publishPending"] = true }
+        if let sent = record.sent { document["sent"] = .document(sent.document) }
         if video.burnSubtitles { document["burnSubtitles"] = true }
         if let reason = video.failureReason { document["failureReason"] = .string(reason) }
         if let duration = video.durationSeconds { document["durationSeconds"] = .double(duration) }
@@ -142,6 +147,7 @@ struct MongoVideoRepository: VideoRepository {
             burnSubtitles: document["burnSubtitles"]?.bool ?? false
         )
         return VideoRecord(video: video, sourceFileID: document["sourceFileId"]?.string ?? "",
-                           publishPending: document["publishPending"]?.bool ?? false)
+                           publishPending: document["publishPending"]?.bool ?? false,
+                           sent: SentMessages(document: document["sent"]?.document))
     }
 }

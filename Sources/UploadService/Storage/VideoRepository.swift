@@ -8,8 +8,11 @@ struct VideoRecord: Sendable, Equatable {
     var video: Video
     /// Id of the source file in the `uploads` bucket.
     var sourceFileID: String
-    /// `true` until the transcode job and `video.uploaded` event are on Redis (the outbox flag).
+    /// `true` until the transcode job and `video.uploaded` event are on Redis, durably (the
+    /// outbox flag).
     var publishPending: Bool
+    /// The entries appended for them and waiting to be confirmed (see ``SentMessages``).
+    var sent: SentMessages? = nil
 }
 
 /// Position in a listing: after the video created at `createdAt` with id `id` (newest first).
@@ -65,8 +68,10 @@ protocol VideoRepository: Sendable {
     func delete(id: VideoID) async throws -> Bool
     /// Bytes of sources the owner stores.
     func storedBytes(owner: UserID) async throws -> Int64
-    /// Videos whose job is not yet on Redis, oldest first.
+    /// Videos whose job is not yet durably on Redis, oldest first.
     func pendingPublication(limit: Int) async throws -> [VideoRecord]
-    /// Clears the outbox flag.
+    /// Records the entries appended for a video's job and event, to be confirmed later.
+    func markSent(id: VideoID, _ sent: SentMessages) async throws
+    /// Clears the outbox flag (and what was sent): the messages are durable.
     func markPublished(id: VideoID) async throws
 }
