@@ -95,7 +95,7 @@ struct TranscriptMatch: Codable, Sendable, Equatable {
     var cues: [Cue]
 }
 
-/// What `GET /api/stats` reports (over the uploads still in the history).
+/// What `GET /api/stats` reports (over every upload; deleted ones through their anonymous counts).
 struct UploadStats: Codable, Sendable, Equatable {
     struct Day: Codable, Sendable, Equatable {
         var day: String

@@ -53,23 +53,35 @@ extension PostgresHistoryStore {
         return matches
     }
 
+    /// Every upload the stats count: those in the history and the anonymous figures of deleted ones.
+    static let everyUploadSQL = """
+        (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, size, status AS outcome, duration_seconds,
+                CASE WHEN status = 'ready' AND ready_at IS NOT NULL THEN extract(epoch FROM ready_at - created_at)::float8 END AS seconds_to_ready
+         FROM uploads
+         UNION ALL
+         SELECT day, size, outcome, duration_seconds, seconds_to_ready FROM deleted_upload_counts) AS every_upload
+        """
+
     func stats(days: Int) async throws -> UploadStats {
         var perDay: [UploadStats.Day] = []
-        let dayRows = try await client.query(
-            """
-            SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int, coalesce(sum(size), 0)::bigint
-            FROM uploads WHERE created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - make_interval(days => \(days - 1)::int)
-            GROUP BY 1 ORDER BY 1
-            """, logger: logger)
+        var dayQuery = PostgresQuery(unsafeSQL: """
+            SELECT to_char(day, 'YYYY-MM-DD'), count(*)::int, coalesce(sum(size), 0)::bigint
+            FROM \(Self.everyUploadSQL)
+            WHERE day >= (now() AT TIME ZONE 'UTC')::date - $1::int
+            GROUP BY day ORDER BY day
+            """)
+        dayQuery.binds.append(days - 1)
+        let dayRows = try await client.query(dayQuery, logger: logger)
         for try await (day, uploads, bytes) in dayRows.decode((String, Int, Int64).self) {
             perDay.append(.init(day: day, uploads: uploads, bytes: bytes))
         }
         var totals = UploadStats.Totals(uploads: 0, bytes: 0, ready: 0, failed: 0, inFlight: 0)
         let totalRows = try await client.query(
             """
-            SELECT count(*)::int, coalesce(sum(size), 0)::bigint, count(*) FILTER (WHERE status = 'ready')::int,
-                   count(*) FILTER (WHERE status = 'failed')::int, count(*) FILTER (WHERE status NOT IN ('ready', 'failed'))::int
-            FROM uploads
+            SELECT count(*)::int, coalesce(sum(size), 0)::bigint, count(*) FILTER (WHERE outcome = 'ready')::int,
+                   count(*) FILTER (WHERE outcome = 'failed')::int,
+                   count(*) FILTER (WHERE outcome NOT IN ('ready', 'failed', 'unfinished'))::int
+            FROM \(unescaped: Self.everyUploadSQL)
             """, logger: logger)
         for try await (uploads, bytes, ready, failed, inFlight) in totalRows.decode((Int, Int64, Int, Int, Int).self) {
             totals = .init(uploads: uploads, bytes: bytes, ready: ready, failed: failed, inFlight: inFlight,
@@ -80,8 +92,8 @@ extension PostgresHistoryStore {
             """
             SELECT count(*)::int,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY per_minute), percentile_cont(0.95) WITHIN GROUP (ORDER BY per_minute)
-            FROM (SELECT extract(epoch FROM ready_at - created_at)::float8 / (duration_seconds / 60.0) AS per_minute
-                  FROM uploads WHERE status = 'ready' AND ready_at IS NOT NULL AND duration_seconds > 0) AS done
+            FROM (SELECT seconds_to_ready / (duration_seconds / 60.0) AS per_minute
+                  FROM \(unescaped: Self.everyUploadSQL) WHERE seconds_to_ready IS NOT NULL AND duration_seconds > 0) AS done
             """, logger: logger)
         for try await (videos, median, p95) in timeRows.decode((Int, Double?, Double?).self) {
             processing = .init(videos: videos, medianSecondsPerMinute: median, p95SecondsPerMinute: p95)

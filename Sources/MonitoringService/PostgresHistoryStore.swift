@@ -62,7 +62,30 @@ struct PostgresHistoryStore: HistoryStore {
             """,
             "CREATE INDEX transcript_cues_document ON transcript_cues USING GIN (document)",
         ]),
+        PostgresMigration(version: 3, name: "anonymous counts of deleted uploads", statements: [
+            // What the stats need of a deleted upload and nothing that tells whose or what it was:
+            // no ids, titles, file names or exact times.
+            """
+            CREATE TABLE deleted_upload_counts (
+                day DATE NOT NULL,
+                size BIGINT NOT NULL,
+                outcome TEXT NOT NULL CHECK (outcome IN ('ready', 'failed', 'unfinished')),
+                duration_seconds DOUBLE PRECISION,
+                seconds_to_ready DOUBLE PRECISION
+            )
+            """,
+        ]),
     ])
+
+    /// Keeps the anonymous figures of the uploads matching `condition` (a fixed SQL fragment over
+    /// `uploads`, never input) before they are deleted.
+    static let keepCountsSQL = """
+        INSERT INTO deleted_upload_counts (day, size, outcome, duration_seconds, seconds_to_ready)
+        SELECT (created_at AT TIME ZONE 'UTC')::date, size,
+               CASE WHEN status IN ('ready', 'failed') THEN status ELSE 'unfinished' END, duration_seconds,
+               CASE WHEN status = 'ready' AND ready_at IS NOT NULL THEN extract(epoch FROM ready_at - created_at)::float8 END
+        FROM uploads
+        """
 
     /// The order statuses move in; an event never moves an upload back.
     static let rankSQL = "CASE status WHEN 'uploaded' THEN 0 WHEN 'transcribing' THEN 1 WHEN 'transcoding' THEN 2 ELSE 3 END"
@@ -135,11 +158,17 @@ struct PostgresHistoryStore: HistoryStore {
             // The row goes (its transcript with it); the ledger keeps only what makes delivery
             // exactly-once (event ids, types, times), not the titles and file names it carried.
             try await connection.query("UPDATE upload_events SET message = '' WHERE video_id = \(e.payload.videoId.uuid)", logger: logger)
+            var keep = PostgresQuery(unsafeSQL: Self.keepCountsSQL + " WHERE video_id = $1")
+            keep.binds.append(e.payload.videoId.uuid)
+            try await connection.query(keep, logger: logger)
             try await connection.query("DELETE FROM uploads WHERE video_id = \(e.payload.videoId.uuid)", logger: logger)
         case .userDeleted(let e):
             try await connection.query(
                 "UPDATE upload_events SET message = '' WHERE video_id IN (SELECT video_id FROM uploads WHERE owner = \(e.payload.userId.uuid))",
                 logger: logger)
+            var keep = PostgresQuery(unsafeSQL: Self.keepCountsSQL + " WHERE owner = $1")
+            keep.binds.append(e.payload.userId.uuid)
+            try await connection.query(keep, logger: logger)
             try await connection.query("DELETE FROM uploads WHERE owner = \(e.payload.userId.uuid)", logger: logger)
         case .transcodeRequested, .videoProgress:
             break
