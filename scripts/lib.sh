@@ -48,6 +48,7 @@ export PKG_CONFIG_PATH="$WHISPER_PREFIX/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CO
 
 # The converted Whisper model (scripts/bootstrap makes it).
 export CLIPCUT_WHISPER_MODEL="${CLIPCUT_WHISPER_MODEL:-$CLIPCUT_ROOT/.deps/models/ggml-tiny.en.bin}"
+export CLIPCUT_WHISPER_MULTILINGUAL_MODEL="${CLIPCUT_WHISPER_MULTILINGUAL_MODEL-$CLIPCUT_ROOT/.deps/models/ggml-base.bin}"
 
 # Swift build flags every script shares.
 swift_build_flags() {

@@ -14,16 +14,20 @@ func buildApplication(
     metricsRegistry: PrometheusCollectorRegistry
 ) async throws -> some ApplicationProtocol {
     let settings = try AudioServiceSettings(reader: reader)
-    let models = ModelHolder(
-        configuration: .init(modelPath: settings.modelPath, concurrentJobs: settings.jobs, threadsPerJob: settings.threadsPerJob),
-        logger: Logger(label: "audio-service.whisper")
-    )
+    func holder(_ path: String) -> ModelHolder {
+        ModelHolder(
+            configuration: .init(modelPath: path, concurrentJobs: settings.jobs, threadsPerJob: settings.threadsPerJob),
+            logger: Logger(label: "audio-service.whisper"))
+    }
+    let models = SpeechModels(
+        english: holder(settings.modelPath), englishName: settings.modelName,
+        multilingual: settings.multilingualModelPath.map(holder), multilingualName: settings.multilingualModelName)
     let router = buildRouter(models: models, settings: settings, metricsRegistry: metricsRegistry)
-    return makeServiceApplication(router: router, configuration: configuration, services: [models])
+    return makeServiceApplication(router: router, configuration: configuration, services: models.services)
 }
 
 /// The router on its own, for tests.
-func buildRouter(models: ModelHolder, settings: AudioServiceSettings, metricsRegistry: PrometheusCollectorRegistry) -> Router<ClipCutRequestContext> {
+func buildRouter(models: SpeechModels, settings: AudioServiceSettings, metricsRegistry: PrometheusCollectorRegistry) -> Router<ClipCutRequestContext> {
     let router = makeServiceRouter(
         context: ClipCutRequestContext.self, metricsRegistry: metricsRegistry,
         readinessChecks: [ReadinessProbe(name: "model") { try models.checkReady() }]

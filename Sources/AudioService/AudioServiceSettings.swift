@@ -7,6 +7,11 @@ extension ConfigKey {
     static let whisperModel = ConfigKey(
         "CLIPCUT_WHISPER_MODEL", summary: "audio-service: path of the ggml Whisper model (scripts/bootstrap converts tiny.en).",
         defaultValue: ".deps/models/ggml-tiny.en.bin")
+    /// audio-service: the multilingual ggml Whisper model.
+    static let whisperMultilingualModel = ConfigKey(
+        "CLIPCUT_WHISPER_MULTILINGUAL_MODEL",
+        summary: "audio-service: path of the multilingual ggml Whisper model that detects the language and transcribes all but English (empty: English only).",
+        defaultValue: ".deps/models/ggml-base.bin")
     /// audio-service: transcriptions run at once; more wait their turn.
     static let whisperJobs = ConfigKey("CLIPCUT_WHISPER_JOBS", summary: "audio-service: transcriptions run at once.", defaultValue: "1")
     /// audio-service: whisper.cpp threads per transcription.
@@ -28,6 +33,9 @@ extension ConfigKey {
 struct AudioServiceSettings: Sendable {
     var modelPath: String
     var modelName: String
+    /// The multilingual model, if any.
+    var multilingualModelPath: String?
+    var multilingualModelName: String?
     var jobs: Int
     var threadsPerJob: Int
     var maximumUploadBytes: Int
@@ -38,9 +46,10 @@ struct AudioServiceSettings: Sendable {
 
     init(reader: ConfigReader) throws {
         modelPath = reader.string(.whisperModel, default: ConfigKey.whisperModel.defaultValue ?? "")
-        // ggml-tiny.en.bin → tiny.en
-        let file = URL(fileURLWithPath: modelPath).deletingPathExtension().lastPathComponent
-        modelName = file.hasPrefix("ggml-") ? String(file.dropFirst(5)) : file
+        modelName = Self.name(ofModel: modelPath)
+        let multilingual = reader.string(.whisperMultilingualModel, default: ConfigKey.whisperMultilingualModel.defaultValue ?? "")
+        multilingualModelPath = multilingual.isEmpty ? nil : multilingual
+        multilingualModelName = multilingualModelPath.map(Self.name(ofModel:))
         jobs = try reader.int(.whisperJobs, default: 1, in: 1...64)
         threadsPerJob = try reader.int(.whisperThreads, default: 1, in: 1...64)
         maximumUploadBytes = try reader.int(.audioMaxUploadBytes, default: 512 << 20, in: 1...(1 << 40))
@@ -50,5 +59,11 @@ struct AudioServiceSettings: Sendable {
             reader.string(.serviceToken), allowMissing: reader.bool(.allowNoServiceToken, default: false))
         temporaryDirectory = URL(fileURLWithPath: reader.string(.dataDirectory, default: ConfigKey.dataDirectory.defaultValue ?? "."))
             .appendingPathComponent("tmp")
+    }
+
+    /// `ggml-tiny.en.bin` → `tiny.en`.
+    static func name(ofModel path: String) -> String {
+        let file = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return file.hasPrefix("ggml-") ? String(file.dropFirst(5)) : file
     }
 }

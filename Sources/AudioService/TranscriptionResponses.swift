@@ -12,12 +12,12 @@ enum ResponseFormat: String, CaseIterable, Sendable {
     case vtt
 
     /// The response for `transcript` in this format.
-    func response(for transcript: Transcript, includeWords: Bool) throws -> Response {
+    func response(for transcript: Transcript, task: WhisperTask = .transcribe, includeWords: Bool) throws -> Response {
         switch self {
         case .json:
             return jsonResponse(["text": transcript.text])
         case .verboseJSON:
-            return jsonResponse(VerboseTranscription(transcript, includeWords: includeWords))
+            return jsonResponse(VerboseTranscription(transcript, task: task, includeWords: includeWords))
         case .text:
             return Self.plain(transcript.text + "\n", contentType: "text/plain; charset=utf-8")
         case .srt:
@@ -34,19 +34,18 @@ enum ResponseFormat: String, CaseIterable, Sendable {
     }
 }
 
-/// `verbose_json`: OpenAI's shape (segment fields whisper.cpp has no value for are zero).
+/// `verbose_json`: OpenAI's shape. Every number is measured: `tokens` are the decoder's token
+/// ids, `avg_logprob` their mean log probability, `no_speech_prob` whisper.cpp's; the fields it
+/// has no value for (`seek`, `temperature`, `compression_ratio`) are left out, never made up.
 struct VerboseTranscription: Encodable {
     struct Segment: Encodable {
         var id: Int
-        var seek = 0
         var start: Double
         var end: Double
         var text: String
-        var tokens: [Int] = []
-        var temperature = 0.0
-        var avg_logprob = 0.0
-        var compression_ratio = 0.0
-        var no_speech_prob = 0.0
+        var tokens: [Int]
+        var avg_logprob: Double?
+        var no_speech_prob: Double?
     }
 
     struct Word: Encodable {
@@ -55,18 +54,22 @@ struct VerboseTranscription: Encodable {
         var end: Double
     }
 
-    var task = "transcribe"
+    var task: String
     var language: String
     var duration: Double
     var text: String
     var segments: [Segment]
     var words: [Word]?
 
-    init(_ transcript: Transcript, includeWords: Bool) {
+    init(_ transcript: Transcript, task: WhisperTask = .transcribe, includeWords: Bool) {
+        self.task = task.rawValue
         language = transcript.languageName
         duration = transcript.duration
         text = transcript.text
-        segments = transcript.segments.map { Segment(id: $0.id, start: $0.start, end: $0.end, text: $0.text) }
+        segments = transcript.segments.map {
+            Segment(id: $0.id, start: $0.start, end: $0.end, text: $0.text, tokens: $0.tokens ?? [],
+                    avg_logprob: $0.averageLogProbability, no_speech_prob: $0.noSpeechProbability)
+        }
         words = includeWords ? transcript.segments.flatMap { $0.words.map { Word(word: $0.word, start: $0.start, end: $0.end) } } : nil
     }
 }

@@ -6,10 +6,12 @@ import ServiceSupport
 import Synchronization
 import Whisper
 
-/// `POST /v1/audio/transcriptions` and `GET /v1/models`, shaped like OpenAI's API so its clients
-/// work unchanged.
+/// `POST /v1/audio/transcriptions`, `POST /v1/audio/translations` and `GET /v1/models`, shaped
+/// like OpenAI's API so its clients work unchanged. Which model ran, the language and how sure
+/// its detection was come back in `ClipCut-Model`, `ClipCut-Language` and
+/// `ClipCut-Language-Probability`; segments that are not speech are left out (``SpeechFilter``).
 struct TranscriptionRoutes: Sendable {
-    let models: ModelHolder
+    let models: SpeechModels
     let settings: AudioServiceSettings
     let decoder: AudioDecoder
     /// Decoded audio waiting for (or in) inference: at most a few requests hold their samples
@@ -17,13 +19,14 @@ struct TranscriptionRoutes: Sendable {
     /// exhausting memory.
     let admission: TranscriptionAdmission
 
-    /// Names a client may ask for: the model's own and OpenAI's.
-    var modelNames: [String] { [settings.modelName, "whisper-1"] }
+    /// Names a client may ask for: the models' own and OpenAI's.
+    var modelNames: [String] { models.names }
 
     func add(to router: Router<ClipCutRequestContext>) {
         let api = router.group("v1").add(middleware: ServiceTokenMiddleware(token: settings.serviceToken))
         api.get("models") { _, _ in modelList() }
-        api.post("audio/transcriptions") { request, context in try await transcribe(request, context) }
+        api.post("audio/transcriptions") { request, context in try await transcribe(request, context, task: .transcribe) }
+        api.post("audio/translations") { request, context in try await transcribe(request, context, task: .translate) }
         router.get("v1/openapi.yaml") { _, _ in try OpenAPIDocument.service.response() }
     }
 
@@ -43,8 +46,8 @@ struct TranscriptionRoutes: Sendable {
         jsonResponse(ModelList(data: modelNames.map { ModelList.Model(id: $0, created: 0) }))
     }
 
-    func transcribe(_ request: Request, _ context: ClipCutRequestContext) async throws -> Response {
-        let transcriber = try models.transcriber()
+    func transcribe(_ request: Request, _ context: ClipCutRequestContext, task: WhisperTask) async throws -> Response {
+        try models.checkReady()
         let form = try await TranscriptionForm.read(
             request, into: settings.temporaryDirectory, maximumFileBytes: settings.maximumUploadBytes
         )
@@ -58,9 +61,8 @@ struct TranscriptionRoutes: Sendable {
         if let model = form.model, !modelNames.contains(model) {
             throw APIError(.badRequest, code: "unknown_model", message: "Unknown model; this service has: \(modelNames.joined(separator: ", ")).")
         }
-        if let language = form.language, !transcriber.supports(language: language) {
-            throw APIError(.badRequest, code: "unsupported_language", message: "The model cannot transcribe language \"\(language)\".")
-        }
+        if task == .translate, models.multilingual == nil { throw SpeechModels.noMultilingualModel }
+        guard try models.supports(language: form.language) else { throw SpeechModels.unsupported(form.language ?? "") }
         guard admission.enter() else {
             var headers = HTTPFields()
             headers[.retryAfter] = "10"
@@ -69,13 +71,22 @@ struct TranscriptionRoutes: Sendable {
         defer { admission.leave() }
         let samples = try await decode(fileURL, bytes: form.fileBytes, logger: context.logger)
         let started = ContinuousClock.now
-        let transcript = try await transcriber.transcribe(samples, language: form.language)
+        let model = form.model == "whisper-1" ? nil : form.model
+        let plan = try await models.plan(for: samples, language: form.language, model: model, task: task)
+        let heard = try await plan.transcriber.transcribe(samples, language: plan.language, task: task)
+        let (transcript, dropped) = SpeechFilter().apply(to: heard, samples: samples)
         let elapsed = ContinuousClock.now - started
         record(audioSeconds: transcript.duration, elapsed: elapsed)
         context.logger.info("transcribed", metadata: [
-            "audio_seconds": "\(transcript.duration)", "segments": "\(transcript.segments.count)", "elapsed": "\(elapsed)",
+            "audio_seconds": "\(transcript.duration)", "segments": "\(transcript.segments.count)", "not_speech": "\(dropped)",
+            "model": "\(plan.modelName)", "language": "\(transcript.language)", "task": "\(task.rawValue)", "elapsed": "\(elapsed)",
         ])
-        return try format.response(for: transcript, includeWords: form.timestampGranularities.contains("word"))
+        var response = try format.response(for: transcript, task: task, includeWords: form.timestampGranularities.contains("word"))
+        response.headers[.clipcutModel] = plan.modelName
+        response.headers[.clipcutLanguage] = transcript.language
+        if let probability = plan.probability { response.headers[.clipcutLanguageProbability] = String(format: "%.3f", probability) }
+        response.headers[.clipcutSegmentsDropped] = String(dropped)
+        return response
     }
 
     private func decode(_ url: URL, bytes: Int, logger: Logger) async throws -> [Float] {

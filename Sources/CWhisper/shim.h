@@ -6,12 +6,13 @@
 /* whisper_full_params holds C strings and callbacks; these helpers let Swift set the ones it
  * needs without building the struct field by field. */
 
-/** Greedy-sampling parameters for a batch transcription: quiet, with token timestamps. */
-static inline struct whisper_full_params cwhisper_batch_params(int n_threads, const char *language) {
+/** Greedy-sampling parameters for a batch transcription (or translation into English): quiet,
+ *  with token timestamps. */
+static inline struct whisper_full_params cwhisper_batch_params(int n_threads, const char *language, bool translate) {
     struct whisper_full_params params = whisper_full_default_params(WHISPER_SAMPLING_GREEDY);
     params.n_threads = n_threads;
     params.language = language;
-    params.translate = false;
+    params.translate = translate;
     params.no_context = true;
     params.print_special = false;
     params.print_progress = false;

@@ -19,6 +19,42 @@ public struct TranscriptSegment: Sendable, Equatable, Codable {
     public var text: String
     /// The segment's words with their own times.
     public var words: [TranscriptWord]
+    /// The decoder's token ids of the segment's text (special tokens left out).
+    public var tokens: [Int]?
+    /// The mean log probability of those tokens (whisper.cpp's `plog`).
+    public var averageLogProbability: Double?
+    /// The probability whisper.cpp gave the window holding this segment of being no speech.
+    public var noSpeechProbability: Double?
+
+    public init(
+        id: Int, start: Double, end: Double, text: String, words: [TranscriptWord], tokens: [Int]? = nil,
+        averageLogProbability: Double? = nil, noSpeechProbability: Double? = nil
+    ) {
+        self.id = id
+        self.start = start
+        self.end = end
+        self.text = text
+        self.words = words
+        self.tokens = tokens
+        self.averageLogProbability = averageLogProbability
+        self.noSpeechProbability = noSpeechProbability
+    }
+}
+
+/// What Whisper is asked to do with speech.
+public enum WhisperTask: String, Sendable, Codable {
+    /// Text in the language spoken.
+    case transcribe
+    /// Text in English, whatever the language spoken (multilingual models only).
+    case translate
+}
+
+/// The language a model hears in the first 30 s of audio, and how sure it is.
+public struct LanguageGuess: Sendable, Equatable, Codable {
+    /// ISO 639-1 code (`es`).
+    public var language: String
+    /// The model's probability for it, 0…1.
+    public var probability: Double
 }
 
 /// The result of one transcription.

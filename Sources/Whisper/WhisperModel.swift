@@ -12,6 +12,8 @@ public enum WhisperError: Error, Sendable, Equatable, CustomStringConvertible {
     case inferenceFailed(Int32)
     /// The transcriber was shut down.
     case shutdown
+    /// The model cannot do what was asked (an English-only model asked to translate).
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum WhisperError: Error, Sendable, Equatable, CustomStringConvertible {
         case .modelRejected(let path, let log): "whisper.cpp could not load \(path): \(log.suffix(3).joined(separator: " | "))"
         case .inferenceFailed(let code): "whisper.cpp inference failed (status \(code))"
         case .shutdown: "the transcriber is shut down"
+        case .unsupported(let reason): "not supported: \(reason)"
         }
     }
 }

@@ -69,18 +69,21 @@ public final class WhisperTranscriber: Service, Sendable {
         return language == "auto" || whisper_lang_id(language) >= 0
     }
 
-    /// Transcribes 16 kHz mono samples in [-1, 1].
-    /// - Parameter language: ISO 639-1 code; `nil` means English for English-only models and
-    ///   detection for multilingual ones.
-    public func transcribe(_ samples: [Float], language: String? = nil) async throws -> Transcript {
+    /// Transcribes (or translates into English) 16 kHz mono samples in [-1, 1].
+    /// - Parameters:
+    ///   - language: ISO 639-1 code; `nil` means English for English-only models and detection
+    ///     for multilingual ones.
+    ///   - task: ``WhisperTask/translate`` needs a multilingual model.
+    public func transcribe(_ samples: [Float], language: String? = nil, task: WhisperTask = .transcribe) async throws -> Transcript {
         let model = self.model
         let states = self.states
         let threads = Int32(configuration.threadsPerJob)
         let language = language ?? (model.isMultilingual ? "auto" : "en")
+        guard task == .transcribe || model.isMultilingual else { throw WhisperError.unsupported("an English-only model cannot translate") }
         do {
             return try await threadPool.runIfActive {
                 try states.withState { state in
-                    try Self.run(model: model, state: state, samples: samples, language: language, threads: threads)
+                    try WhisperInference.run(model: model, state: state, samples: samples, language: language, task: task, threads: threads)
                 }
             }
         } catch is CancellationError {
@@ -88,46 +91,16 @@ public final class WhisperTranscriber: Service, Sendable {
         }
     }
 
-    /// One job on `state`: `whisper_full_with_state`, segments and token times. Blocking.
-    static func run(model: WhisperModel, state: OpaquePointer, samples: [Float], language: String, threads: Int32) throws -> Transcript {
-        let status = language.withCString { languagePointer in
-            samples.withUnsafeBufferPointer { buffer in
-                whisper_full_with_state(
-                    model.context, state, cwhisper_batch_params(threads, languagePointer),
-                    buffer.baseAddress, Int32(buffer.count)
-                )
-            }
+    /// The language spoken in the first 30 s of `samples` (multilingual models only).
+    public func detectLanguage(_ samples: [Float]) async throws -> LanguageGuess {
+        guard model.isMultilingual else { throw WhisperError.unsupported("an English-only model cannot detect languages") }
+        let model = self.model
+        let states = self.states
+        let threads = Int32(configuration.threadsPerJob)
+        let window = Array(samples.prefix(30 * 16_000))
+        return try await threadPool.runIfActive {
+            try states.withState { state in try WhisperInference.detectLanguage(model: model, state: state, samples: window, threads: threads) }
         }
-        guard status == 0 else { throw WhisperError.inferenceFailed(status) }
-        let detected = whisper_full_lang_id_from_state(state)
-        let languageCode = detected >= 0 ? String(cString: whisper_lang_str(detected)) : language
-        let languageName = detected >= 0 ? String(cString: whisper_lang_str_full(detected)) : language
-        let endOfText = whisper_token_eot(model.context)
-        var segments: [TranscriptSegment] = []
-        for index in 0..<whisper_full_n_segments_from_state(state) {
-            var words = WordAssembler()
-            for tokenIndex in 0..<whisper_full_n_tokens_from_state(state, index) {
-                let data = whisper_full_get_token_data_from_state(state, index, tokenIndex)
-                // Timestamps, <|endoftext|> and the other special tokens come after the text tokens.
-                guard data.id < endOfText, let text = whisper_full_get_token_text_from_state(model.context, state, index, tokenIndex) else {
-                    continue
-                }
-                let bytes = text.withMemoryRebound(to: UInt8.self, capacity: strlen(text) + 1) {
-                    Array(UnsafeBufferPointer(start: $0, count: strlen(text)))
-                }
-                words.append(bytes, start: Double(data.t0) / 100, end: Double(data.t1) / 100, probability: data.p)
-            }
-            let text = whisper_full_get_segment_text_from_state(state, index).map { String(cString: $0) } ?? ""
-            segments.append(TranscriptSegment(
-                id: Int(index),
-                start: Double(whisper_full_get_segment_t0_from_state(state, index)) / 100,
-                end: Double(whisper_full_get_segment_t1_from_state(state, index)) / 100,
-                text: text.trimmingCharacters(in: .whitespacesAndNewlines), words: words.finish()
-            ))
-        }
-        return Transcript(
-            language: languageCode, languageName: languageName, duration: Double(samples.count) / 16_000, segments: segments
-        )
     }
 }
 

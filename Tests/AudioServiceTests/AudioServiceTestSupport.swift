@@ -16,7 +16,9 @@ func audioApp(environment: [String: String] = [:]) async throws -> some Applicat
     let settings = try AudioServiceSettings(reader: ConfigReader(environment: [
         "CLIPCUT_DATA_DIR": directory.path, "CLIPCUT_ALLOW_NO_SERVICE_TOKEN": "true",
     ].merging(environment) { $1 }))
-    let models = ModelHolder(transcriber: try await TestModel.shared.value)
+    let models = SpeechModels(
+        english: ModelHolder(transcriber: try await TestModel.shared.value), englishName: "tiny.en",
+        multilingual: ModelHolder(transcriber: try await TestModel.multilingual.value), multilingualName: "base")
     return Application(router: buildRouter(models: models, settings: settings, metricsRegistry: PrometheusCollectorRegistry()))
 }
 

@@ -140,10 +140,15 @@ struct TranscriptionRouteTests {
             badFormat.file(filename: "clip.mp4", speech)
             badFormat.field("response_format", "xml")
             try await expectError(badFormat, .badRequest, "bad_request", "unknown format")
-            var german = MultipartBody()
-            german.file(filename: "clip.mp4", speech)
-            german.field("language", "de")
-            try await expectError(german, .badRequest, "unsupported_language", "English-only model")
+            var unknown = MultipartBody()
+            unknown.file(filename: "clip.mp4", speech)
+            unknown.field("language", "xx")
+            try await expectError(unknown, .badRequest, "unsupported_language", "a language no model knows")
+            var englishOnly = MultipartBody()
+            englishOnly.file(filename: "clip.mp4", speech)
+            englishOnly.field("language", "de")
+            englishOnly.field("model", "tiny.en")
+            try await expectError(englishOnly, .badRequest, "unsupported_language", "German asked of the English-only model")
             var unknownModel = MultipartBody()
             unknownModel.file(filename: "clip.mp4", speech)
             unknownModel.field("model", "gpt-9")
@@ -218,6 +223,9 @@ struct TranscriptionRouteTests {
             #expect((result["words"] as? Int ?? 0) >= 15)
             #expect(result["vtt_starts_with_header"] as? Bool == true)
             #expect((result["models"] as? [String])?.contains("whisper-1") == true)
+            #expect((result["models"] as? [String])?.contains("base") == true)
+            // English speech translated into English: the same words (through base).
+            #expect(wordErrorRate(reference: TestMedia.text, hypothesis: result["translation"] as? String ?? "") < 0.3)
         }
     }
 }
@@ -231,9 +239,10 @@ struct AudioReadinessTests {
         let settings = try AudioServiceSettings(reader: .init(environment: [
             "CLIPCUT_WHISPER_MODEL": path, "CLIPCUT_DATA_DIR": NSTemporaryDirectory(), "CLIPCUT_ALLOW_NO_SERVICE_TOKEN": "true",
         ]))
-        let models = ModelHolder(configuration: .init(modelPath: path), logger: .init(label: "test"))
+        let holder = ModelHolder(configuration: .init(modelPath: path), logger: .init(label: "test"))
+        let models = SpeechModels(english: holder, englishName: "corrupt", multilingual: nil, multilingualName: nil)
         let app = Application(
-            router: buildRouter(models: models, settings: settings, metricsRegistry: .init()), services: [models]
+            router: buildRouter(models: models, settings: settings, metricsRegistry: .init()), services: [holder]
         )
         try await app.test(.live) { client in
             #expect(try await client.execute(uri: "/health", method: .get).status == .ok)

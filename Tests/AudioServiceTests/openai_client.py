@@ -19,6 +19,8 @@ def main():
         )
     with open(path, "rb") as audio:
         vtt = client.audio.transcriptions.create(model="whisper-1", file=audio, response_format="vtt")
+    with open(path, "rb") as audio:
+        translation = client.audio.translations.create(model="whisper-1", file=audio)
     models = [model.id for model in client.models.list()]
     print(json.dumps({
         "text": plain.text,
@@ -28,6 +30,7 @@ def main():
         "words": len(verbose.words or []),
         "vtt_starts_with_header": str(vtt).startswith("WEBVTT"),
         "models": models,
+        "translation": translation.text,
     }))
 
 

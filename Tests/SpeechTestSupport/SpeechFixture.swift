@@ -22,6 +22,19 @@ public enum TestModel {
     public static let shared = Task<WhisperTranscriber, any Error> {
         try await WhisperTranscriber(configuration: .init(modelPath: try path()))
     }
+
+    /// The multilingual model `scripts/test` converted (`CLIPCUT_WHISPER_MULTILINGUAL_MODEL`).
+    public static func multilingualPath() throws -> String {
+        guard let path = ProcessInfo.processInfo.environment["CLIPCUT_WHISPER_MULTILINGUAL_MODEL"], !path.isEmpty else {
+            throw FixtureError(description: "CLIPCUT_WHISPER_MULTILINGUAL_MODEL is not set: run the tests through scripts/test")
+        }
+        return path
+    }
+
+    /// One multilingual transcriber per test process.
+    public static let multilingual = Task<WhisperTranscriber, any Error> {
+        try await WhisperTranscriber(configuration: .init(modelPath: try multilingualPath()))
+    }
 }
 
 /// Runs a tool and throws with its error output when it fails.
@@ -67,7 +80,8 @@ public struct SpeechFixture: Sendable {
     /// All sentences as one text.
     public var text: String { sentences.joined(separator: " ") }
 
-    public static func make(_ sentences: [String], gap: Double = 0.8, lead: Double = 0.5) async throws -> SpeechFixture {
+    /// - Parameter voice: an espeak-ng voice (`en-us`, `es`, `fr`, `it`, `de`, `pt`).
+    public static func make(_ sentences: [String], voice: String = "en-us", gap: Double = 0.8, lead: Double = 0.5) async throws -> SpeechFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clipcut-speech-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let decoder = AudioDecoder()
@@ -75,7 +89,7 @@ public struct SpeechFixture: Sendable {
         var spans: [Span] = []
         for (index, sentence) in sentences.enumerated() {
             let wav = directory.appendingPathComponent("s\(index).wav").path
-            try await runTool("/usr/bin/espeak-ng", ["-v", "en-us", "-s", "150", "-g", "8", "-w", wav, sentence])
+            try await runTool("/usr/bin/espeak-ng", ["-v", voice, "-s", "150", "-g", "8", "-w", wav, sentence])
             let speech = try await decoder.decode(fileAt: wav)
             let start = Double(samples.count) / 16_000
             samples += speech
@@ -95,6 +109,21 @@ public struct SpeechFixture: Sendable {
             "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-shortest",
             "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k", output,
         ])
+        return output
+    }
+
+    /// The speech as a 16 kHz WAV, optionally mixed with a lavfi audio source (e.g.
+    /// `sine=frequency=440:sample_rate=16000`) at `volume`.
+    public func wav(under background: String? = nil, volume: Double = 0.3) async throws -> String {
+        let raw = directory.appendingPathComponent("speech.f32").path
+        try samples.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: raw))
+        let output = directory.appendingPathComponent("speech-\(UUID().uuidString.prefix(6)).wav").path
+        var arguments = ["-nostdin", "-y", "-loglevel", "error", "-f", "f32le", "-ar", "16000", "-ac", "1", "-i", raw]
+        if let background {
+            arguments += ["-f", "lavfi", "-i", background, "-filter_complex",
+                          "[1:a]volume=\(volume)[b];[0:a][b]amix=inputs=2:duration=first:normalize=0[a]", "-map", "[a]"]
+        }
+        try await runTool("/usr/bin/ffmpeg", arguments + ["-ar", "16000", "-ac", "1", output])
         return output
     }
 
