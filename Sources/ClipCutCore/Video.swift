@@ -88,8 +88,17 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
     public var captionState: CaptionState?
     /// Language of the caption track (BCP-47 / ISO 639-1, e.g. `"en"`), once known.
     public var captionLanguage: String?
-    /// Why captioning failed, for the owner, when ``captionState`` is `failed` (and the reason is known).
+    /// Why captioning failed, for the owner, when ``captionState`` is `failed` (and the reason is
+    /// known), or why there are none (`none`: "no speech found").
     public var captionFailureReason: String?
+    /// The Whisper model that heard the speech (`tiny.en`, `base`).
+    public var captionModel: String?
+    /// How sure the language detection was (0…1); absent when the uploader named the language.
+    public var captionLanguageProbability: Double?
+    /// Whether an English translation track exists (the speech is in another language).
+    public var captionTranslated: Bool?
+    /// The language the uploader said is spoken (ISO 639-1); `nil`: detected.
+    public var speechLanguage: String?
     /// Whether the owner asked for the captions to be rendered into the picture.
     public var burnSubtitles: Bool
 
@@ -162,6 +171,7 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         case id, owner, title, description, filename, size, sha256, contentType, status, visibility
         case createdAt, updatedAt, failureReason, durationSeconds, sourceWidth, sourceHeight
         case renditions, captionState, captionLanguage, captionFailureReason, burnSubtitles
+        case captionModel, captionLanguageProbability, captionTranslated, speechLanguage
     }
 
     /// Decodes a video; `description`, `visibility`, `updatedAt`, `renditions` and `burnSubtitles` default when absent.
@@ -188,5 +198,9 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         captionLanguage = try c.decodeIfPresent(String.self, forKey: .captionLanguage)
         captionFailureReason = try c.decodeIfPresent(String.self, forKey: .captionFailureReason)
         burnSubtitles = try c.decodeIfPresent(Bool.self, forKey: .burnSubtitles) ?? false
+        captionModel = try c.decodeIfPresent(String.self, forKey: .captionModel)
+        captionLanguageProbability = try c.decodeIfPresent(Double.self, forKey: .captionLanguageProbability)
+        captionTranslated = try c.decodeIfPresent(Bool.self, forKey: .captionTranslated)
+        speechLanguage = try c.decodeIfPresent(String.self, forKey: .speechLanguage)
     }
 }

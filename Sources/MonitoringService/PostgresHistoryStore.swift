@@ -140,7 +140,10 @@ struct PostgresHistoryStore: HistoryStore {
         case .videoCaptions(let e):
             try await connection.query(
                 "UPDATE uploads SET captions = \(e.payload.state.rawValue) WHERE video_id = \(e.payload.videoId.uuid)", logger: logger)
-            if e.payload.state == .ready { try await storeTranscript(e.payload.cues, of: e.payload.videoId, on: connection) }
+            if e.payload.state == .ready {
+                // Both tracks are searchable: the speech's own words and their English translation.
+                try await storeTranscript(e.payload.cues + e.payload.translation, of: e.payload.videoId, on: connection)
+            }
         case .videoReady(let e):
             try await advance(e.payload.videoId, to: "ready", rank: 3, at: at, stampColumn: "ready_at", on: connection)
             let qualities = e.payload.renditions.sorted { $0.height > $1.height }.map(\.quality)

@@ -2,10 +2,34 @@ import ClipCutCore
 import Foundation
 import Transcoder
 
+/// One caption track a run wrote.
+struct CaptionTrack: Sendable, Equatable {
+    /// The WebVTT file in the scratch directory.
+    var path: String
+    /// ISO 639-1.
+    var language: String
+    /// The WebVTT itself.
+    var text: String
+    /// An English translation of speech in another language (Whisper's translate task).
+    var isTranslation = false
+
+    /// What a player's menu shows: "Spanish", "English (translation)".
+    var label: String {
+        let name = Locale(identifier: "en").localizedString(forLanguageCode: language) ?? language
+        return isTranslation ? "\(name) (translation)" : name
+    }
+
+    /// The timed cues (for search).
+    var cues: [CaptionCue] { WebVTTCues.parse(text).map { CaptionCue(start: $0.start, end: $0.end, text: $0.text) } }
+}
+
 /// What became of a video's captions in one run.
 enum CaptionOutcome: Sendable {
-    /// The track is written (`path`), in `language`.
-    case ready(path: String, language: String, text: String)
+    /// The tracks are written: the speech's own first, then its English translation when the
+    /// speech is not English. `model` heard `language` with `probability` (when detected).
+    case ready(tracks: [CaptionTrack], model: String?, probability: Double?)
+    /// The audio holds no speech (a music bed, a tone): `captionState: none`, "no speech found".
+    case noSpeech
     /// The source has no audio track: nothing to caption (`captionState: none`).
     case noAudioTrack
     /// Captioning failed for good (audio-service refused the speech, or the track would not
@@ -14,12 +38,20 @@ enum CaptionOutcome: Sendable {
     /// audio-service could not be reached or answered with a server error: tried again later.
     case unavailable(String)
 
+    /// What the owner reads when there are no captions because there is no speech.
+    static let noSpeechReason = "no speech found"
+
     /// The `video.captions` event that announces this outcome.
     func event(_ videoId: VideoID) -> VideoCaptionsEvent {
         switch self {
-        case .ready(_, let language, let text):
-            let cues = WebVTTCues.parse(text).map { CaptionCue(start: $0.start, end: $0.end, text: $0.text) }
-            return VideoCaptionsEvent(videoId: videoId, state: .ready, language: language, cues: cues)
+        case .ready(let tracks, let model, let probability):
+            let original = tracks.first { !$0.isTranslation }
+            let translation = tracks.first { $0.isTranslation }
+            return VideoCaptionsEvent(
+                videoId: videoId, state: .ready, language: original?.language ?? "en", cues: original?.cues ?? [],
+                model: model, languageProbability: probability, translation: translation?.cues ?? [])
+        case .noSpeech:
+            return VideoCaptionsEvent(videoId: videoId, state: .noAudioTrack, language: "en", reason: Self.noSpeechReason)
         case .noAudioTrack:
             return VideoCaptionsEvent(videoId: videoId, state: .noAudioTrack, language: "en")
         case .failed(let reason):
@@ -31,8 +63,10 @@ enum CaptionOutcome: Sendable {
 }
 
 extension TranscodePipeline {
-    /// Extracts the speech audio to a scratch file and streams it to audio-service for a WebVTT.
-    func makeCaptions(_ videoId: VideoID, probe: MediaProbe, work: Scratch) async -> CaptionOutcome {
+    /// Extracts the speech audio to a scratch file and streams it to audio-service for a WebVTT
+    /// in the language spoken (`language`: the uploader's choice, `nil` to detect), and, for
+    /// speech that is not English, an English translation track.
+    func makeCaptions(_ videoId: VideoID, probe: MediaProbe, work: Scratch, language: String? = nil) async -> CaptionOutcome {
         guard probe.audio != nil else { return .noAudioTrack }
         await report(videoId, .extractingAudio, percent: 0, log: "extracting the audio for captions")
         let wav = work.path("speech.wav")
@@ -45,11 +79,25 @@ extension TranscodePipeline {
         }
         await report(videoId, .transcribing, percent: 0, log: "transcribing with whisper.cpp")
         do {
-            let text = try await captions.transcribe(wav: wav)
-            let path = work.path("captions.vtt")
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-            await report(videoId, .transcribing, percent: 100, log: "captions: \(WebVTTCues.parse(text).count) cues")
-            return .ready(path: path, language: "en", text: text)
+            let heard = try await captions.transcribe(wav: wav, language: language)
+            let original = try write(heard, as: "captions.vtt", in: work)
+            guard !original.cues.isEmpty else {
+                await report(videoId, .transcribing, percent: 100, log: "no captions: no speech found")
+                return .noSpeech
+            }
+            var detail = heard.languageProbability.map { String(format: " (detected, p = %.2f)", $0) } ?? ""
+            detail += heard.model.map { ", \($0)" } ?? ""
+            await report(videoId, .transcribing, percent: 100, log: "captions: \(original.cues.count) cues in \(original.label)\(detail)")
+            var tracks = [original]
+            if heard.language != "en" {
+                await report(videoId, .transcribing, percent: 100, log: "translating the captions into English")
+                let english = try await captions.translate(wav: wav, language: heard.language)
+                var translation = try write(english, as: "captions.en.vtt", in: work)
+                translation.language = "en"
+                translation.isTranslation = true
+                if !translation.cues.isEmpty { tracks.append(translation) }
+            }
+            return .ready(tracks: tracks, model: heard.model, probability: heard.languageProbability)
         } catch let failure as AudioServiceClient.Failure where failure.isRefusal {
             let reason = failure.status == 413 ? "the speech is longer than the transcriber accepts" : "the transcriber refused the speech"
             await report(videoId, .transcribing, percent: 100, log: "no captions: \(reason)")
@@ -59,5 +107,11 @@ extension TranscodePipeline {
             await report(videoId, .transcribing, percent: 100, log: "captions postponed: audio-service unavailable")
             return .unavailable("\(error)")
         }
+    }
+
+    private func write(_ result: CaptionResult, as name: String, in work: Scratch) throws -> CaptionTrack {
+        let path = work.path(name)
+        try Data(result.vtt.utf8).write(to: URL(fileURLWithPath: path))
+        return CaptionTrack(path: path, language: result.language, text: result.vtt)
     }
 }

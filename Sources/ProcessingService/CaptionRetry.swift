@@ -27,9 +27,9 @@ struct CaptionRetry: Sendable {
             defer { work.remove() }
             try await media.downloadSource(video, to: work.path("source"))
             let probe = try await SourceInspection.probe(work.path("source"), policy: pipeline.settings.policy)
-            let outcome = await pipeline.makeCaptions(videoId, probe: probe, work: work)
+            let outcome = await pipeline.makeCaptions(videoId, probe: probe, work: work, language: video.speechLanguage)
             switch outcome {
-            case .noAudioTrack, .failed:
+            case .noAudioTrack, .noSpeech, .failed:
                 try await events.publish(outcome.event(videoId))
             case .unavailable(let reason):
                 guard attempt < maximumAttempts else {
@@ -38,8 +38,8 @@ struct CaptionRetry: Sendable {
                 }
                 logger.info("captions still pending", metadata: ["videoId": "\(videoId)", "reason": "\(reason)"])
                 try await queue.scheduleCaptions(videoId, attempt: attempt + 1, after: retryDelay * Int(pow(2, Double(attempt))))
-            case .ready(let path, let language, _):
-                try await attach(videoId: videoId, vtt: path, language: language, probe: probe, work: work)
+            case .ready(let tracks, _, _):
+                try await attach(videoId: videoId, tracks: tracks, probe: probe, work: work)
                 try await events.publish(outcome.event(videoId))
             }
         } catch {
@@ -54,10 +54,10 @@ struct CaptionRetry: Sendable {
     }
 
     /// Stores the track, references it from the HLS master, re-muxes the MP4 downloads with it.
-    private func attach(videoId: VideoID, vtt: String, language: String, probe: MediaProbe, work: Scratch) async throws {
+    private func attach(videoId: VideoID, tracks: [CaptionTrack], probe: MediaProbe, work: Scratch) async throws {
         let limit = pipeline.toolTimeLimit(probe, factor: 1)
         let packager = Packager(media: media, events: events, videoId: videoId, work: work, probe: probe, toolTimeLimit: limit, logger: logger)
-        let subtitles = try await packager.storeCaptions(vtt: vtt, language: language)
+        let subtitles = try await packager.storeCaptions(tracks)
         let masterPath = work.path("master.m3u8")
         if try await media.downloadMedia(named: MediaLayout.hlsMaster(videoId), to: masterPath) {
             let master = try String(contentsOfFile: masterPath, encoding: .utf8)
@@ -69,7 +69,9 @@ struct CaptionRetry: Sendable {
             let original = work.path("\(rung.name).mp4"), captioned = work.path("\(rung.name).captioned.mp4")
             guard try await media.downloadMedia(named: name, to: original) else { continue }
             _ = try await runTool(
-                "/usr/bin/ffmpeg", Packaging.mp4WithCaptions(rung: original, captions: vtt, language: language, output: captioned), timeLimit: limit)
+                "/usr/bin/ffmpeg",
+                Packaging.mp4WithCaptions(rung: original, tracks: tracks.map { ($0.path, $0.language, $0.label) }, output: captioned),
+                timeLimit: limit)
             let stream = try await Packager.inspect(captioned, timeLimit: limit)
             _ = try await media.store(captioned, as: name, videoId: videoId, metadata: [
                 "quality": rung.name, "width": String(stream.width), "height": String(stream.height),

@@ -10,6 +10,8 @@ struct VideoSnapshot: Codable, Sendable, Equatable {
     var owner: UserID
     var status: VideoStatus
     var burnSubtitles: Bool
+    /// The language the uploader said is spoken; `nil`: detect it.
+    var speechLanguage: String? = nil
 }
 
 /// Media as processing-service uses it: it reads documents and sources, and writes derived

@@ -37,9 +37,10 @@ struct Packager: Sendable {
                 logLine: "packaging \(rung.name): MP4 and HLS"))
             let stream = try await Self.inspect(encoded, timeLimit: toolTimeLimit)
             var download = encoded
-            if case .ready(let vtt, let language, _) = captions {
+            if case .ready(let tracks, _, _) = captions, !tracks.isEmpty {
                 download = work.path("\(rung.name).download.mp4")
-                _ = try await tool(Packaging.mp4WithCaptions(rung: encoded, captions: vtt, language: language, output: download))
+                _ = try await tool(Packaging.mp4WithCaptions(
+                    rung: encoded, tracks: tracks.map { ($0.path, $0.language, $0.label) }, output: download))
             }
             let size = try await media.store(
                 download, as: MediaLayout.renditionMP4(videoId, quality: rung.name), videoId: videoId,
@@ -60,8 +61,8 @@ struct Packager: Sendable {
             try await events.publish(RenditionReadyEvent(videoId: videoId, rendition: rendition))
         }
         var subtitles: [HLSMasterPlaylist.Subtitles] = []
-        if case .ready(let vtt, let language, _) = captions {
-            subtitles = try await storeCaptions(vtt: vtt, language: language)
+        if case .ready(let tracks, _, _) = captions {
+            subtitles = try await storeCaptions(tracks)
         }
         let master = HLSMasterPlaylist(variants: variants, subtitles: subtitles)
         try await media.store(bytes: Array(master.text.utf8), as: MediaLayout.hlsMaster(videoId), videoId: videoId)
@@ -69,16 +70,21 @@ struct Packager: Sendable {
         return renditions
     }
 
-    /// The caption track, and its one-segment HLS subtitle playlist.
-    func storeCaptions(vtt: String, language: String) async throws -> [HLSMasterPlaylist.Subtitles] {
-        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: vtt)))
-        try await media.store(bytes: bytes, as: MediaLayout.captions(videoId, language: language), videoId: videoId)
-        try await media.store(bytes: bytes, as: MediaLayout.hlsFile(videoId, path: "subs/\(language).vtt"), videoId: videoId)
-        let playlist = HLSMasterPlaylist.subtitlePlaylist(vttURI: "\(language).vtt", duration: probe.duration)
-        try await media.store(bytes: Array(playlist.utf8), as: MediaLayout.hlsFile(videoId, path: "subs/\(language).m3u8"), videoId: videoId)
-        return [HLSMasterPlaylist.Subtitles(
-            language: language, name: Locale(identifier: "en").localizedString(forLanguageCode: language) ?? language,
-            uri: "subs/\(language).m3u8", isDefault: !captionsBurned)]
+    /// The caption tracks, each with its one-segment HLS subtitle playlist; the first (the
+    /// speech's own language) is the default.
+    func storeCaptions(_ tracks: [CaptionTrack]) async throws -> [HLSMasterPlaylist.Subtitles] {
+        var subtitles: [HLSMasterPlaylist.Subtitles] = []
+        for track in tracks {
+            let language = track.language
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: track.path)))
+            try await media.store(bytes: bytes, as: MediaLayout.captions(videoId, language: language), videoId: videoId)
+            try await media.store(bytes: bytes, as: MediaLayout.hlsFile(videoId, path: "subs/\(language).vtt"), videoId: videoId)
+            let playlist = HLSMasterPlaylist.subtitlePlaylist(vttURI: "\(language).vtt", duration: probe.duration)
+            try await media.store(bytes: Array(playlist.utf8), as: MediaLayout.hlsFile(videoId, path: "subs/\(language).m3u8"), videoId: videoId)
+            subtitles.append(HLSMasterPlaylist.Subtitles(
+                language: language, name: track.label, uri: "subs/\(language).m3u8", isDefault: !captionsBurned && subtitles.isEmpty))
+        }
+        return subtitles
     }
 
     /// Stores a rung's HLS files; returns the peak segment bit rate (the variant's BANDWIDTH).

@@ -75,10 +75,10 @@ struct TranscodePipeline: Sendable {
             picture = work.path("picture.png")
             try await ffmpeg(Packaging.audioPicture(input: work.path("source"), output: work.path("picture.png")), videoId: video.id, probe: probe)
         }
-        let captionTask = Task { await makeCaptions(video.id, probe: probe, work: work) }
+        let captionTask = Task { await makeCaptions(video.id, probe: probe, work: work, language: video.speechLanguage) }
         defer { captionTask.cancel() }  // a failed or cancelled job stops its transcription too
         var burn: String?
-        if video.burnSubtitles, case .ready(let path, _, _) = await captionTask.value { burn = path }
+        if video.burnSubtitles, case .ready(let tracks, _, _) = await captionTask.value { burn = tracks.first?.path }
         let encoded = try await encode(
             video.id, probe: probe, rungs: rungs, work: work, burnSubtitles: burn, keyframesFromSource: burn == nil && keyframesFromSource,
             stillPicture: picture)

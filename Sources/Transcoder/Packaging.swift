@@ -7,10 +7,23 @@ public enum Packaging {
 
     /// The progressive MP4 download with the captions as a `mov_text` track (`-c copy`).
     public static func mp4WithCaptions(rung: String, captions: String, language: String, output: String) -> [String] {
-        quiet + LadderCommand.input(rung) + LadderCommand.input(captions) + [
-            "-map", "0:v", "-map", "0:a?", "-map", "1:s", "-c", "copy", "-c:s", "mov_text",
-            "-metadata:s:s:0", "language=\(iso639_2(language))", "-movflags", "+faststart", output,
-        ]
+        mp4WithCaptions(rung: rung, tracks: [(captions, language, nil)], output: output)
+    }
+
+    /// The rung remuxed with one `mov_text` track per WebVTT (`path`, ISO 639-1 `language`,
+    /// `title` for the player's menu), in order; the first is the default.
+    public static func mp4WithCaptions(rung: String, tracks: [(path: String, language: String, title: String?)], output: String) -> [String] {
+        var arguments = quiet + LadderCommand.input(rung)
+        for track in tracks { arguments += LadderCommand.input(track.path) }
+        arguments += ["-map", "0:v", "-map", "0:a?"]
+        for index in tracks.indices { arguments += ["-map", "\(index + 1):s"] }
+        arguments += ["-c", "copy", "-c:s", "mov_text"]
+        for (index, track) in tracks.enumerated() {
+            arguments += ["-metadata:s:s:\(index)", "language=\(iso639_2(track.language))"]
+            if let title = track.title { arguments += ["-metadata:s:s:\(index)", "title=\(title)"] }
+            arguments += ["-disposition:s:\(index)", index == 0 ? "default" : "0"]
+        }
+        return arguments + ["-movflags", "+faststart", output]
     }
 
     /// HLS of one rung: fMP4 segments of about `segmentSeconds`, VOD playlist `index.m3u8`,

@@ -11,6 +11,8 @@ extension HTTPField.Name {
     static let clipcutFilename = HTTPField.Name("X-Filename")!
     /// `X-Burn-Subtitles`: `true` to render the captions into the picture.
     static let clipcutBurnSubtitles = HTTPField.Name("X-Burn-Subtitles")!
+    /// `X-Language`: the language spoken in a direct upload (`detect` or ISO 639-1).
+    static let clipcutLanguage = HTTPField.Name("X-Language")!
     /// `X-Video-Id`: the video a tus upload becomes.
     static let clipcutVideoID = HTTPField.Name("X-Video-Id")!
     /// `Tus-Resumable`.

@@ -43,7 +43,8 @@ struct UploadServiceDependencies: Sendable {
     /// used up meanwhile by another upload, the source is deleted and 413 thrown.
     func register(
         videoId: VideoID, owner: UserID, title: String, description: String, filename: String,
-        intake: IntakeResult, source: StoredFile, burnSubtitles: Bool = false, excludingUpload: String? = nil
+        intake: IntakeResult, source: StoredFile, burnSubtitles: Bool = false, speechLanguage: String? = nil,
+        excludingUpload: String? = nil
     ) async throws -> Video {
         let allowance: UploadAllowance
         do {
@@ -53,9 +54,10 @@ struct UploadServiceDependencies: Sendable {
             try? await storage.deleteSource(id: source.id)
             throw error
         }
-        let video = Video(
+        var video = Video(
             id: videoId, owner: owner, title: title, description: description, filename: filename,
             size: intake.size, sha256: intake.sha256, contentType: intake.container.mediaType, burnSubtitles: burnSubtitles)
+        video.speechLanguage = speechLanguage
         do {
             try await repository.insert(VideoRecord(video: video, sourceFileID: source.id, publishPending: true))
         } catch {

@@ -54,11 +54,11 @@ enum WireSamples {
             VideoCaptionsEvent(
                 videoId: v, state: .ready, language: "en",
                 cues: [CaptionCue(start: 0.5, end: 2.25, text: "Hello there")], at: at, eventId: id),
-            #"{"at":"2025-01-31T12:00:00.250Z","cues":[{"end":2.25,"start":0.5,"text":"Hello there"}],"eventId":"\#(id)","language":"en","state":"ready","type":"video.captions","version":1,"videoId":"\#(v)"}"#
+            #"{"at":"2025-01-31T12:00:00.250Z","cues":[{"end":2.25,"start":0.5,"text":"Hello there"}],"eventId":"\#(id)","language":"en","state":"ready","translation":[],"type":"video.captions","version":1,"videoId":"\#(v)"}"#
         ),
         (
             VideoCaptionsEvent(videoId: v, state: .pending, language: "en", at: at, eventId: id),
-            #"{"at":"2025-01-31T12:00:00.250Z","cues":[],"eventId":"\#(id)","language":"en","state":"pending","type":"video.captions","version":1,"videoId":"\#(v)"}"#
+            #"{"at":"2025-01-31T12:00:00.250Z","cues":[],"eventId":"\#(id)","language":"en","state":"pending","translation":[],"type":"video.captions","version":1,"videoId":"\#(v)"}"#
         ),
         (
             RenditionReadyEvent(videoId: v, rendition: r, at: at, eventId: id),

@@ -95,6 +95,8 @@ def routes(ctx):
         Row("upload", "GET", "/internal/videos/{id}/media/{path}", internal, f"/internal/videos/{w}/media/matrix/probe.txt"),
         Row("audio", "POST", "/v1/audio/transcriptions", ctx["audio_access"], files={"file": ("speech.mp4", mp4, "video/mp4")},
             data={"model": "whisper-1", "response_format": "json"}),
+        Row("audio", "POST", "/v1/audio/translations", ctx["audio_access"], files={"file": ("speech.mp4", mp4, "video/mp4")},
+            data={"model": "whisper-1", "response_format": "json"}),
         Row("audio", "GET", "/v1/models", ctx["audio_access"]),
         Row("audio", "GET", "/v1/openapi.yaml", PUBLIC),
         Row("monitoring", "GET", "/health", PUBLIC), Row("monitoring", "GET", "/ready", PUBLIC), Row("monitoring", "GET", "/metrics", PUBLIC),

@@ -151,13 +151,13 @@ func scratchFile(_ name: String) -> String {
 }
 
 /// A source made by ffmpeg from lavfi: `video` is the lavfi graph, `speech` words spoken with espeak-ng.
-func makeSource(_ name: String, video: String, seconds: Double, speech: String? = nil, tone: Bool = false,
+func makeSource(_ name: String, video: String, seconds: Double, speech: String? = nil, voice: String = "en-us", tone: Bool = false,
                 extra: [String] = [], codec: [String] = ["-c:v", "libx264", "-preset", "ultrafast"]) async throws -> String {
     let path = scratchFile(name)
     var arguments = ["-nostdin", "-y", "-loglevel", "error", "-f", "lavfi", "-i", video]
     if let speech {
         let wav = scratchFile("speech.wav")
-        try await run("/usr/bin/espeak-ng", ["-v", "en-us", "-s", "150", "-w", wav, speech])
+        try await run("/usr/bin/espeak-ng", ["-v", voice, "-s", "150", "-w", wav, speech])
         arguments += ["-i", wav, "-c:a", "aac", "-af", "apad"]
     } else if tone {
         arguments += ["-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000", "-c:a", "aac"]

@@ -3,7 +3,7 @@
 // in the query, so <video>, <track> and plain fetch() load them without an Authorization header.
 
 import { api, ApiError } from './api.js';
-import { $, h, formatBytes, formatClock, captionStateText } from './ui.js';
+import { $, h, formatBytes, formatClock, captionStateText, captionLanguageText } from './ui.js';
 import { parseStoryboard, attachPreview } from './storyboard.js';
 
 const section = $('#player-section');
@@ -27,31 +27,43 @@ const preview = attachPreview({
   getDuration: () => video.duration,
 });
 
-const track = () => document.getElementById('captions-track');
+const captionsChoice = $('#captions-choice');
+const tracks = () => [...video.querySelectorAll('track.caption-track')];
 
+/** Shows the chosen track (or none when subtitles are off); the others stay loaded but hidden. */
 function applyCaptions() {
-  const el = track();
-  if (el && el.track && el.getAttribute('src')) el.track.mode = captionsToggle.checked ? 'showing' : 'hidden';
+  const chosen = captionsChoice.value;
+  for (const el of tracks()) {
+    if (!el.track) continue;
+    el.track.mode = captionsToggle.checked && el.srclang + '|' + el.dataset.kind === chosen ? 'showing' : 'hidden';
+  }
 }
 
-/** Replaces the <track> (a fresh element loads reliably, unlike a changed src). */
+/** Replaces the <track>s, one per caption track: the speech's own language first, then its
+ *  English translation. A fresh element loads reliably, unlike a changed src. */
 function setCaptions(captions, playback = {}) {
-  const pick = captions.find((c) => c.language === 'en')
-    || captions.find((c) => c.language.toLowerCase().startsWith('en'))
-    || captions[0];
-  let label = 'Subtitles';
-  if (pick) {
-    try { label = new Intl.DisplayNames(['en'], { type: 'language' }).of(pick.language) || pick.language; } catch { label = pick.language; }
-  }
-  const el = h('track', {
-    id: 'captions-track', kind: 'subtitles', label, srclang: pick ? pick.language : 'en', src: pick ? pick.url : null, default: Boolean(pick),
+  for (const el of tracks()) el.remove();
+  const items = captions.map((c) => {
+    let name = c.label;
+    if (!name) {
+      try { name = new Intl.DisplayNames(['en'], { type: 'language' }).of(c.language) || c.language; } catch { name = c.language; }
+    }
+    return { ...c, name, key: `${c.language}|${c.kind || 'captions'}` };
   });
-  el.addEventListener('load', applyCaptions);
-  track()?.remove();
-  video.append(el);
-  captionsToggle.disabled = !pick;
+  items.forEach((c, index) => {
+    const el = h('track', {
+      class: 'caption-track', kind: 'subtitles', label: c.name, srclang: c.language, src: c.url, default: index === 0,
+    });
+    el.dataset.kind = c.kind || 'captions';
+    el.addEventListener('load', applyCaptions);
+    video.append(el);
+  });
+  captionsChoice.replaceChildren(...items.map((c) => h('option', { value: c.key, text: c.name })));
+  captionsChoice.disabled = items.length < 2;
+  captionsChoice.hidden = items.length === 0;
+  captionsToggle.disabled = items.length === 0;
   const why = captionStateText(playback.captionState, playback.captionFailureReason);
-  captionsNote.textContent = pick ? '' : `(${why || 'no subtitles for this video yet'})`;
+  captionsNote.textContent = items.length ? captionLanguageText(playback) : `(${why || 'no subtitles for this video yet'})`;
   applyCaptions();
 }
 
@@ -166,10 +178,13 @@ export function resetPlayer() {
 export function initPlayer() {
   quality.addEventListener('change', switchQuality);
   captionsToggle.addEventListener('change', applyCaptions);
+  captionsChoice.addEventListener('change', applyCaptions);
   // Keep the checkbox in step with the browser's own subtitles menu.
   video.textTracks.addEventListener('change', () => {
-    const el = track();
-    if (el && el.getAttribute('src') && el.track.mode !== 'disabled') captionsToggle.checked = el.track.mode === 'showing';
+    const showing = tracks().find((el) => el.track && el.track.mode === 'showing');
+    if (!tracks().length) return;
+    captionsToggle.checked = Boolean(showing);
+    if (showing) captionsChoice.value = `${showing.srclang}|${showing.dataset.kind}`;
   });
 
   // Our seek bar (the storyboard previews hang over it) mirrors the video's position.

@@ -26,9 +26,10 @@ const abortError = () => new DOMException('Aborted', 'AbortError');
 
 export class TusUpload {
   /** onProgress(sentBytes, totalBytes); userId scopes the remembered URL to the account. */
-  constructor(file, { title, userId, onProgress = () => {} }) {
+  constructor(file, { title, language, userId, onProgress = () => {} }) {
     this.file = file;
     this.title = title;
+    this.language = language;
     this.onProgress = onProgress;
     this.key = `clipcut.tus:${userId || ''}:${file.name}:${file.size}:${file.lastModified}`;
     this.url = null;
@@ -115,6 +116,7 @@ export class TusUpload {
   async create() {
     const metadata = [`filename ${b64(this.file.name)}`];
     if (this.title) metadata.push(`title ${b64(this.title)}`);
+    if (this.language && this.language !== 'detect') metadata.push(`language ${b64(this.language)}`);
     const res = await apiFetch('/api/uploads', {
       method: 'POST',
       headers: { ...TUS_HEADERS, 'Upload-Length': String(this.file.size), 'Upload-Metadata': metadata.join(',') },

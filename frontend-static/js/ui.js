@@ -107,10 +107,23 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Why a video has no captions, in words, from its caption state. */
 export function captionStateText(state, reason) {
   switch (state) {
-    case 'none': return 'no speech track';
+    case 'none': return reason || 'no speech track';
     case 'pending': return 'subtitles are being made';
     case 'failed': return reason ? `no subtitles: ${reason}` : 'no subtitles: transcription failed';
     case 'ready': return 'subtitles';
     default: return '';
   }
+}
+
+/** Which language the subtitles are in and how it was found, e.g.
+ *  "Spanish (detected, 96 % sure; Whisper base), with an English translation". */
+export function captionLanguageText(video) {
+  if (!video || video.captionState !== 'ready' || !video.captionLanguage) return '';
+  let name = video.captionLanguage;
+  try { name = new Intl.DisplayNames(['en'], { type: 'language' }).of(video.captionLanguage) || name; } catch { /* the code */ }
+  const how = [];
+  if (typeof video.captionLanguageProbability === 'number') how.push(`detected, ${Math.round(video.captionLanguageProbability * 100)} % sure`);
+  else how.push('as the uploader said');
+  if (video.captionModel) how.push(`Whisper ${video.captionModel}`);
+  return `${name} (${how.join('; ')})${video.captionTranslated ? ', with an English translation' : ''}`;
 }

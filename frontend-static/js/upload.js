@@ -11,6 +11,7 @@ const form = $('#upload-form');
 const dropZone = $('#drop-zone');
 const fileInput = $('#upload-file');
 const titleInput = $('#upload-title');
+const languageInput = $('#upload-language');
 const submitButton = $('#upload-submit');
 const cancelButton = $('#upload-cancel');
 const progress = $('#upload-progress');
@@ -43,6 +44,7 @@ function setBusy(busy) {
   submitButton.disabled = busy;
   fileInput.disabled = busy;
   titleInput.disabled = busy;
+  languageInput.disabled = busy;
   cancelButton.disabled = !busy;
   dropZone.classList.toggle('is-busy', busy);
   form.setAttribute('aria-busy', String(busy));
@@ -59,13 +61,14 @@ function report(sent, total, resumed = false) {
 }
 
 /** One request: the file as the body, the title and file name percent-encoded in headers. */
-function plainUpload(file, title) {
+function plainUpload(file, title, language) {
   const controller = new AbortController();
   const headers = {
     'Content-Type': file.type.startsWith('video/') ? file.type : 'application/octet-stream',
     'X-Filename': encodeURIComponent(file.name),
   };
   if (title) headers['X-Title'] = encodeURIComponent(title);
+  if (language && language !== 'detect') headers['X-Language'] = language;
   const promise = xhrRequest({
     method: 'POST', url: '/api/videos', headers, body: file, signal: controller.signal, onProgress: report,
   }).then((res) => {
@@ -75,14 +78,14 @@ function plainUpload(file, title) {
   return { promise, cancel: async () => controller.abort(), abort: () => controller.abort() };
 }
 
-function tusUpload(file, title) {
+function tusUpload(file, title, language) {
   // The first report says where the upload starts: past 0 means a remembered upload resumed.
   let resumed = null;
   const onProgress = (sent, total) => {
     if (resumed === null) resumed = sent > 0;
     report(sent, total, resumed);
   };
-  const upload = new TusUpload(file, { title, userId: currentUser()?.id, onProgress });
+  const upload = new TusUpload(file, { title, language, userId: currentUser()?.id, onProgress });
   const promise = upload.start();
   return { promise, cancel: () => upload.cancel(), abort: () => upload.abort() };
 }
@@ -95,7 +98,8 @@ async function startUpload() {
   const title = titleInput.value.trim();
   setBusy(true);
   status.textContent = 'Starting the upload…';
-  const job = file.size <= PLAIN_LIMIT ? plainUpload(file, title) : tusUpload(file, title);
+  const language = languageInput.value;
+  const job = file.size <= PLAIN_LIMIT ? plainUpload(file, title, language) : tusUpload(file, title, language);
   active = job;
   try {
     const videoId = await job.promise;

@@ -6,7 +6,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// `clipcut upload FILE [--title T] [--follow] [--json]`: a resumable tus upload.
+/// `clipcut upload FILE [--title T] [--language L] [--follow] [--json]`: a resumable tus upload.
 struct Upload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Upload a video (resumable: after Ctrl-C or a dropped connection, run the same command again).")
@@ -16,6 +16,9 @@ struct Upload: AsyncParsableCommand {
 
     @Option(help: "The title (default: the file name).")
     var title: String?
+
+    @Option(help: "The language spoken, as an ISO 639-1 code (en, es, …), or detect (the default).")
+    var language: String = "detect"
 
     @Flag(help: "Follow the transcode live until the video is ready, then print its watch URL.")
     var follow = false
@@ -43,7 +46,7 @@ struct Upload: AsyncParsableCommand {
             try await APIClient.withLogin { api, credentials in
                 let key = "\(credentials.server)|\(credentials.userId)|\(url.path)|\(size)|\(Int64(modified))"
                 let uploader = TusUploader(api: api, store: ConfigStore(), key: key, chunkSize: chunkSize)
-                let videoId = try await uploader.upload(handle, size: size, filename: url.lastPathComponent, title: title)
+                let videoId = try await uploader.upload(handle, size: size, filename: url.lastPathComponent, title: title, language: language)
                 if follow {
                     try await ProgressFollower(api: api).follow(videoId)
                     print("\(credentials.server)/#/watch/\(videoId)")
@@ -70,7 +73,7 @@ struct TusUploader {
         let offset = Atomic<Int64>(0)
     }
 
-    func upload(_ handle: FileHandle, size: Int64, filename: String, title: String?) async throws -> String {
+    func upload(_ handle: FileHandle, size: Int64, filename: String, title: String?, language: String = "detect") async throws -> String {
         var pending = store.pendingUploads()
         var offset: Int64 = 0
         var upload: PendingUpload
@@ -79,7 +82,7 @@ struct TusUploader {
             offset = current
             Terminal.note("resuming at \(offset) of \(size) bytes")
         } else {
-            upload = try await create(size: size, filename: filename, title: title)
+            upload = try await create(size: size, filename: filename, title: title, language: language)
             pending[key] = upload
             try store.savePendingUploads(pending)
         }
@@ -123,9 +126,10 @@ struct TusUploader {
     }
 
     /// `POST /api/uploads`: the upload's URL and its video id.
-    private func create(size: Int64, filename: String, title: String?) async throws -> PendingUpload {
+    private func create(size: Int64, filename: String, title: String?, language: String) async throws -> PendingUpload {
         var metadata = ["filename \(Data(filename.utf8).base64EncodedString())"]
         if let title { metadata.append("title \(Data(title.utf8).base64EncodedString())") }
+        if language != "detect" { metadata.append("language \(Data(language.utf8).base64EncodedString())") }
         let request = api.request(.POST, "/api/uploads", headers: [
             ("Tus-Resumable", "1.0.0"), ("Upload-Length", String(size)), ("Upload-Metadata", metadata.joined(separator: ",")),
         ])

@@ -68,8 +68,14 @@ public struct VideoCaptionsPayload: VideoMessagePayload {
     public var language: String
     /// The transcript as timed cues when `state` is `ready` (for search); else empty.
     @EmptyIfMissing public var cues: [CaptionCue]
-    /// Why captioning failed, for the owner, when `state` is `failed`.
+    /// Why captioning failed (`failed`), or why there are none (`none`: "no speech found").
     public var reason: String?
+    /// The Whisper model that heard the speech (`tiny.en`, `base`).
+    public var model: String?
+    /// How sure the language detection was (0…1), when the language was detected.
+    public var languageProbability: Double?
+    /// The English translation as timed cues, when the speech is not English.
+    @EmptyIfMissing public var translation: [CaptionCue]
 }
 
 extension VideoCaptionsEvent {
@@ -80,10 +86,16 @@ extension VideoCaptionsEvent {
         language: String,
         cues: [CaptionCue] = [],
         reason: String? = nil,
+        model: String? = nil,
+        languageProbability: Double? = nil,
+        translation: [CaptionCue] = [],
         at: Date = Date(),
         eventId: UUID = UUID()
     ) {
-        self.init(Payload(videoId: videoId, state: state, language: language, cues: cues, reason: reason), at: at, eventId: eventId)
+        self.init(
+            Payload(videoId: videoId, state: state, language: language, cues: cues, reason: reason, model: model,
+                    languageProbability: languageProbability, translation: translation),
+            at: at, eventId: eventId)
     }
 }
 

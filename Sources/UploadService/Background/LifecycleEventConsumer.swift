@@ -78,7 +78,10 @@ struct LifecycleEventApplier: Sendable {
             try await update(e.payload.videoId, at: e.at) { video in
                 video.captionState = e.payload.state
                 video.captionLanguage = e.payload.language
-                video.captionFailureReason = e.payload.state == .failed ? e.payload.reason : nil
+                video.captionFailureReason = e.payload.state == .failed || e.payload.state == .noAudioTrack ? e.payload.reason : nil
+                video.captionModel = e.payload.state == .ready ? e.payload.model : nil
+                video.captionLanguageProbability = e.payload.state == .ready ? e.payload.languageProbability : nil
+                video.captionTranslated = e.payload.state == .ready ? !e.payload.translation.isEmpty : nil
             }
         case .videoReady(let e):
             try await update(e.payload.videoId, at: e.at) { video in

@@ -18,10 +18,14 @@ struct PlaybackRoutes: Sendable {
         var url: String
     }
 
-    /// A caption track.
+    /// A caption track: the speech's own language, or its English translation.
     struct CaptionLink: Codable, Sendable, Equatable {
         var language: String
         var url: String
+        /// What a menu shows: "Spanish", "English (translation)".
+        var label: String
+        /// `captions` (the words spoken) or `translation`.
+        var kind: String
     }
 
     /// The storyboard: a sprite and the WebVTT mapping times to its regions.
@@ -45,6 +49,11 @@ struct PlaybackRoutes: Sendable {
         /// Why there are no captions, when there are none: `none` (no speech track), `pending`, `failed`.
         var captionState: CaptionState?
         var captionFailureReason: String?
+        /// The language spoken, the model that heard it and how sure its detection was.
+        var captionLanguage: String?
+        var captionModel: String?
+        var captionLanguageProbability: Double?
+        var captionTranslated: Bool?
         var poster: String?
         var storyboard: StoryboardLink?
     }
@@ -80,17 +89,25 @@ struct PlaybackRoutes: Sendable {
             } else if parts.count == 2, parts[0] == "captions", parts[1].hasSuffix(".vtt") {
                 let language = String(parts[1].dropLast(4))
                 if MediaRoutes.isLanguageCode(language), !captions.contains(where: { $0.language == language }) {
-                    captions.append(CaptionLink(language: language, url: url("captions/\(language).vtt")))
+                    // The English track of speech in another language is its translation.
+                    let translation = video.captionTranslated == true && language == "en" && video.captionLanguage != "en"
+                    let name = Locale(identifier: "en").localizedString(forLanguageCode: language) ?? language
+                    captions.append(CaptionLink(
+                        language: language, url: url("captions/\(language).vtt"),
+                        label: translation ? "\(name) (translation)" : name, kind: translation ? "translation" : "captions"))
                 }
             }
         }
         renditions.sort { (Int($0.quality.dropLast()) ?? 0) > (Int($1.quality.dropLast()) ?? 0) }
-        captions.sort { $0.language < $1.language }
+        // The speech's own language first, then the translation, then the rest.
+        captions.sort { ($0.kind == "translation" ? 1 : 0, $0.language) < ($1.kind == "translation" ? 1 : 0, $1.language) }
         let playback = Playback(
             videoId: video.id, status: video.status, title: video.title, durationSeconds: video.durationSeconds,
             token: token, expiresAt: expiresAt, renditions: renditions,
             hls: names.contains("hls/master.m3u8") ? url("hls/master.m3u8") : nil, captions: captions,
             captionState: video.captionState, captionFailureReason: video.captionFailureReason,
+            captionLanguage: video.captionLanguage, captionModel: video.captionModel,
+            captionLanguageProbability: video.captionLanguageProbability, captionTranslated: video.captionTranslated,
             poster: names.contains("poster.jpg") ? url("poster.jpg") : nil,
             storyboard: names.contains("storyboard.jpg") && names.contains("storyboard.vtt")
                 ? StoryboardLink(image: url("storyboard.jpg"), track: url("storyboard.vtt")) : nil)

@@ -55,7 +55,7 @@ struct MongoVideoRepository: VideoRepository {
         var fields: BSONDocument = [:]
         var unset: BSONDocument = [:]
         for key in ["status", "updatedAt", "failureReason", "durationSeconds", "sourceWidth", "sourceHeight", "renditions", "captionState", "captionLanguage",
-                    "captionFailureReason"] {
+                    "captionFailureReason", "captionModel", "captionLanguageProbability", "captionTranslated"] {
             if let value = full[key] { fields[key] = value } else { unset[key] = "" }
         }
         var update: BSONDocument = ["$set": .document(fields)]
@@ -117,6 +117,10 @@ struct MongoVideoRepository: VideoRepository {
         if let state = video.captionState { document["captionState"] = .string(state.rawValue) }
         if let language = video.captionLanguage { document["captionLanguage"] = .string(language) }
         if let reason = video.captionFailureReason { document["captionFailureReason"] = .string(reason) }
+        if let model = video.captionModel { document["captionModel"] = .string(model) }
+        if let probability = video.captionLanguageProbability { document["captionLanguageProbability"] = .double(probability) }
+        if let translated = video.captionTranslated { document["captionTranslated"] = .bool(translated) }
+        if let language = video.speechLanguage { document["speechLanguage"] = .string(language) }
         return document
     }
 
@@ -132,7 +136,7 @@ struct MongoVideoRepository: VideoRepository {
             return Rendition(quality: quality, width: width, height: height, bitrate: item["bitrate"]?.int,
                              size: item["size"]?.int.map(Int64.init))
         }
-        let video = Video(
+        var video = Video(
             id: id, owner: owner, title: document["title"]?.string ?? "", description: document["description"]?.string ?? "",
             filename: document["filename"]?.string ?? "", size: Int64(document["size"]?.int ?? 0),
             sha256: document["sha256"]?.string ?? "", contentType: document["contentType"]?.string ?? "",
@@ -146,6 +150,10 @@ struct MongoVideoRepository: VideoRepository {
             captionFailureReason: document["captionFailureReason"]?.string,
             burnSubtitles: document["burnSubtitles"]?.bool ?? false
         )
+        video.captionModel = document["captionModel"]?.string
+        video.captionLanguageProbability = document["captionLanguageProbability"]?.double
+        video.captionTranslated = document["captionTranslated"]?.bool
+        video.speechLanguage = document["speechLanguage"]?.string
         return VideoRecord(video: video, sourceFileID: document["sourceFileId"]?.string ?? "",
                            publishPending: document["publishPending"]?.bool ?? false,
                            sent: SentMessages(document: document["sent"]?.document))

@@ -39,11 +39,13 @@ struct DirectUploadRoutes: Sendable {
         }
         var fields = UploadFormFields(
             title: given(.clipcutTitle, "title"), description: given(.clipcutDescription, "description"),
-            filename: given(.clipcutFilename, "filename"), burnSubtitles: given(.clipcutBurnSubtitles, "burnSubtitles"))
+            filename: given(.clipcutFilename, "filename"), burnSubtitles: given(.clipcutBurnSubtitles, "burnSubtitles"),
+            language: given(.clipcutLanguage, "language"))
         // Validate what is already known before any byte is stored.
         if let title = fields.title { _ = try VideoFields.title(title) }
         if let description = fields.description { _ = try VideoFields.description(description) }
         _ = try VideoFields.flag(fields.burnSubtitles)
+        _ = try VideoFields.speechLanguage(fields.language)
 
         let stored = try await dependencies.admission.receive(for: user.id) {
             try await receive(request, contentType: contentType, declaredLength: declaredLength, fields: &fields,
@@ -54,17 +56,19 @@ struct DirectUploadRoutes: Sendable {
         let title: String
         let description: String
         let burnSubtitles: Bool
+        let language: String?
         do {
             title = try fields.title.map(VideoFields.title) ?? VideoFields.defaultTitle(forFilename: filename)
             description = try fields.description.map(VideoFields.description) ?? ""
             burnSubtitles = try VideoFields.flag(fields.burnSubtitles)
+            language = try VideoFields.speechLanguage(fields.language)
         } catch {
             try? await dependencies.storage.deleteSource(id: stored.file.id)
             throw error
         }
         let video = try await dependencies.register(
             videoId: videoId, owner: user.id, title: title, description: description, filename: filename,
-            intake: stored.value, source: stored.file, burnSubtitles: burnSubtitles)
+            intake: stored.value, source: stored.file, burnSubtitles: burnSubtitles, speechLanguage: language)
         var response = jsonResponse(video, status: .created)
         response.headers[.location] = "/api/videos/\(video.id)"
         return response
@@ -147,6 +151,8 @@ struct UploadFormFields: Sendable {
     var description: String?
     var filename: String?
     var burnSubtitles: String?
+    /// The language spoken (`detect` or ISO 639-1).
+    var language: String?
 }
 
 /// Sorts multipart events into the file part (streamed) and small text fields (collected).
@@ -185,6 +191,9 @@ final class FormCollector {
             case "title": fields.title = text.isEmpty ? fields.title : try VideoFields.title(text)
             case "description": fields.description = try VideoFields.description(text)
             case "filename": fields.filename = text
+            case "language":
+                _ = try VideoFields.speechLanguage(text)
+                fields.language = text
             case "burnSubtitles":
                 _ = try VideoFields.flag(text)
                 fields.burnSubtitles = text

@@ -57,6 +57,7 @@ struct TusRoutes: Sendable {
         let filename = VideoFields.filename(metadata["filename"] ?? metadata["name"])
         let title = try metadata["title"].flatMap { $0.isEmpty ? nil : try VideoFields.title($0) }
         let description = try metadata["description"].map(VideoFields.description)
+        _ = try VideoFields.speechLanguage(metadata["language"])  // kept in rawMetadata, read when it completes
         let now = Date()
         let upload = TusUpload(
             id: Self.newUploadID(), owner: user.id, videoId: .random(), fileID: dependencies.storage.newSourceID(),
@@ -217,7 +218,9 @@ struct TusRoutes: Sendable {
             video = try await dependencies.register(
                 videoId: upload.videoId, owner: upload.owner, title: upload.title ?? VideoFields.defaultTitle(forFilename: upload.filename),
                 description: upload.description ?? "", filename: upload.filename, intake: intake, source: file,
-                burnSubtitles: upload.burnSubtitles, excludingUpload: upload.id)
+                burnSubtitles: upload.burnSubtitles,
+                speechLanguage: try? VideoFields.speechLanguage(upload.rawMetadata.flatMap { try? TusMetadata.parse($0) }?["language"]),
+                excludingUpload: upload.id)
         } catch let error as APIError where error.status.code < 500 {
             // It can never succeed as it is (over quota, not a video): it goes, unless a video
             // already holds its source.

@@ -75,6 +75,19 @@ enum VideoFields {
         }
     }
 
+    /// The language the uploader says is spoken: an ISO 639-1 code Whisper knows, or `nil` for
+    /// "detect" (absent, empty, `detect` or `auto`).
+    /// - Throws: 400 `invalid_language`.
+    static func speechLanguage(_ raw: String?) throws -> String? {
+        guard let raw else { return nil }
+        let code = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        if code.isEmpty || code == "detect" || code == "auto" { return nil }
+        guard SpeechLanguages.codes.contains(code) else {
+            throw APIError(.badRequest, code: "invalid_language", message: "language must be detect or an ISO 639-1 code Whisper knows (en, es, fr, …).")
+        }
+        return code
+    }
+
     /// A header value that may be percent-encoded (UTF-8).
     static func headerText(_ value: String?) -> String? {
         guard let value else { return nil }
