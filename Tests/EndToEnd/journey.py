@@ -196,8 +196,17 @@ def main():
         after_switch = journey.js("return document.getElementById('player').currentTime")
         assert after_switch >= 3.5, f"kept the time across the switch: {after_switch}"
         assert journey.el("#captions-toggle").is_selected()
-        journey.wait(lambda d: journey.js(
-            "const t = document.getElementById('player').textTracks[0]; return !!t && t.mode === 'showing' && !!t.cues && t.cues.length > 0"), 30)
+        try:
+            journey.wait(lambda d: journey.js(
+                "const t = document.getElementById('player').textTracks[0]; return !!t && t.mode === 'showing' && !!t.cues && t.cues.length > 0"), 30)
+        except Exception:
+            state = journey.js(
+                "const v = document.getElementById('player'); return JSON.stringify({tracks: Array.from(v.textTracks).map(t => "
+                "({mode: t.mode, language: t.language, label: t.label, cues: t.cues ? t.cues.length : null})), "
+                "elements: Array.from(v.querySelectorAll('track')).map(e => ({src: e.getAttribute('src'), ready: e.readyState})), "
+                "toggle: document.getElementById('captions-toggle').checked, choice: document.getElementById('captions-choice').value, "
+                "paused: v.paused, time: v.currentTime})")
+            raise AssertionError(f"no subtitle cues showing: {state}") from None
         cues = journey.js("return Array.from(document.getElementById('player').textTracks[0].cues).map(c => c.text).join(' ')")
         words = [w for w in ["penguins", "diving", "fish", "hello", "frozen", "harbo"] if w in cues.lower()]
         assert len(words) >= 3, f"subtitle cues: {cues!r}"

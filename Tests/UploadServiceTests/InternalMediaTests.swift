@@ -47,3 +47,42 @@ struct InternalMediaTests {
         }
     }
 }
+
+extension InternalMediaTests {
+    @Test("the language spoken, named on upload (header, form field or tus metadata), reaches processing; a bad code is 400; detect means none")
+    func speechLanguage() async throws {
+        let service = try TestUploadService()
+        try await service.application().test(.router) { client in
+            let token = try await service.auth.token(for: .random())
+            func upload(_ extra: HTTPFields) async throws -> TestResponse {
+                var headers: HTTPFields = [.contentType: "video/mp4"]
+                headers.append(contentsOf: extra)
+                return try await client.execute(
+                    uri: "/api/videos", method: .post, headers: bearer(token, headers), body: ByteBuffer(bytes: fakeMP4(4000)))
+            }
+            let spanish = try await upload([.clipcutLanguage: "es"])
+            #expect(spanish.status == .created)
+            let id = try #require((decodeJSON(spanish)["id"] as? String).flatMap(VideoID.init))
+            let processing = try await client.execute(uri: "/internal/videos/\(id)", method: .get)
+            #expect(decodeJSON(processing)["speechLanguage"] as? String == "es")
+
+            let detect = try await upload([.clipcutLanguage: "detect"])
+            let detected = try #require((decodeJSON(detect)["id"] as? String).flatMap(VideoID.init))
+            #expect(decodeJSON(try await client.execute(uri: "/internal/videos/\(detected)", method: .get))["speechLanguage"] == nil)
+
+            let bad = try await upload([.clipcutLanguage: "klingon"])
+            #expect(bad.status == .badRequest && errorCode(bad) == "invalid_language")
+
+            // tus: Upload-Metadata `language`.
+            let bytes = fakeMP4(3000)
+            let created = try await TusRouteTests.create(client, token: token, length: bytes.count, metadata: "language \(Data("pt".utf8).base64EncodedString())")
+            let location = try #require(created.headers[.location])
+            let done = try await TusRouteTests.patch(client, location, token: token, offset: 0, bytes[...])
+            let tusVideo = try #require(done.headers[.clipcutVideoID].flatMap(VideoID.init))
+            #expect(decodeJSON(try await client.execute(uri: "/internal/videos/\(tusVideo)", method: .get))["speechLanguage"] as? String == "pt")
+            let refused = try await TusRouteTests.create(client, token: token, length: 10, metadata: "language \(Data("xx".utf8).base64EncodedString())")
+            #expect(refused.status == .badRequest && errorCode(refused) == "invalid_language")
+        }
+    }
+}
+

@@ -28,7 +28,7 @@ const preview = attachPreview({
 });
 
 const captionsChoice = $('#captions-choice');
-const tracks = () => [...video.querySelectorAll('track.caption-track')];
+const tracks = () => [...video.querySelectorAll('track')];
 
 /** Shows the chosen track (or none when subtitles are off); the others stay loaded but hidden. */
 function applyCaptions() {

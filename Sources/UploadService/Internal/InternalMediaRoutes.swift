@@ -22,6 +22,8 @@ struct InternalMediaRoutes: Sendable {
         var owner: UserID
         var status: VideoStatus
         var burnSubtitles: Bool
+        /// The language the uploader said is spoken; absent: detect it.
+        var speechLanguage: String?
     }
 
     func add(to router: Router<ClipCutRequestContext>) {
@@ -48,7 +50,8 @@ struct InternalMediaRoutes: Sendable {
 
     @Sendable func video(request: Request, context: ClipCutRequestContext) async throws -> Response {
         let video = try await record(context).video
-        return jsonResponse(ProcessingView(id: video.id, owner: video.owner, status: video.status, burnSubtitles: video.burnSubtitles))
+        return jsonResponse(ProcessingView(
+            id: video.id, owner: video.owner, status: video.status, burnSubtitles: video.burnSubtitles, speechLanguage: video.speechLanguage))
     }
 
     @Sendable func source(request: Request, context: ClipCutRequestContext) async throws -> Response {
