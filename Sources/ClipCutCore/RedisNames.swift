@@ -27,6 +27,10 @@ public enum RedisNames {
 
     /// The stream field holding the JSON message of an entry.
     public static let messageField = "message"
+    /// Sorted set of videos whose MP4 downloads must be re-muxed with their caption tracks (the
+    /// owner changed a track); member: the video id, score: when it is due (a taken request is
+    /// leased, due again when its lease ends, until it is finished).
+    public static let captionRemuxRequests = "clipcut:captions:remux"
 
     /// Prefix of the per-video progress channels.
     public static let progressChannelPrefix = "clipcut:progress:"

@@ -99,6 +99,8 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
     public var captionTranslated: Bool?
     /// The language the uploader said is spoken (ISO 639-1); `nil`: detected.
     public var speechLanguage: String?
+    /// Whether the owner replaced, edited or deleted a caption track since Whisper wrote it.
+    public var captionEdited: Bool?
     /// Whether the owner asked for the captions to be rendered into the picture.
     public var burnSubtitles: Bool
 
@@ -171,7 +173,7 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         case id, owner, title, description, filename, size, sha256, contentType, status, visibility
         case createdAt, updatedAt, failureReason, durationSeconds, sourceWidth, sourceHeight
         case renditions, captionState, captionLanguage, captionFailureReason, burnSubtitles
-        case captionModel, captionLanguageProbability, captionTranslated, speechLanguage
+        case captionModel, captionLanguageProbability, captionTranslated, speechLanguage, captionEdited
     }
 
     /// Decodes a video; `description`, `visibility`, `updatedAt`, `renditions` and `burnSubtitles` default when absent.
@@ -202,5 +204,6 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         captionLanguageProbability = try c.decodeIfPresent(Double.self, forKey: .captionLanguageProbability)
         captionTranslated = try c.decodeIfPresent(Bool.self, forKey: .captionTranslated)
         speechLanguage = try c.decodeIfPresent(String.self, forKey: .speechLanguage)
+        captionEdited = try c.decodeIfPresent(Bool.self, forKey: .captionEdited)
     }
 }

@@ -49,7 +49,9 @@ extension JobWorker {
             settings: settings, logger: logger)
         let captionRetry = CaptionRetry(
             queue: queue, pipeline: pipeline, media: media, events: events, retryDelay: settings.captionRetry, logger: logger)
+        let captionRemux = CaptionRemux(media: media, scratchDirectory: settings.scratchDirectory, logger: logger)
         return JobWorker(
-            queue: queue, pipeline: pipeline, captionRetry: captionRetry, media: media, events: events, settings: settings, logger: logger)
+            queue: queue, pipeline: pipeline, captionRetry: captionRetry, captionRemux: captionRemux, media: media, events: events,
+            settings: settings, logger: logger)
     }
 }

@@ -19,6 +19,8 @@ struct JobWorker: Service {
     let queue: JobQueue
     let pipeline: TranscodePipeline
     let captionRetry: CaptionRetry
+    /// Re-muxes the MP4 downloads after the owner changed a caption track.
+    let captionRemux: CaptionRemux
     let media: any MediaAccess
     let events: any EventReporter
     let settings: ProcessingSettings
@@ -81,10 +83,21 @@ struct JobWorker: Service {
         }
     }
 
-    /// Due caption retries, one at a time, apart from the jobs (a transcription can take long).
+    /// Due caption retries and re-muxes of edited captions, one at a time, apart from the jobs
+    /// (a transcription can take long).
     private func captionLoop(stopping: StopFlag) async {
         while !stopping.isSet && !Task.isCancelled {
             do {
+                if let remux = try await queue.redis.takeCaptionRemux() {
+                    do {
+                        try await captionRemux.run(videoId: remux.videoId)
+                        try await queue.redis.finishCaptionRemux(remux)
+                    } catch {
+                        // Left leased: due again when the lease ends.
+                        logger.warning("caption re-mux failed; it will be tried again", metadata: ["videoId": "\(remux.videoId)", "error": "\(error)"])
+                    }
+                    continue
+                }
                 if let due = try await queue.takeDueCaptions() {
                     await captionRetry.run(videoId: due.videoId, attempt: due.attempt)
                     try await queue.finishCaptions(due)  // only now: a worker that dies mid-run leaves it due again

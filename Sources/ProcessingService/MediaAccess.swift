@@ -12,6 +12,16 @@ struct VideoSnapshot: Codable, Sendable, Equatable {
     var burnSubtitles: Bool
     /// The language the uploader said is spoken; `nil`: detect it.
     var speechLanguage: String? = nil
+    /// The stored renditions (`720p`, …).
+    var renditions: [String]? = nil
+    /// The stored caption tracks, the speech's own language first.
+    var captionTracks: [StoredCaptionTrack]? = nil
+}
+
+/// A caption track upload-service holds for a video.
+struct StoredCaptionTrack: Codable, Sendable, Equatable {
+    var language: String
+    var label: String
 }
 
 /// Media as processing-service uses it: it reads documents and sources, and writes derived

@@ -26,6 +26,11 @@ public enum Packaging {
         return arguments + ["-movflags", "+faststart", output]
     }
 
+    /// The rung remuxed without any caption track (the owner deleted the last one).
+    public static func mp4WithoutCaptions(rung: String, output: String) -> [String] {
+        quiet + LadderCommand.input(rung) + ["-map", "0:v", "-map", "0:a?", "-c", "copy", "-movflags", "+faststart", output]
+    }
+
     /// HLS of one rung: fMP4 segments of about `segmentSeconds`, VOD playlist `index.m3u8`,
     /// `init.mp4` and `seg_00000.m4s`… in `directory` (run with `directory` as the working
     /// directory, so every name in the playlist is relative).

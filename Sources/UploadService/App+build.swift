@@ -57,6 +57,7 @@ func buildRouter(
     let owned = router.authenticatedGroup("api/videos", verifier: dependencies.verifier)
     DirectUploadRoutes(dependencies: dependencies).add(to: owned)
     VideoRoutes(dependencies: dependencies).add(to: owned)
+    CaptionEditRoutes(dependencies: dependencies).add(to: owned)
     let access = MediaAccess(repository: dependencies.repository, tokens: dependencies.playbackTokens)
     let media = router.group("api/videos").add(middleware: JWTAuthenticator<ClipCutRequestContext>(verifier: dependencies.verifier))
     PlaybackRoutes(dependencies: dependencies, access: access).add(to: media)
@@ -96,7 +97,7 @@ extension UploadServiceDependencies {
             playbackTokens: PlaybackTokens(secret: settings.playbackSecret, lifetime: settings.playbackTokenLifetime),
             verifier: verifier, quotaBytes: settings.quotaBytes, maximumUploadBytes: settings.maximumUploadBytes,
             tusExpiry: settings.tusExpiry, logger: logger, serviceToken: settings.serviceToken,
-            admission: settings.admission)
+            admission: settings.admission, captionRemux: RedisCaptionRemuxRequester(redis: redis))
         return (dependencies, stores)
     }
 }

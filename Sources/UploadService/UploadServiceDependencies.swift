@@ -30,6 +30,8 @@ struct UploadServiceDependencies: Sendable {
     var serviceToken: String? = nil
     /// Upload bodies received at once, and how long one may pause.
     var admission = UploadAdmission(perUser: 4, perReplica: 64, idleLimit: .seconds(30))
+    /// Asks processing-service to re-mux the MP4s after the owner changed a caption track.
+    var captionRemux: any CaptionRemuxRequester
 
     /// What `owner` may still upload; the unfinished tus uploads of `owner` count as used,
     /// except `excludingUpload` (the one being completed).

@@ -239,6 +239,45 @@ def main():
         journey.wait(lambda d: abs(journey.js("return document.getElementById('player').currentTime") - start) < 1.0, 30)
         journey.shot("jumped-to-moment")
 
+        journey.step("fix a caption: the edit shows in the player, the HLS subtitles, the MP4 download and search")
+        journey.visible("#captions-editor", 30)
+        journey.wait(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#captions-editor-cues .cue-row")) >= 1, 30)
+        journey.js("const input = document.querySelector('#captions-editor-cues .cue-row .cue-text'); "
+                   "input.value = 'The walruses are singing tonight'; input.dispatchEvent(new Event('input'));")
+        journey.click("#captions-editor-save")
+        journey.wait(lambda d: "saved" in journey.el("#captions-editor-note").text, 30)
+        journey.wait(lambda d: journey.js(
+            "const t = document.getElementById('player').textTracks[0]; "
+            "return !!t && !!t.cues && Array.from(t.cues).some(c => c.text.includes('walruses'))"), 30)
+        journey.shot("captions-edited")
+        token = journey.js("return sessionStorage.getItem(Object.keys(sessionStorage).find(k => /token/i.test(k)) || '')")
+
+        def get(path):
+            request = urllib.request.Request(f"{EDGE}{path}", headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.read()
+        playback = json.loads(get(f"/api/videos/{video_id}/playback"))
+        assert playback.get("captionEdited") is True, playback
+        master = get(playback["hls"]).decode()
+        assert 'TYPE=SUBTITLES' in master, master
+        subs = get(f"/api/videos/{video_id}/hls/subs/en.vtt?token={playback['token']}").decode()
+        assert "walruses" in subs, subs[:300]
+
+        def mp4_has_the_edit():
+            return b"walruses are singing" in get(playback["renditions"][-1]["url"])
+        deadline = time.time() + 90
+        while not mp4_has_the_edit():
+            assert time.time() < deadline, "the MP4 download was not re-muxed with the edited captions"
+            time.sleep(2)
+
+        def search_finds_it():
+            results = json.loads(get("/api/search?q=walruses"))
+            return any(item.get("videoId") == video_id for item in results.get("videos", results.get("results", [])))
+        deadline = time.time() + 30
+        while not search_finds_it():
+            assert time.time() < deadline, "search does not find the edited words"
+            time.sleep(1)
+
         journey.step("another user cannot open the first user's watch URL")
         journey.logout()
         journey.register(f"e2e-other-{uuid.uuid4().hex[:8]}@example.com", password, "Someone Else")

@@ -165,6 +165,14 @@ final class InMemoryMediaStorage: MediaStorage {
         state.withLock { $0.files.values.first { $0.file.bucket == .media && $0.file.name == name }?.file }
     }
 
+    func deleteMediaFile(named name: String) async throws -> Bool {
+        state.withLock { state in
+            let ids = state.files.values.filter { $0.file.bucket == .media && $0.file.name == name }.map(\.file.id)
+            for id in ids { state.files[id] = nil }
+            return !ids.isEmpty
+        }
+    }
+
     func mediaFiles(of videoId: VideoID) async throws -> [StoredFile] {
         state.withLock { $0.files.values.map(\.file).filter { $0.bucket == .media && $0.metadata["videoId"] == videoId.description } }
     }
@@ -323,4 +331,13 @@ final class InMemoryOutbox: EventOutbox {
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Records which videos were sent to processing-service for a caption re-mux.
+final class RecordingRemuxRequests: CaptionRemuxRequester {
+    let requested = Mutex<[VideoID]>([])
+
+    func requestRemux(_ videoId: VideoID) async throws {
+        requested.withLock { $0.append(videoId) }
+    }
 }

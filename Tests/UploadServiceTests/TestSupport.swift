@@ -20,6 +20,7 @@ struct TestUploadService {
     let tusUploads = InMemoryTusUploads()
     let publisher = RecordingPublisher()
     let outbox = InMemoryOutbox()
+    let remuxRequests = RecordingRemuxRequests()
     let auth: TestAuth
     let dependencies: UploadServiceDependencies
 
@@ -30,7 +31,7 @@ struct TestUploadService {
             publication: VideoPublication(repository: repository, publisher: publisher, outbox: outbox, logger: Logger(label: "test")),
             playbackTokens: PlaybackTokens(secret: Array("a test secret that is long enough!!".utf8), lifetime: .seconds(600)),
             verifier: auth.verifier, quotaBytes: quotaBytes, maximumUploadBytes: maximumUploadBytes, tusExpiry: tusExpiry,
-            logger: Logger(label: "test"))
+            logger: Logger(label: "test"), captionRemux: remuxRequests)
     }
 
     func application() -> some ApplicationProtocol {

@@ -5,6 +5,7 @@ import { isLoggedIn, currentUser, onUnauthorized, clearSession, EXPIRED_MESSAGE 
 import { initAuth, refreshMe, logout, authView } from './auth.js';
 import { initUpload, uploadView, cancelUpload } from './upload.js';
 import { initPlayer } from './player.js';
+import { initCaptionEditor } from './captions-editor.js';
 import { watchView } from './watch.js';
 import { initHistory, historyView } from './history.js';
 import { initSearch } from './search.js';
@@ -79,6 +80,7 @@ function endSession(message) {
 initAuth({ onLoggedIn: () => { updateNav(); location.hash = '#/upload'; } });
 initUpload();
 initPlayer();
+initCaptionEditor();
 initHistory();
 initSearch();
 

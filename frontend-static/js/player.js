@@ -42,7 +42,10 @@ function applyCaptions() {
 /** Replaces the <track>s, one per caption track: the speech's own language first, then its
  *  English translation. A fresh element loads reliably, unlike a changed src. */
 function setCaptions(captions, playback = {}) {
-  for (const el of tracks()) el.remove();
+  for (const el of tracks()) {
+    if (el.track) el.track.mode = 'disabled';  // else its cues may stay on screen after it is gone
+    el.remove();
+  }
   const items = captions.map((c) => {
     let name = c.label;
     if (!name) {

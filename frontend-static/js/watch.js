@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { openFeed } from './feed.js';
 import { loadPlayer, resetPlayer } from './player.js';
+import { openCaptionEditor, closeCaptionEditor } from './captions-editor.js';
 import { $, h, showMessage, showError, formatEta, ordinal } from './ui.js';
 
 const NOT_YOURS = 'This video does not exist or is not yours.';
@@ -164,6 +165,11 @@ async function showPlayer(id, t, gen) {
     if (playback && gen === generation) {
       for (const r of playback.renditions) rungBar(r.quality);
       finishRungs();
+      const reload = async () => {
+        const again = await loadPlayer(id, { t: document.getElementById('player').currentTime, title: titleEl.textContent });
+        if (again && gen === generation) await openCaptionEditor(id, again, reload);
+      };
+      await openCaptionEditor(id, playback, reload);
     }
   } catch (err) {
     if (gen !== generation) return;
@@ -178,6 +184,7 @@ async function enter({ id, t }) {
   const gen = ++generation;
   resetPanel();
   resetPlayer();
+  closeCaptionEditor();
   titleEl.textContent = 'Loading…';
   let video;
   try {

@@ -76,6 +76,8 @@ public struct VideoCaptionsPayload: VideoMessagePayload {
     public var languageProbability: Double?
     /// The English translation as timed cues, when the speech is not English.
     @EmptyIfMissing public var translation: [CaptionCue]
+    /// The owner changed the tracks (uploaded, edited or deleted one); absent: Whisper's own.
+    public var edited: Bool?
 }
 
 extension VideoCaptionsEvent {
@@ -89,12 +91,13 @@ extension VideoCaptionsEvent {
         model: String? = nil,
         languageProbability: Double? = nil,
         translation: [CaptionCue] = [],
+        edited: Bool? = nil,
         at: Date = Date(),
         eventId: UUID = UUID()
     ) {
         self.init(
             Payload(videoId: videoId, state: state, language: language, cues: cues, reason: reason, model: model,
-                    languageProbability: languageProbability, translation: translation),
+                    languageProbability: languageProbability, translation: translation, edited: edited),
             at: at, eventId: eventId)
     }
 }

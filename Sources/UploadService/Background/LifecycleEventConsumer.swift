@@ -82,6 +82,7 @@ struct LifecycleEventApplier: Sendable {
                 video.captionModel = e.payload.state == .ready ? e.payload.model : nil
                 video.captionLanguageProbability = e.payload.state == .ready ? e.payload.languageProbability : nil
                 video.captionTranslated = e.payload.state == .ready ? !e.payload.translation.isEmpty : nil
+                video.captionEdited = e.payload.edited
             }
         case .videoReady(let e):
             try await update(e.payload.videoId, at: e.at) { video in

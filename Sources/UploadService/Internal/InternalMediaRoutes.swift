@@ -24,6 +24,17 @@ struct InternalMediaRoutes: Sendable {
         var burnSubtitles: Bool
         /// The language the uploader said is spoken; absent: detect it.
         var speechLanguage: String?
+        /// The stored renditions (`720p`, …), best first.
+        var renditions: [String] = []
+        /// The stored caption tracks, the speech's own language first.
+        var captionTracks: [CaptionTrack] = []
+    }
+
+    /// A stored caption track as processing-service re-muxes it.
+    struct CaptionTrack: Codable, Sendable {
+        var language: String
+        /// What a player's menu shows.
+        var label: String
     }
 
     func add(to router: Router<ClipCutRequestContext>) {
@@ -50,8 +61,16 @@ struct InternalMediaRoutes: Sendable {
 
     @Sendable func video(request: Request, context: ClipCutRequestContext) async throws -> Response {
         let video = try await record(context).video
+        let languages = try await CaptionTrackStore(storage: dependencies.storage, video: video).languages()
+            .sorted { ($0 == video.captionLanguage ? 0 : 1, $0) < ($1 == video.captionLanguage ? 0 : 1, $1) }
+        let tracks = languages.map { language in
+            let name = Locale(identifier: "en").localizedString(forLanguageCode: language) ?? language
+            let translation = language == "en" && video.captionTranslated == true && video.captionLanguage != "en"
+            return CaptionTrack(language: language, label: translation ? "\(name) (translation)" : name)
+        }
         return jsonResponse(ProcessingView(
-            id: video.id, owner: video.owner, status: video.status, burnSubtitles: video.burnSubtitles, speechLanguage: video.speechLanguage))
+            id: video.id, owner: video.owner, status: video.status, burnSubtitles: video.burnSubtitles, speechLanguage: video.speechLanguage,
+            renditions: video.renditions.map(\.quality), captionTracks: tracks))
     }
 
     @Sendable func source(request: Request, context: ClipCutRequestContext) async throws -> Response {

@@ -54,6 +54,8 @@ struct PlaybackRoutes: Sendable {
         var captionModel: String?
         var captionLanguageProbability: Double?
         var captionTranslated: Bool?
+        /// Whether the owner changed the tracks since Whisper wrote them.
+        var captionEdited: Bool?
         var poster: String?
         var storyboard: StoryboardLink?
     }
@@ -108,6 +110,7 @@ struct PlaybackRoutes: Sendable {
             captionState: video.captionState, captionFailureReason: video.captionFailureReason,
             captionLanguage: video.captionLanguage, captionModel: video.captionModel,
             captionLanguageProbability: video.captionLanguageProbability, captionTranslated: video.captionTranslated,
+            captionEdited: video.captionEdited,
             poster: names.contains("poster.jpg") ? url("poster.jpg") : nil,
             storyboard: names.contains("storyboard.jpg") && names.contains("storyboard.vtt")
                 ? StoryboardLink(image: url("storyboard.jpg"), track: url("storyboard.vtt")) : nil)

@@ -101,6 +101,12 @@ struct GridFSMediaStorage: MediaStorage {
         return files.count
     }
 
+    func deleteMediaFile(named name: String) async throws -> Bool {
+        let files = try await media.find(["filename": .string(name)])
+        for file in files { try await media.delete(id: file.id) }
+        return !files.isEmpty
+    }
+
     func deleteMedia(of videoId: VideoID) async throws -> Int {
         let files = try await media.find(["metadata.videoId": .string(videoId.description)])
         for file in files {

@@ -75,6 +75,9 @@ protocol MediaStorage: Sendable {
         named name: String, videoId: VideoID, metadata: [String: String], _ produce: (any ByteSink) async throws -> T
     ) async throws -> (value: T, file: StoredFile)
 
+    /// Deletes the media files named `name`; returns whether there was one.
+    @discardableResult
+    func deleteMediaFile(named name: String) async throws -> Bool
     /// Deletes every media file of a video; returns how many there were.
     @discardableResult
     func deleteMedia(of videoId: VideoID) async throws -> Int

@@ -55,7 +55,7 @@ struct MongoVideoRepository: VideoRepository {
         var fields: BSONDocument = [:]
         var unset: BSONDocument = [:]
         for key in ["status", "updatedAt", "failureReason", "durationSeconds", "sourceWidth", "sourceHeight", "renditions", "captionState", "captionLanguage",
-                    "captionFailureReason", "captionModel", "captionLanguageProbability", "captionTranslated"] {
+                    "captionFailureReason", "captionModel", "captionLanguageProbability", "captionTranslated", "captionEdited"] {
             if let value = full[key] { fields[key] = value } else { unset[key] = "" }
         }
         var update: BSONDocument = ["$set": .document(fields)]
@@ -121,6 +121,7 @@ struct MongoVideoRepository: VideoRepository {
         if let probability = video.captionLanguageProbability { document["captionLanguageProbability"] = .double(probability) }
         if let translated = video.captionTranslated { document["captionTranslated"] = .bool(translated) }
         if let language = video.speechLanguage { document["speechLanguage"] = .string(language) }
+        if let edited = video.captionEdited { document["captionEdited"] = .bool(edited) }
         return document
     }
 
@@ -154,6 +155,7 @@ struct MongoVideoRepository: VideoRepository {
         video.captionLanguageProbability = document["captionLanguageProbability"]?.double
         video.captionTranslated = document["captionTranslated"]?.bool
         video.speechLanguage = document["speechLanguage"]?.string
+        video.captionEdited = document["captionEdited"]?.bool
         return VideoRecord(video: video, sourceFileID: document["sourceFileId"]?.string ?? "",
                            publishPending: document["publishPending"]?.bool ?? false,
                            sent: SentMessages(document: document["sent"]?.document))
