@@ -18,6 +18,8 @@ struct CaptionRetry: Sendable {
     func run(videoId: VideoID, attempt: Int) async {
         do {
             guard let video = try await media.video(videoId), video.status != .failed else { return }  // deleted or failed
+            // The owner wrote the captions meanwhile: theirs stay.
+            guard video.captionEdited != true else { return }
             guard video.status == .ready else {
                 // upload-service has not applied `video.ready` yet: look again shortly, same attempt.
                 try await queue.scheduleCaptions(videoId, attempt: attempt, after: retryDelay)

@@ -16,6 +16,8 @@ struct VideoSnapshot: Codable, Sendable, Equatable {
     var renditions: [String]? = nil
     /// The stored caption tracks, the speech's own language first.
     var captionTracks: [StoredCaptionTrack]? = nil
+    /// The owner changed the tracks since Whisper wrote them.
+    var captionEdited: Bool? = nil
 }
 
 /// A caption track upload-service holds for a video.

@@ -37,6 +37,13 @@ struct CaptionRetryTests {
             queue: JobQueue(redis: redis, consumer: "test", claimIdle: .seconds(3)),
             pipeline: try fixture.pipeline(retryReporter, settings: working), media: fixture.media,
             events: retryReporter, retryDelay: .seconds(1), logger: Logger(label: "test"))
+        // The owner wrote captions meanwhile: the retry leaves them alone.
+        try await fixture.store.collection("videos").updateOne(["_id": .string(video.id.description)], set: ["captionEdited": true])
+        await retry.run(videoId: video.id, attempt: 1)
+        #expect(retryReporter.events.withLock { $0.isEmpty })
+        #expect(try await fixture.mediaNames(video.id).allSatisfy { !$0.contains("/captions/") })
+        try await fixture.store.collection("videos").updateOne(["_id": .string(video.id.description)], set: ["captionEdited": false])
+
         // The shared audio-service may answer 503 busy while other suites transcribe: then the
         // retry reschedules itself, as it would in production; run it again, as the schedule would.
         for attempt in 1...10 where retryReporter.events.withLock({ $0.isEmpty }) {

@@ -28,6 +28,8 @@ struct InternalMediaRoutes: Sendable {
         var renditions: [String] = []
         /// The stored caption tracks, the speech's own language first.
         var captionTracks: [CaptionTrack] = []
+        /// The owner changed the tracks: a late caption retry must not overwrite them.
+        var captionEdited: Bool?
     }
 
     /// A stored caption track as processing-service re-muxes it.
@@ -70,7 +72,7 @@ struct InternalMediaRoutes: Sendable {
         }
         return jsonResponse(ProcessingView(
             id: video.id, owner: video.owner, status: video.status, burnSubtitles: video.burnSubtitles, speechLanguage: video.speechLanguage,
-            renditions: video.renditions.map(\.quality), captionTracks: tracks))
+            renditions: video.renditions.map(\.quality), captionTracks: tracks, captionEdited: video.captionEdited))
     }
 
     @Sendable func source(request: Request, context: ClipCutRequestContext) async throws -> Response {
