@@ -54,6 +54,13 @@ final class RedisSubscriber: Sendable {
     private let connection = Mutex<RedisConnection?>(nil)
     private let stopped = Atomic<Bool>(false)
     private let firstSubscription = Mutex<CheckedContinuation<Void, any Error>?>(nil)
+    /// Who shuts the thread pool down: `stop()` once it runs, `start()` when `stop()` came while
+    /// it was starting (NIO traps if a pool is shut down while its threads are still starting).
+    private let lifecycle = Mutex<Lifecycle>(.idle)
+
+    private enum Lifecycle {
+        case idle, starting, running, stopped
+    }
 
     init(
         configuration: RedisConfiguration, command: String, targets: [String],
@@ -68,9 +75,29 @@ final class RedisSubscriber: Sendable {
 
     /// Starts the reader thread and returns once the server confirmed the subscription.
     func start() async throws {
+        let begin = lifecycle.withLock { state in
+            guard case .idle = state else { return false }
+            state = .starting
+            return true
+        }
+        guard begin else { throw RedisError.shutdown }
         thread.start()
+        let stoppedWhileStarting = lifecycle.withLock { state in
+            if case .stopped = state { return true }
+            state = .running
+            return false
+        }
+        if stoppedWhileStarting {
+            thread.shutdownGracefully { _ in }
+            throw RedisError.shutdown
+        }
         try await withCheckedThrowingContinuation { (ready: CheckedContinuation<Void, any Error>) in
             firstSubscription.withLock { $0 = ready }
+            // A stop() that came first found no continuation to resume: resume it here.
+            if isStopped {
+                signalFirstSubscription(RedisError.shutdown)
+                return
+            }
             thread.submit { [self] _ in readLoop() }
         }
     }
@@ -81,7 +108,12 @@ final class RedisSubscriber: Sendable {
         connection.withLock { $0?.interrupt() }
         signalFirstSubscription(RedisError.shutdown)
         continuation.finish()
-        thread.shutdownGracefully { _ in }
+        let running = lifecycle.withLock { state in
+            defer { state = .stopped }
+            if case .running = state { return true }
+            return false  // never started, or start() shuts it down when it sees .stopped
+        }
+        if running { thread.shutdownGracefully { _ in } }
     }
 
     private var isStopped: Bool { stopped.load(ordering: .sequentiallyConsistent) }
