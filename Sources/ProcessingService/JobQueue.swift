@@ -185,30 +185,19 @@ struct JobQueue: Sendable {
 
     /// Takes one due captioning attempt, atomically (so one worker gets it), leased for `lease`.
     func takeDueCaptions(now: Date = Date(), lease: Duration = .seconds(1800)) async throws -> CaptionLease? {
-        let script = """
-            local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
-            if #due == 0 then return false end
-            redis.call('ZADD', KEYS[1], ARGV[2], due[1])
-            return due[1]
-            """
-        let leaseEnd = String(now.addingTimeInterval(lease.seconds).timeIntervalSince1970)
-        let reply = try await redis.execute(["EVAL", script, "1", Self.captionRetryKey, String(now.timeIntervalSince1970), leaseEnd])
-        guard let text = reply.string else { return nil }
-        let parts = text.split(separator: "|")
+        guard let taken = try await redis.takeDue(from: Self.captionRetryKey, now: now, lease: lease) else { return nil }
+        let parts = taken.member.split(separator: "|")
         guard parts.count == 2, let id = VideoID(String(parts[0])), let attempt = Int(parts[1]) else {
-            _ = try await redis.execute(["ZREM", Self.captionRetryKey, text])  // not ours to understand: drop it
+            _ = try await redis.execute(["ZREM", Self.captionRetryKey, taken.member])  // not ours to understand: drop it
             return nil
         }
-        return CaptionLease(videoId: id, attempt: attempt, member: text, leaseEnd: leaseEnd)
+        return CaptionLease(videoId: id, attempt: attempt, member: taken.member, leaseEnd: taken.leaseEnd)
     }
 
     /// Removes a taken attempt once it ran, unless the run scheduled the same attempt again
     /// (then its score is no longer the lease's).
     func finishCaptions(_ lease: CaptionLease) async throws {
-        _ = try await redis.execute([
-            "EVAL", "if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '-1') == tonumber(ARGV[2]) then return redis.call('ZREM', KEYS[1], ARGV[1]) end return 0",
-            "1", Self.captionRetryKey, lease.member, lease.leaseEnd,
-        ])
+        try await redis.finish(RedisLease(member: lease.member, leaseEnd: lease.leaseEnd), in: Self.captionRetryKey)
     }
 
     static func job(_ entry: RedisStreamEntry) -> QueuedJob {
