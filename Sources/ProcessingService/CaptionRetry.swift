@@ -84,12 +84,10 @@ struct CaptionRetry: Sendable {
 
     /// A master playlist with a subtitles group added (idempotent).
     static func addingSubtitles(_ subtitles: [HLSMasterPlaylist.Subtitles], to master: String) -> String {
-        guard !master.contains("TYPE=SUBTITLES") else { return master }
-        var lines = master.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let media = subtitles.enumerated().map { index, track in track.mediaTag(first: index == 0) }
-        let insertAt = lines.firstIndex { $0.hasPrefix("#EXT-X-STREAM-INF") } ?? lines.count
-        lines = lines.map { $0.hasPrefix("#EXT-X-STREAM-INF") ? $0 + #",SUBTITLES="subs""# : $0 }
-        lines.insert(contentsOf: media, at: insertAt)
-        return lines.joined(separator: "\n")
+        subtitles.enumerated().reduce(master) { master, track in
+            HLSSubtitleGroup.setting(
+                language: track.element.language, name: track.element.name, isDefault: track.offset == 0 && track.element.isDefault,
+                autoselect: track.element.isDefault, in: master)
+        }
     }
 }

@@ -4,10 +4,10 @@
 public enum HLSSubtitleGroup {
     /// The master with the track of `language` (`subs/<language>.m3u8`) in the group: added when
     /// missing, its name updated when present.
-    public static func setting(language: String, name: String, isDefault: Bool, in master: String) -> String {
+    public static func setting(language: String, name: String, isDefault: Bool, autoselect: Bool = true, in master: String) -> String {
         var lines = removingLines(of: language, from: master)
         let tag = #"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="\#(name.replacingOccurrences(of: "\"", with: "'"))",LANGUAGE="\#(language)","#
-            + #"DEFAULT=\#(isDefault ? "YES" : "NO"),AUTOSELECT=YES,URI="subs/\#(language).m3u8""#
+            + #"DEFAULT=\#(isDefault ? "YES" : "NO"),AUTOSELECT=\#(autoselect ? "YES" : "NO"),URI="subs/\#(language).m3u8""#
         let insertAt = lines.firstIndex { $0.hasPrefix("#EXT-X-STREAM-INF") } ?? lines.count
         lines.insert(tag, at: insertAt)
         return withGroupOnVariants(lines, present: true)
