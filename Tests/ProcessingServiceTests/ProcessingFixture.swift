@@ -34,7 +34,8 @@ struct ProcessingFixture {
     let mongoURL: String
     let redisURL: String
     let scratch: String
-    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    /// The shared client: a test that throws half-way cannot leave a client to trap at deinit.
+    let http = HTTPClient.shared
 
     static func environment(_ name: String) throws -> String {
         try #require(ProcessInfo.processInfo.environment[name], "\(name) is not set: run the tests through scripts/test")
@@ -49,33 +50,48 @@ struct ProcessingFixture {
         let redis = try Self.environment("CLIPCUT_REDIS_URL")
         redisURL = redisDatabase == 0 ? redis : String(redis[..<(redis.lastIndex(of: "/") ?? redis.endIndex)]) + "/\(redisDatabase)"
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("clipcut-proc-\(UUID().uuidString)").path
-        (uploadService, uploadURL) = try await Self.startUploadService(
-            mongoURL: mongoURL, redisURL: redisURL, scratch: scratch, http: http, extra: uploadEnvironment)
+        do {
+            (uploadService, uploadURL) = try await Self.startUploadService(
+                mongoURL: mongoURL, redisURL: redisURL, scratch: scratch, http: http, extra: uploadEnvironment)
+        } catch {
+            await store.shutdown()
+            throw error
+        }
     }
 
     /// Starts an upload-service process on a free port of its own; returns it once it is ready.
+    /// A process that exits at once (a port another test took meanwhile) is started again on
+    /// another port; its standard error goes to a file under `scratch`, quoted when it fails.
     static func startUploadService(
         mongoURL: String, redisURL: String, scratch: String, http: HTTPClient, extra: [String: String] = [:]
     ) async throws -> (Process, String) {
-        let port = Int.random(in: 20000...60000)
-        let url = "http://127.0.0.1:\(port)"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.environment("CLIPCUT_BIN_DIR") + "/upload-service")
-        process.environment = ProcessInfo.processInfo.environment.merging([
-            ConfigKey.mongoURL.name: mongoURL, ConfigKey.redisURL.name: redisURL, ConfigKey.httpPort.name: String(port),
-            ConfigKey.dataDirectory.name: "\(scratch)/upload-service-\(port)", ConfigKey.logLevel.name: "warning",
-        ].merging(extra) { $1 }) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var ready = false
-        for _ in 0..<100 where !ready {
-            try await Task.sleep(for: .milliseconds(100))
-            let response = try? await http.execute(HTTPClientRequest(url: "\(url)/ready"), timeout: .seconds(1))
-            ready = response?.status == .ok
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        var lastLog = ""
+        for _ in 0..<3 {
+            let port = Int.random(in: 20000...60000)
+            let url = "http://127.0.0.1:\(port)"
+            let logPath = "\(scratch)/upload-service-\(port).log"
+            FileManager.default.createFile(atPath: logPath, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try Self.environment("CLIPCUT_BIN_DIR") + "/upload-service")
+            process.environment = ProcessInfo.processInfo.environment.merging([
+                ConfigKey.mongoURL.name: mongoURL, ConfigKey.redisURL.name: redisURL, ConfigKey.httpPort.name: String(port),
+                ConfigKey.dataDirectory.name: "\(scratch)/upload-service-\(port)", ConfigKey.logLevel.name: "warning",
+            ].merging(extra) { $1 }) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
+            try process.run()
+            // Generous: on a loaded 2-core CI machine (whisper running beside it) a start can take seconds.
+            for _ in 0..<600 where process.isRunning {
+                try await Task.sleep(for: .milliseconds(100))
+                let response = try? await http.execute(HTTPClientRequest(url: "\(url)/ready"), timeout: .seconds(1))
+                if response?.status == .ok { return (process, url) }
+            }
+            if process.isRunning { process.terminate() }
+            lastLog = (try? String(contentsOfFile: logPath, encoding: .utf8)).map { String($0.suffix(2000)) } ?? ""
         }
-        try #require(ready, "upload-service did not become ready")
-        return (process, url)
+        Issue.record("upload-service did not become ready; its last log:\n\(lastLog)")
+        throw FixtureError.uploadServiceNotReady
     }
 
     func settings(_ extra: [String: String] = [:]) throws -> ProcessingSettings {
@@ -134,10 +150,12 @@ struct ProcessingFixture {
         uploadService.terminate()
         try? await store.runCommand(["dropDatabase": 1])
         await store.shutdown()
-        try? await http.shutdown()
         try? FileManager.default.removeItem(atPath: scratch)
     }
 }
+
+/// Why a fixture could not be set up.
+enum FixtureError: Error { case uploadServiceNotReady }
 
 /// Runs a program on a Dispatch thread; returns standard output, throws on failure.
 @discardableResult
