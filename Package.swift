@@ -40,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // Tests only: OpenAPITestSupport parses the services' openapi.yaml with it.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: C system libraries (module map + shim.h, nothing else)
@@ -63,7 +65,7 @@ let package = Package(
             name: "Redis",
             dependencies: [
                 "CHiredis",
-                "ClipCutCore",
+                "Primitives",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,7 +76,7 @@ let package = Package(
             name: "MediaStore",
             dependencies: [
                 "CMongoc",
-                "ClipCutCore",
+                "Primitives",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,6 +84,11 @@ let package = Package(
             ]
         ),
         .target(name: "ClipCutCore"),
+        .target(name: "Primitives"),
+        .target(
+            name: "Jobs",
+            dependencies: ["ClipCutCore", "Redis", "Primitives"]
+        ),
         .target(name: "Transcoder"),
         .target(
             name: "Whisper",
@@ -119,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "UserService",
             dependencies: [
-                "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations",
+                "Primitives", "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations",
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -134,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "UploadService",
             dependencies: [
-                "ServiceSupport", "ClipCutCore", "Redis", "MediaStore",
+                "ServiceSupport", "ClipCutCore", "Redis", "MediaStore", "Jobs",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -145,7 +152,7 @@ let package = Package(
         .executableTarget(
             name: "AudioService",
             dependencies: [
-                "ServiceSupport", "ClipCutCore", "Whisper",
+                "Primitives", "ServiceSupport", "ClipCutCore", "Whisper",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -156,7 +163,7 @@ let package = Package(
         .executableTarget(
             name: "ProcessingService",
             dependencies: [
-                "ServiceSupport", "ClipCutCore", "Redis", "Transcoder",
+                "Primitives", "ServiceSupport", "ClipCutCore", "Redis", "Jobs", "Transcoder",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -166,7 +173,7 @@ let package = Package(
         .executableTarget(
             name: "MonitoringService",
             dependencies: [
-                "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations",
+                "ServiceSupport", "ClipCutCore", "Redis", "Jobs", "PostgresMigrations",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -176,7 +183,7 @@ let package = Package(
         .executableTarget(
             name: "ClipCutCLI",
             dependencies: [
-                "ClipCutCore",
+                "Primitives", "ClipCutCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -253,10 +260,11 @@ let package = Package(
         ),
         .testTarget(name: "ClipCutCoreTests", dependencies: ["ClipCutCore"]),
         .testTarget(name: "TranscoderTests", dependencies: ["Transcoder"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Redis", "ClipCutCore"]),
         .testTarget(
             name: "MonitoringServiceTests",
             dependencies: [
-                "MonitoringService", "ServiceSupport", "ClipCutCore", "Redis", "PostgresMigrations", "OpenAPITestSupport", "AuthTestSupport",
+                "MonitoringService", "ServiceSupport", "ClipCutCore", "Redis", "Jobs", "PostgresMigrations", "OpenAPITestSupport", "AuthTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -267,7 +275,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "OpenAPITestSupport", path: "Tests/OpenAPITestSupport"),
+        .target(name: "OpenAPITestSupport", dependencies: [.product(name: "Yams", package: "Yams")], path: "Tests/OpenAPITestSupport"),
         .target(
             name: "AuthTestSupport",
             dependencies: ["ClipCutCore", "ServiceSupport", .product(name: "JWTKit", package: "jwt-kit")],
@@ -276,9 +284,11 @@ let package = Package(
         .testTarget(
             name: "ProcessingServiceTests",
             dependencies: [
-                "ProcessingService", "Transcoder", "MediaStore", "Redis", "ClipCutCore", "ServiceSupport",
+                "ProcessingService", "Transcoder", "MediaStore", "Redis", "Jobs", "ClipCutCore", "ServiceSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
         .target(name: "SpeechTestSupport", dependencies: ["Whisper"], path: "Tests/SpeechTestSupport"),
@@ -305,7 +315,7 @@ let package = Package(
         .testTarget(
             name: "UploadServiceTests",
             dependencies: [
-                "UploadService", "ServiceSupport", "ClipCutCore", "Redis", "MediaStore", "OpenAPITestSupport", "AuthTestSupport",
+                "UploadService", "ServiceSupport", "ClipCutCore", "Redis", "Jobs", "MediaStore", "OpenAPITestSupport", "AuthTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),

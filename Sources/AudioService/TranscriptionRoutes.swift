@@ -1,3 +1,4 @@
+import Primitives
 import Foundation
 import Hummingbird
 import Logging
@@ -109,7 +110,7 @@ struct TranscriptionRoutes: Sendable {
     }
 
     private func record(audioSeconds: Double, elapsed: Duration) {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         Counter(label: "clipcut_transcriptions_total").increment()
         FloatingPointCounter(label: "clipcut_transcribed_audio_seconds_total").increment(by: audioSeconds)
         if audioSeconds > 0 {

@@ -56,6 +56,22 @@ public enum RedisNames {
         "clipcut:jobs:starts:" + entryID
     }
 
+    /// Sorted set of captioning attempts waiting to run (member `<videoId>|<attempt>`, score: when
+    /// due; a taken attempt is leased, due again when its lease ends, until it is finished).
+    public static let captionRetries = "clipcut:captions:retry"
+
+    /// The per-video lock of processing-service: `clipcut:lock:video:<videoId>`, holding the
+    /// worker and the jobs entry it works on; it expires unless heartbeats renew it.
+    public static func videoLock(_ videoId: VideoID) -> String {
+        "clipcut:lock:video:" + videoId.description
+    }
+
+    /// Set once a video's `video.ready` went out, so a job delivered again only acknowledges:
+    /// `clipcut:done:<videoId>`.
+    public static func videoDone(_ videoId: VideoID) -> String {
+        "clipcut:done:" + videoId.description
+    }
+
     /// Prefix of user-service's login attempt counters per email (a hash of it follows).
     public static let loginEmailPrefix = "clipcut:login:email:"
     /// Prefix of user-service's login attempt counters per client address.

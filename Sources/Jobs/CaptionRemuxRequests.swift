@@ -1,4 +1,5 @@
 import ClipCutCore
+import Redis
 import Foundation
 
 /// A re-mux of a video's MP4 downloads with its current caption tracks, taken by one worker.

@@ -1,5 +1,5 @@
 import CMongoc
-import ClipCutCore
+import Primitives
 import Logging
 import NIOPosix
 import ServiceLifecycle

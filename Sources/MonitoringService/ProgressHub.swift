@@ -1,5 +1,6 @@
 import ClipCutCore
 import Foundation
+import Jobs
 import Logging
 import Redis
 import ServiceLifecycle
@@ -26,7 +27,7 @@ enum FeedTick: Sendable, Equatable {
 final class ProgressHub: Service, Sendable {
     private let redis: RedisClient
     private let store: any HistoryStore
-    private let queue: JobQueueInspector
+    private let queue: any JobQueueReader
     private let logger: Logger
     private let heartbeat: Duration
     private let statusPoll: Duration
@@ -45,7 +46,7 @@ final class ProgressHub: Service, Sendable {
     ) {
         self.redis = redis
         self.store = store
-        self.queue = JobQueueInspector(redis: redis)
+        self.queue = RedisJobQueueReader(redis: redis)
         self.logger = logger
         self.heartbeat = heartbeat
         self.statusPoll = statusPoll

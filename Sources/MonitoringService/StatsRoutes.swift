@@ -1,5 +1,6 @@
 import ClipCutCore
 import Foundation
+import Jobs
 import Hummingbird
 import Redis
 import ServiceSupport
@@ -26,8 +27,9 @@ struct PlatformStats: Codable, Sendable, Equatable {
     /// Reads every figure now.
     static func collect(store: any HistoryStore, redis: RedisClient, days: Int = 30) async throws -> PlatformStats {
         let uploads = try await store.stats(days: days)
-        let snapshot = try await JobQueueInspector(redis: redis).snapshot()
-        let deadJobs = try await redis.xlen(RedisNames.deadLetterStream)
+        let jobs = RedisJobQueueReader(redis: redis)
+        let snapshot = try await jobs.snapshot()
+        let deadJobs = try await jobs.deadLetterCount()
         let deadEvents = try await redis.xlen(RedisNames.eventsDeadLetterStream)
         return PlatformStats(
             uploads: uploads,

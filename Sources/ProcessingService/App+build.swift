@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import ClipCutCore
 import Foundation
 import Hummingbird
+import Jobs
 import Logging
 import Prometheus
 import Redis
@@ -20,7 +21,10 @@ func buildApplication(
     let logger = Logger(label: "processing-service")
     let redis = RedisClient(configuration: try RedisConfiguration(url: settings.redisURL), logger: Logger(label: "processing-service.redis"))
     let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    // A worker that was killed left its scratch files behind; nothing else uses this directory.
+    try? FileManager.default.removeItem(atPath: settings.scratchDirectory)
     let worker = JobWorker.live(settings: settings, redis: redis, http: http, logger: logger)
+    let captionWorker = CaptionWorker.live(settings: settings, redis: redis, http: http, logger: logger)
     let router = makeServiceRouter(
         context: ClipCutRequestContext.self,
         metricsRegistry: metricsRegistry,
@@ -33,25 +37,47 @@ func buildApplication(
         ]
     )
     return makeServiceApplication(
-        router: router, configuration: configuration, services: [redis, HTTPClientService(client: http), worker])
+        router: router, configuration: configuration, services: [redis, HTTPClientService(client: http), worker, captionWorker])
 }
 
-extension JobWorker {
-    /// The real worker: Redis queue and events, GridFS media, audio-service over HTTP.
-    static func live(settings: ProcessingSettings, redis: RedisClient, http: HTTPClient, logger: Logger) -> JobWorker {
-        let consumer = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
-        let queue = JobQueue(redis: redis, consumer: consumer, claimIdle: settings.claimIdle)
-        let media = UploadServiceMediaAccess(http: http, baseURL: settings.uploadServiceURL, token: settings.serviceToken)
-        let events = RedisEventReporter(redis: redis, logger: logger)
-        let pipeline = TranscodePipeline(
+/// The real parts: GridFS media through upload-service, Redis events, audio-service over HTTP.
+struct ProcessingParts {
+    let media: UploadServiceMediaAccess
+    let events: RedisEventReporter
+    let pipeline: TranscodePipeline
+    let schedule: RedisCaptionRetrySchedule
+    let captionRetry: CaptionRetry
+
+    init(settings: ProcessingSettings, redis: RedisClient, http: HTTPClient, logger: Logger) {
+        media = UploadServiceMediaAccess(http: http, baseURL: settings.uploadServiceURL, token: settings.serviceToken)
+        events = RedisEventReporter(redis: redis, logger: logger)
+        pipeline = TranscodePipeline(
             media: media, events: events,
             captions: AudioServiceClient(http: http, baseURL: settings.audioServiceURL, token: settings.serviceToken),
             settings: settings, logger: logger)
-        let captionRetry = CaptionRetry(
-            queue: queue, pipeline: pipeline, media: media, events: events, retryDelay: settings.captionRetry, logger: logger)
-        let captionRemux = CaptionRemux(media: media, scratchDirectory: settings.scratchDirectory, logger: logger)
+        schedule = RedisCaptionRetrySchedule(redis: redis)
+        captionRetry = CaptionRetry(
+            schedule: schedule, pipeline: pipeline, media: media, events: events, retryDelay: settings.captionRetry, logger: logger)
+    }
+}
+
+extension JobWorker {
+    /// The real worker: the Redis queue (consumer named after host and process), the pipeline.
+    static func live(settings: ProcessingSettings, redis: RedisClient, http: HTTPClient, logger: Logger) -> JobWorker {
+        let consumer = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        let parts = ProcessingParts(settings: settings, redis: redis, http: http, logger: logger)
         return JobWorker(
-            queue: queue, pipeline: pipeline, captionRetry: captionRetry, captionRemux: captionRemux, media: media, events: events,
-            settings: settings, logger: logger)
+            queue: RedisJobQueue(redis: redis, consumer: consumer, claimIdle: settings.claimIdle), processor: parts.pipeline,
+            captions: parts.schedule, media: parts.media, events: parts.events, policy: JobPolicy(settings: settings), logger: logger)
+    }
+}
+
+extension CaptionWorker {
+    /// The real caption worker: the Redis schedules, the pipeline for transcriptions.
+    static func live(settings: ProcessingSettings, redis: RedisClient, http: HTTPClient, logger: Logger) -> CaptionWorker {
+        let parts = ProcessingParts(settings: settings, redis: redis, http: http, logger: logger)
+        return CaptionWorker(
+            schedule: parts.schedule, redis: redis, captionRetry: parts.captionRetry,
+            captionRemux: CaptionRemux(media: parts.media, scratchDirectory: settings.scratchDirectory, logger: logger), logger: logger)
     }
 }

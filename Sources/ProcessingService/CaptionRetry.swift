@@ -1,5 +1,7 @@
+import Primitives
 import ClipCutCore
 import Foundation
+import Jobs
 import Logging
 import Transcoder
 
@@ -7,7 +9,7 @@ import Transcoder
 /// source again, store the track, add it to the HLS master and to each MP4 download, and
 /// announce `video.captions`. Tried up to `maximumAttempts` times, the delay doubling each time.
 struct CaptionRetry: Sendable {
-    let queue: JobQueue
+    let schedule: any CaptionRetrySchedule
     let pipeline: TranscodePipeline
     let media: any MediaAccess
     let events: any EventReporter
@@ -22,7 +24,7 @@ struct CaptionRetry: Sendable {
             guard video.captionEdited != true else { return }
             guard video.status == .ready else {
                 // upload-service has not applied `video.ready` yet: look again shortly, same attempt.
-                try await queue.scheduleCaptions(videoId, attempt: attempt, after: retryDelay)
+                try await schedule.schedule(videoId, attempt: attempt, after: retryDelay)
                 return
             }
             let work = try Scratch(root: pipeline.settings.scratchDirectory, videoId: videoId)
@@ -39,7 +41,7 @@ struct CaptionRetry: Sendable {
                     return
                 }
                 logger.info("captions still pending", metadata: ["videoId": "\(videoId)", "reason": "\(reason)"])
-                try await queue.scheduleCaptions(videoId, attempt: attempt + 1, after: retryDelay * Int(pow(2, Double(attempt))))
+                try await schedule.schedule(videoId, attempt: attempt + 1, after: retryDelay * (1 << min(attempt, 20)))
             case .ready(let tracks, _, _):
                 try await attach(videoId: videoId, tracks: tracks, probe: probe, work: work)
                 try await events.publish(outcome.event(videoId))
@@ -51,7 +53,7 @@ struct CaptionRetry: Sendable {
                 return
             }
             logger.warning("caption retry failed; trying later", metadata: ["videoId": "\(videoId)", "error": "\(error)"])
-            try? await queue.scheduleCaptions(videoId, attempt: attempt + 1, after: retryDelay * Int(pow(2, Double(attempt))))
+            try? await schedule.schedule(videoId, attempt: attempt + 1, after: retryDelay * (1 << min(attempt, 20)))
         }
     }
 

@@ -1,276 +1,248 @@
+import Primitives
 import ClipCutCore
 import Foundation
+import Jobs
 import Logging
 import ServiceLifecycle
-import Synchronization
 
-/// Takes jobs from `clipcut:jobs` and runs them through the pipeline, `concurrency` at a time.
+/// Takes jobs from the ``JobQueue`` and runs them through a ``VideoProcessing``, `concurrency`
+/// at a time.
 ///
-/// - A job is acknowledged only when its video is `ready` or finally `failed`.
-/// - While a job runs, a heartbeat resets its idle time and renews the video's lock; a job whose
-///   worker died (no heartbeat for `claimIdle`) is taken over by another worker (XAUTOCLAIM).
+/// - A job is completed only when its video is `ready` or finally `failed`.
+/// - While a job runs, a heartbeat keeps it and renews the video's lock; a job whose worker died
+///   (no heartbeat for `claimIdle`) is taken over by another worker.
 /// - A transient failure is retried after `retryBase × 2^(attempt−1)`, up to `maxAttempts`; then the
-///   job goes to `clipcut:jobs:dead` with the reason and the video is marked `failed`. "Not a
+///   job goes to the dead letters with the reason and the video is marked `failed`. "Not a
 ///   video" fails at once. A job delivered more than `maxAttempts` times (its workers kept dying)
 ///   is dead-lettered too.
 /// - On graceful shutdown no new job is taken; the running one may finish within the grace
-///   period, else it is cancelled (ffmpeg terminated) and left pending for another worker.
+///   period, else it is cancelled (ffmpeg terminated) and handed back for another worker.
+///
+/// Each job is one task group: the work, its heartbeat and its shutdown grace; the first to end
+/// decides, and the group cancels the others.
 struct JobWorker: Service {
-    let queue: JobQueue
-    let pipeline: TranscodePipeline
-    let captionRetry: CaptionRetry
-    /// Re-muxes the MP4 downloads after the owner changed a caption track.
-    let captionRemux: CaptionRemux
+    let queue: any JobQueue
+    let processor: any VideoProcessing
+    let captions: any CaptionRetrySchedule
     let media: any MediaAccess
     let events: any EventReporter
-    let settings: ProcessingSettings
+    let policy: JobPolicy
     let logger: Logger
 
-    /// Starts of one entry that may end without an acknowledgement before it is dead-lettered.
+    /// Starts of one entry that may end without completion before it is dead-lettered.
     static let crashedStartsLimit = 2
     /// The failure reason of a file whose processing killed its worker twice.
     static let crashedReason = "processing this file crashed the worker"
 
     func run() async throws {
-        // A worker that was killed left its scratch files behind; nothing else uses this directory.
-        try? FileManager.default.removeItem(atPath: settings.scratchDirectory)
-        let stopping = StopFlag()
-        try await withGracefulShutdownHandler {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for slot in 0..<settings.concurrency {
-                    group.addTask { await workLoop(slot: slot, stopping: stopping) }
-                }
-                group.addTask { await retryLoop(stopping: stopping) }
-                group.addTask { await captionLoop(stopping: stopping) }
-                try await group.waitForAll()
+        await withDiscardingTaskGroup { group in
+            for _ in 0..<policy.concurrency {
+                group.addTask { await workLoop() }
             }
-        } onGracefulShutdown: {
-            stopping.set()
+            group.addTask { await retryLoop() }
         }
     }
 
-    private func workLoop(slot: Int, stopping: StopFlag) async {
-        var prepared = false
-        while !stopping.isSet && !Task.isCancelled {
+    private func workLoop() async {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                if !prepared {
-                    try await queue.prepare()
-                    prepared = true
+                // Only the wait for a job ends at shutdown; a job already taken gets its grace.
+                guard let job = try await cancelWhenGracefulShutdown({ try await queue.claimNext(wait: policy.claimWait) }) else {
+                    continue
                 }
-                guard let job = try await queue.next(block: .seconds(2)) else { continue }
-                if stopping.isSet {
+                if Task.isShuttingDownGracefully {
                     try? await queue.release(job)  // taken just as shutdown began: hand it straight back
                     return
                 }
-                await handle(job, stopping: stopping)
+                await handle(job)
+            } catch is CancellationError {
+                continue  // shutdown: the loop condition ends it
             } catch {
                 logger.warning("job queue unavailable", metadata: ["error": "\(error)"])
-                prepared = false
-                try? await Task.sleep(for: .seconds(1))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
             }
         }
     }
 
-    /// Retries that are due go back to the stream.
-    private func retryLoop(stopping: StopFlag) async {
-        while !stopping.isSet && !Task.isCancelled {
-            do {
-                try await queue.releaseDueRetries()
-            } catch {
-                logger.debug("retry release skipped", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: .seconds(1))
-        }
-    }
-
-    /// Due caption retries and re-muxes of edited captions, one at a time, apart from the jobs
-    /// (a transcription can take long).
-    private func captionLoop(stopping: StopFlag) async {
-        while !stopping.isSet && !Task.isCancelled {
-            do {
-                if let remux = try await queue.redis.takeCaptionRemux() {
-                    do {
-                        try await captionRemux.run(videoId: remux.videoId)
-                        try await queue.redis.finishCaptionRemux(remux)
-                    } catch {
-                        // Left leased: due again when the lease ends.
-                        logger.warning("caption re-mux failed; it will be tried again", metadata: ["videoId": "\(remux.videoId)", "error": "\(error)"])
-                    }
-                    continue
+    /// Retries that are due go back to the queue, every `retryPoll` until shutdown.
+    private func retryLoop() async {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await queue.releaseDueRetries(now: Date())
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.debug("retry release skipped", metadata: ["error": "\(error)"])
                 }
-                if let due = try await queue.takeDueCaptions() {
-                    await captionRetry.run(videoId: due.videoId, attempt: due.attempt)
-                    try await queue.finishCaptions(due)  // only now: a worker that dies mid-run leaves it due again
-                    continue
-                }
-            } catch {
-                logger.debug("caption retry skipped", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: policy.retryPoll)
             }
-            try? await Task.sleep(for: .seconds(1))
         }
     }
 
-    func handle(_ queued: QueuedJob, stopping: StopFlag) async {
-        guard let job = queued.job else {
-            logger.error("malformed job dead-lettered", metadata: ["entry": "\(queued.entryID)"])
-            try? await queue.deadLetter(queued, reason: "malformed job", attempts: 0)
+    /// How one job's task group ended.
+    private enum Ending: Sendable {
+        case processed(ProcessedVideo)
+        case lockLost
+        case graceOver
+    }
+
+    func handle(_ claimed: ClaimedJob) async {
+        guard let job = claimed.job else {
+            logger.error("malformed job dead-lettered", metadata: ["entry": "\(claimed.id)"])
+            try? await queue.deadLetter(claimed, reason: "malformed job", attempts: 0)
             return
         }
         let videoId = job.payload.videoId
-        // Bookkeeping first. A failure here (Redis or MongoDB unreachable) is no attempt of the
-        // job: the entry stays pending and is picked up again later.
-        let video: VideoSnapshot
+        guard let video = await admit(claimed, videoId: videoId) else { return }
+
+        let ending: Ending
         do {
-            guard let found = try await media.video(videoId), !found.status.isTerminal, !(try await queue.isDone(videoId)) else {
-                try await queue.acknowledge(queued)  // deleted, or already finished: nothing to do
-                return
+            ending = try await withThrowingTaskGroup(of: Ending.self) { group in
+                group.addTask { .processed(try await processor.process(video)) }
+                group.addTask {
+                    try await keepAlive(claimed, videoId: videoId)
+                    return .lockLost
+                }
+                group.addTask {
+                    try await gracefulShutdown()
+                    try await Task.sleep(for: policy.shutdownGrace)
+                    return .graceOver
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next() else { throw CancellationError() }
+                return first
             }
-            video = found
-            switch try await queue.lock(videoId, for: queued) {
+        } catch JobFailure.permanent(let reason) {
+            try? await giveUp(claimed, videoId: videoId, reason: reason, attempts: job.payload.attempt ?? 1, deadLetter: false)
+            await queue.unlock(videoId, for: claimed)
+            return
+        } catch is CancellationError {
+            logger.notice("job released: its task was cancelled", metadata: ["videoId": "\(videoId)"])
+            try? await queue.release(claimed)
+            await queue.unlock(videoId, for: claimed)
+            return
+        } catch {
+            await retryOrGiveUp(claimed, job: job, error: error)
+            await queue.unlock(videoId, for: claimed)
+            return
+        }
+        switch ending {
+        case .processed(let outcome):
+            // `video.ready` is out: from here on nothing may turn this into a retry or a failure.
+            await finish(claimed, videoId: videoId, captionsPending: outcome.captionsPending)
+            logger.info("video ready", metadata: ["videoId": "\(videoId)", "rungs": "\(outcome.renditions.map { $0.quality })"])
+        case .lockLost:
+            logger.warning("lock lost; the job continues elsewhere", metadata: ["videoId": "\(videoId)"])
+        case .graceOver:
+            logger.notice("job released at shutdown", metadata: ["videoId": "\(videoId)"])
+            try? await queue.release(claimed)
+            await queue.unlock(videoId, for: claimed)
+        }
+    }
+
+    /// Bookkeeping before the work: the video still wants processing, the lock is this job's,
+    /// and the entry has not killed too many workers. A failure here (Redis or upload-service
+    /// unreachable) is no attempt of the job: it stays pending and is picked up again later.
+    /// - Returns: the video to process, or `nil` when there is nothing (more) to do here.
+    private func admit(_ claimed: ClaimedJob, videoId: VideoID) async -> VideoSnapshot? {
+        do {
+            guard let video = try await media.video(videoId), !video.status.isTerminal, !(try await queue.isDone(videoId)) else {
+                try await queue.complete(claimed)  // deleted, or already finished: nothing to do
+                return nil
+            }
+            switch try await queue.lock(videoId, for: claimed) {
             case .acquired: break
             case .heldForThisEntry:
                 logger.info("job still locked by its previous worker", metadata: ["videoId": "\(videoId)"])
-                return
+                return nil
             case .heldForAnotherEntry:
-                logger.info("duplicate job acknowledged", metadata: ["videoId": "\(videoId)", "entry": "\(queued.entryID)"])
-                try await queue.acknowledge(queued)
-                return
+                logger.info("duplicate job completed", metadata: ["videoId": "\(videoId)", "entry": "\(claimed.id)"])
+                try await queue.complete(claimed)
+                return nil
             }
-            let deliveries = try await queue.deliveries(of: queued.entryID)
-            if deliveries > settings.maxAttempts {
+            let deliveries = try await queue.deliveries(of: claimed)
+            if deliveries > policy.maxAttempts {
                 try await giveUp(
-                    queued, videoId: videoId, reason: "The video could not be processed: its worker stopped \(deliveries - 1) times.",
+                    claimed, videoId: videoId, reason: "The video could not be processed: its worker stopped \(deliveries - 1) times.",
                     attempts: deliveries, deadLetter: true)
-                await queue.unlock(videoId, for: queued)
-                return
+                await queue.unlock(videoId, for: claimed)
+                return nil
             }
             // A file whose processing killed its worker is given to one more worker, not more:
             // the third start of the same entry would likely kill a third worker.
-            let starts = try await queue.recordStart(queued)
+            let starts = try await queue.recordStart(of: claimed)
             if starts > Self.crashedStartsLimit {
-                try await giveUp(queued, videoId: videoId, reason: Self.crashedReason, attempts: starts - 1, deadLetter: true)
-                await queue.unlock(videoId, for: queued)
-                return
+                try await giveUp(claimed, videoId: videoId, reason: Self.crashedReason, attempts: starts - 1, deadLetter: true)
+                await queue.unlock(videoId, for: claimed)
+                return nil
             }
+            return video
         } catch {
             logger.warning("job left pending: bookkeeping failed", metadata: ["videoId": "\(videoId)", "error": "\(error)"])
             try? await Task.sleep(for: .seconds(1))
-            return
+            return nil
         }
-
-        let lockLost = StopFlag()
-        let heartbeat = Task {
-            while !Task.isCancelled {
-                try await Task.sleep(for: settings.claimIdle / 3)
-                if (try? await queue.heartbeat(queued, videoId: videoId)) == false {
-                    lockLost.set()  // another worker has it now: stop, do not publish
-                    return
-                }
-            }
-        }
-        let outcome: (renditions: [Rendition], captionsPending: Bool)
-        do {
-            outcome = try await runWithGrace(stopping: stopping, lockLost: lockLost) { try await pipeline.run(video) }
-        } catch {
-            heartbeat.cancel()
-            if lockLost.isSet {
-                logger.warning("lock lost; the job continues elsewhere", metadata: ["videoId": "\(videoId)"])
-            } else if error is CancellationError || stopping.isSet {
-                logger.notice("job released at shutdown", metadata: ["videoId": "\(videoId)"])
-                try? await queue.release(queued)
-            } else if case JobFailure.permanent(let reason) = error {
-                try? await giveUp(queued, videoId: videoId, reason: reason, attempts: job.payload.attempt ?? 1, deadLetter: false)
-            } else {
-                await retryOrGiveUp(queued, job: job, error: error)
-            }
-            await queue.unlock(videoId, for: queued)
-            return
-        }
-        heartbeat.cancel()
-        // `video.ready` is out: from here on nothing may turn this into a retry or a failure.
-        await finish(queued, videoId: videoId, captionsPending: outcome.captionsPending)
-        logger.info("video ready", metadata: ["videoId": "\(videoId)", "rungs": "\(outcome.renditions.map { $0.quality })"])
     }
 
-    /// Records the video as done, schedules its captions if pending, acknowledges the job;
-    /// each step retried a few times (a Redis blip must not lose the captions or redo the job).
-    private func finish(_ queued: QueuedJob, videoId: VideoID, captionsPending: Bool) async {
+    /// Heartbeats every `policy.heartbeat`; returns when the lock is no longer this job's.
+    /// A heartbeat that fails (Redis away) is tried again at the next beat.
+    private func keepAlive(_ claimed: ClaimedJob, videoId: VideoID) async throws {
+        while true {
+            try await Task.sleep(for: policy.heartbeat)
+            if (try? await queue.heartbeat(claimed, videoId: videoId)) == false { return }
+        }
+    }
+
+    /// Records the video as done, schedules its captions if pending, completes the job; each step
+    /// retried a few times (a Redis blip must not lose the captions or redo the job).
+    private func finish(_ claimed: ClaimedJob, videoId: VideoID, captionsPending: Bool) async {
         for attempt in 1...5 {
             do {
                 try await queue.markDone(videoId)
-                if captionsPending { try await queue.scheduleCaptions(videoId, attempt: 1, after: settings.captionRetry) }
-                try await queue.acknowledge(queued)
-                await queue.unlock(videoId, for: queued)
+                if captionsPending { try await captions.schedule(videoId, attempt: 1, after: policy.captionRetry) }
+                try await queue.complete(claimed)
+                await queue.unlock(videoId, for: claimed)
                 return
             } catch {
                 logger.warning("finishing the job failed; trying again", metadata: ["videoId": "\(videoId)", "attempt": "\(attempt)"])
                 try? await Task.sleep(for: .seconds(Int64(attempt)))
             }
         }
-        // Left pending: a take-over finds the done marker (if it was written) and only acknowledges.
+        // Left pending: a take-over finds the done marker (if it was written) and only completes.
     }
 
-    /// Runs the job; once shutdown starts, it gets the grace period and is then cancelled; it is
-    /// cancelled at once when the video's lock is lost.
-    private func runWithGrace<T: Sendable>(
-        stopping: StopFlag, lockLost: StopFlag, _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        let work = Task { try await body() }
-        let grace = settings.shutdownGrace
-        let guardTask = Task {
-            var shutdownSince: ContinuousClock.Instant?
-            while !Task.isCancelled {
-                if lockLost.isSet { work.cancel(); return }
-                if stopping.isSet {
-                    let since = shutdownSince ?? ContinuousClock.now
-                    shutdownSince = since
-                    if ContinuousClock.now - since >= grace { work.cancel(); return }
-                }
-                try await Task.sleep(for: .milliseconds(200))
-            }
-        }
-        defer { guardTask.cancel() }
-        return try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
-    }
-
-    private func retryOrGiveUp(_ queued: QueuedJob, job: TranscodeJob, error: any Error) async {
+    private func retryOrGiveUp(_ claimed: ClaimedJob, job: TranscodeJob, error: any Error) async {
         let attempt = job.payload.attempt ?? 1
         let reason = (error as? JobFailure)?.description ?? "An internal error occurred."
         logger.warning("attempt failed", metadata: ["videoId": "\(job.payload.videoId)", "attempt": "\(attempt)", "error": "\(error)"])
         do {
-            if attempt >= settings.maxAttempts {
+            if attempt >= policy.maxAttempts {
                 try await giveUp(
-                    queued, videoId: job.payload.videoId, reason: "\(reason) (after \(attempt) attempts)", attempts: attempt, deadLetter: true)
+                    claimed, videoId: job.payload.videoId, reason: "\(reason) (after \(attempt) attempts)", attempts: attempt, deadLetter: true)
                 return
             }
-            let delay = settings.retryBase * Int(pow(2, Double(attempt - 1)))
+            let delay = policy.retryDelay(after: attempt)
             let next = TranscodeJob(videoId: job.payload.videoId, owner: job.payload.owner, attempt: attempt + 1)
-            try await queue.retry(queued, next: next, after: delay)
+            try await queue.retryLater(claimed, next: next, after: delay)
             await events.progress(VideoProgressEvent(
                 videoId: job.payload.videoId, stage: .queued, percent: 0,
-                logLine: "attempt \(attempt) failed (\(reason)); retrying in \(delay.components.seconds) s"))
+                logLine: "attempt \(attempt) failed (\(reason)); retrying in \(delay.wholeSecondsRoundedUp()) s"))
         } catch {
             logger.error("could not schedule the retry; the job stays pending", metadata: ["error": "\(error)"])
         }
     }
 
     /// Marks the video failed; a job that used up its retries also goes to the dead letters.
-    private func giveUp(_ queued: QueuedJob, videoId: VideoID, reason: String, attempts: Int, deadLetter: Bool) async throws {
+    private func giveUp(_ claimed: ClaimedJob, videoId: VideoID, reason: String, attempts: Int, deadLetter: Bool) async throws {
         try? await media.deleteMedia(of: videoId)  // nothing half-written stays published
         try await events.publish(VideoFailedEvent(videoId: videoId, reason: reason))
         await events.progress(VideoProgressEvent(videoId: videoId, stage: .queued, percent: 100, logLine: "failed: \(reason)"))
         if deadLetter {
-            try await queue.deadLetter(queued, reason: reason, attempts: attempts)
+            try await queue.deadLetter(claimed, reason: reason, attempts: attempts)
         } else {
-            try await queue.acknowledge(queued)
+            try await queue.complete(claimed)
         }
         logger.notice("video failed", metadata: ["videoId": "\(videoId)", "reason": "\(reason)"])
     }
-}
-
-/// Set once graceful shutdown begins.
-final class StopFlag: Sendable {
-    private let value = Mutex(false)
-    var isSet: Bool { value.withLock { $0 } }
-    func set() { value.withLock { $0 = true } }
 }

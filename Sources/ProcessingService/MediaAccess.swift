@@ -4,28 +4,6 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// What processing-service needs of a video (upload-service owns and writes the document).
-struct VideoSnapshot: Codable, Sendable, Equatable {
-    var id: VideoID
-    var owner: UserID
-    var status: VideoStatus
-    var burnSubtitles: Bool
-    /// The language the uploader said is spoken; `nil`: detect it.
-    var speechLanguage: String? = nil
-    /// The stored renditions (`720p`, …).
-    var renditions: [String]? = nil
-    /// The stored caption tracks, the speech's own language first.
-    var captionTracks: [StoredCaptionTrack]? = nil
-    /// The owner changed the tracks since Whisper wrote them.
-    var captionEdited: Bool? = nil
-}
-
-/// A caption track upload-service holds for a video.
-struct StoredCaptionTrack: Codable, Sendable, Equatable {
-    var language: String
-    var label: String
-}
-
 /// Media as processing-service uses it: it reads documents and sources, and writes derived
 /// media (names from ``MediaLayout``). Only upload-service touches GridFS; this goes through it.
 protocol MediaAccess: Sendable {
@@ -57,20 +35,16 @@ struct UploadServiceMediaAccess: MediaAccess {
     let baseURL: String
     let token: String?
 
+    /// A request to one of ``InternalMediaContract``'s paths.
     private func request(_ path: String, method: HTTPMethod = .GET) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: "\(baseURL)/internal/videos/\(path)")
+        var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         return request
     }
 
-    /// `<videoId>/<path>` → `<videoId>/media/<path>`.
-    private func mediaPath(_ name: String, _ videoId: VideoID) -> String {
-        "\(videoId)/media/" + name.dropFirst("\(videoId)/".count)
-    }
-
     func video(_ id: VideoID) async throws -> VideoSnapshot? {
-        let response = try await http.execute(request("\(id)"), timeout: .seconds(30))
+        let response = try await http.execute(request(InternalMediaContract.videoPath(id)), timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 20)
         if response.status == .notFound { return nil }
         guard response.status == .ok else { throw MediaAccessError(status: Int(response.status.code), what: "a video lookup") }
@@ -78,17 +52,17 @@ struct UploadServiceMediaAccess: MediaAccess {
     }
 
     func downloadSource(_ video: VideoSnapshot, to path: String) async throws {
-        try await download("\(video.id)/source", to: path, what: "the source")
+        try await download(InternalMediaContract.sourcePath(video.id), to: path, what: "the source")
     }
 
     func store(_ path: String, as name: String, videoId: VideoID, metadata: [String: String]) async throws -> Int {
         let length = Int((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0)
-        try await put(mediaPath(name, videoId), metadata: metadata, body: try FileBody.make(path: path))
+        try await put(try mediaPath(name), metadata: metadata, body: try FileBody.make(path: path))
         return length
     }
 
     func store(bytes: [UInt8], as name: String, videoId: VideoID) async throws {
-        try await put(mediaPath(name, videoId), metadata: [:], body: .bytes(ByteBuffer(bytes: bytes)))
+        try await put(try mediaPath(name), metadata: [:], body: .bytes(ByteBuffer(bytes: bytes)))
     }
 
     private func put(_ path: String, metadata: [String: String], body: HTTPClientRequest.Body) async throws {
@@ -103,18 +77,23 @@ struct UploadServiceMediaAccess: MediaAccess {
     }
 
     func downloadMedia(named name: String, to path: String) async throws -> Bool {
-        let videoPart = name.split(separator: "/").first.flatMap { VideoID(String($0)) }
-        guard let videoId = videoPart else { return false }
+        guard let mediaPath = InternalMediaContract.mediaPath(named: name) else { return false }
         do {
-            try await download(mediaPath(name, videoId), to: path, what: name)
+            try await download(mediaPath, to: path, what: name)
             return true
         } catch let error as MediaAccessError where error.isMissing {
             return false
         }
     }
 
+    /// The internal path of a media name; a name that is not `<videoId>/…` is a bug here.
+    private func mediaPath(_ name: String) throws -> String {
+        guard let path = InternalMediaContract.mediaPath(named: name) else { throw MediaAccessError(status: 0, what: "the media name \(name)") }
+        return path
+    }
+
     func deleteMedia(of videoId: VideoID) async throws {
-        let response = try await http.execute(request("\(videoId)/media", method: .DELETE), timeout: .seconds(120))
+        let response = try await http.execute(request(InternalMediaContract.allMediaPath(videoId), method: .DELETE), timeout: .seconds(120))
         _ = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .noContent else { throw MediaAccessError(status: Int(response.status.code), what: "deleting media") }
     }

@@ -1,3 +1,4 @@
+import Primitives
 /// One entry of a Redis stream.
 public struct RedisStreamEntry: Sendable, Equatable {
     /// The entry id, `<milliseconds>-<sequence>`.

@@ -1,3 +1,4 @@
+import Primitives
 import Logging
 import ServiceLifecycle
 import Synchronization

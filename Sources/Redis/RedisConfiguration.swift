@@ -84,10 +84,3 @@ public struct RedisConfiguration: Sendable, Equatable {
     }
 }
 
-extension Duration {
-    /// Whole milliseconds, rounded down, never negative.
-    var clippedMilliseconds: Int {
-        let (seconds, attoseconds) = components
-        return max(0, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
-    }
-}

@@ -1,3 +1,4 @@
+import Primitives
 import CHiredis
 import Synchronization
 #if canImport(Glibc)

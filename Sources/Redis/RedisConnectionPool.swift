@@ -1,4 +1,4 @@
-import ClipCutCore
+import Primitives
 import Logging
 import NIOPosix
 import Synchronization

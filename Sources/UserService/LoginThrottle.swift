@@ -1,6 +1,7 @@
 import ClipCutCore
 import Crypto
 import Foundation
+import Primitives
 import Redis
 
 /// How many failed logins are allowed, and for how long they count.
@@ -39,7 +40,7 @@ struct RedisLoginThrottle: LoginThrottle {
 
     /// KEYS: the counters; ARGV: their limits, then the window in ms. Returns -1 when the attempt
     /// was counted, else the longest wait (ms) among the counters at their limit.
-    static let reserveScript = """
+    static let reserveScript = RedisScript("""
         local window = tonumber(ARGV[#KEYS + 1])
         local wait = -1
         for i, key in ipairs(KEYS) do
@@ -55,7 +56,11 @@ struct RedisLoginThrottle: LoginThrottle {
           if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, window) end
         end
         return -1
-        """
+        """)
+
+    /// Takes one failed attempt back off a counter (never below zero).
+    static let giveBackScript = RedisScript(
+        "if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then return redis.call('DECR', KEYS[1]) end return 0")
 
     func reserveAttempt(email: String, address: String?) async throws -> Duration? {
         var keys = [Self.emailKey(email)], limits = [String(policy.maximumPerEmail)]
@@ -63,8 +68,8 @@ struct RedisLoginThrottle: LoginThrottle {
             keys.append(Self.addressKey(address))
             limits.append(String(policy.maximumPerAddress))
         }
-        let window = String(policy.window.components.seconds * 1000)
-        let reply = try await redis.execute(["EVAL", Self.reserveScript, String(keys.count)] + keys + limits + [window])
+        let window = String(policy.window.milliseconds)
+        let reply = try await redis.run(Self.reserveScript, keys: keys, arguments: limits + [window])
         guard let wait = reply.integer, wait >= 0 else { return nil }
         return .milliseconds(wait)
     }
@@ -72,10 +77,7 @@ struct RedisLoginThrottle: LoginThrottle {
     func recordSuccess(email: String, address: String?) async throws {
         try await redis.delete(Self.emailKey(email))
         if let address {
-            _ = try await redis.execute([
-                "EVAL", "if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then return redis.call('DECR', KEYS[1]) end return 0",
-                "1", Self.addressKey(address),
-            ])
+            _ = try await redis.run(Self.giveBackScript, keys: [Self.addressKey(address)], arguments: [])
         }
     }
 }

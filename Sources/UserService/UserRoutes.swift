@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Primitives
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -131,7 +132,7 @@ struct UserRoutes: Sendable {
         let address = clientAddress(request, context)
         // The attempt is counted before the password is checked: parallel guesses cannot pass the limit.
         if let wait = try await dependencies.throttle.reserveAttempt(email: email, address: address) {
-            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            let seconds = wait.wholeSecondsRoundedUp(minimum: 1)
             var headers = HTTPFields()
             headers[.retryAfter] = String(seconds)
             throw APIError(.tooManyRequests, code: "too_many_attempts", message: "Too many failed logins. Try again in \(seconds) seconds.", headers: headers)

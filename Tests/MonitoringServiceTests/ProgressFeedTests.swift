@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import ClipCutCore
 import Foundation
+import Jobs
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -111,7 +112,7 @@ struct ProgressFeedTests {
             }
             // A worker has taken the first job.
             _ = try await fixture.redis.xreadgroup(RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: "worker", count: 1)
-            let snapshot = try await JobQueueInspector(redis: fixture.redis).snapshot()
+            let snapshot = try await RedisJobQueueReader(redis: fixture.redis).snapshot()
             #expect(snapshot.position(of: mine) == .init(position: 2, ahead: 1, waiting: 2, inProgress: 1))
             #expect(snapshot.position(of: .random()) == nil)
 

@@ -1,23 +1,29 @@
 import Foundation
+import Yams
+
+/// Why an OpenAPI document could not be read.
+public struct OpenAPIDocumentError: Error, CustomStringConvertible {
+    public let description: String
+}
 
 /// "METHOD /path" for every operation of an OpenAPI document, as the router names its routes
 /// (`{param}` as written; `replacing` maps documented paths to router paths, e.g. a multi-segment
-/// `{path}` to `**`). A line-based reader of the layout our `openapi.yaml` files use.
+/// `{path}` to `**`). The YAML is parsed with Yams, so any layout of the document reads the same.
 public func documentedOperations(in document: URL, replacing: [String: String] = [:]) throws -> Set<String> {
     let text = try String(contentsOf: document, encoding: .utf8)
-    var operations: Set<String> = []
-    var currentPath: String?
+    guard let root = try Yams.load(yaml: text) as? [String: Any], let paths = root["paths"] as? [String: Any] else {
+        throw OpenAPIDocumentError(description: "\(document.lastPathComponent) has no `paths` object")
+    }
     let methods: Set<String> = ["get", "put", "post", "patch", "delete", "head", "options"]
-    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-        if line.hasPrefix("  /"), line.hasSuffix(":") {
-            var path = String(line.dropFirst(2).dropLast())
-            for (documented, routed) in replacing { path = path.replacingOccurrences(of: documented, with: routed) }
-            currentPath = path
-        } else if line.hasPrefix("components:") {
-            currentPath = nil
-        } else if let path = currentPath, line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":"),
-                  methods.contains(String(line.trimmingCharacters(in: .whitespaces).dropLast())) {
-            operations.insert(line.trimmingCharacters(in: .whitespaces).dropLast().uppercased() + " " + path)
+    var operations: Set<String> = []
+    for (documented, item) in paths {
+        guard let item = item as? [String: Any] else {
+            throw OpenAPIDocumentError(description: "\(document.lastPathComponent): the path item \(documented) is not an object")
+        }
+        var path = documented
+        for (from, routed) in replacing { path = path.replacingOccurrences(of: from, with: routed) }
+        for method in item.keys where methods.contains(method) {
+            operations.insert(method.uppercased() + " " + path)
         }
     }
     return operations

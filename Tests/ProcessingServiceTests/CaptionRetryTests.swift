@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import ClipCutCore
 import Foundation
+import Jobs
 import Logging
 import Redis
 import Testing
@@ -34,7 +35,7 @@ struct CaptionRetryTests {
         let retryReporter = RecordingReporter()
         let working = try fixture.settings()
         let retry = CaptionRetry(
-            queue: JobQueue(redis: redis, consumer: "test", claimIdle: .seconds(3)),
+            schedule: RedisCaptionRetrySchedule(redis: redis),
             pipeline: try fixture.pipeline(retryReporter, settings: working), media: fixture.media,
             events: retryReporter, retryDelay: .seconds(1), logger: Logger(label: "test"))
         // The owner wrote captions meanwhile: the retry leaves them alone.

@@ -120,7 +120,7 @@ struct WorkerTests {
         let log = try await redis.xrange(RedisNames.logStream(for: video.id)).compactMap { $0.fields[RedisNames.messageField] }
         #expect(log.contains { $0.contains("attempt 1 failed") } && log.contains { $0.contains("attempt 2 failed") })
         #expect(try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0)
-        #expect(try await redis.execute(["ZCARD", JobQueue.delayedKey]).integer == 0)
+        #expect(try await redis.execute(["ZCARD", RedisNames.delayedJobs]).integer == 0)
         #expect(try await fixture.mediaNames(video.id).isEmpty)
         await Self.tearDown(fixture, redis)
     }
@@ -182,30 +182,6 @@ struct WorkerTests {
         #expect(try await Self.eventually(10) { try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0 })
         third.terminate()
         third.waitUntilExit()
-        await Self.tearDown(fixture, redis)
-    }
-
-    @Test("a caption retry taken by a worker that dies comes back when its lease ends; one that ran is removed")
-    func captionRetryLease() async throws {
-        let (fixture, redis) = try await Self.setUp()
-        let queue = JobQueue(redis: redis, consumer: "w1", claimIdle: .seconds(3))
-        let video = VideoID.random()
-        try await queue.scheduleCaptions(video, attempt: 2, after: .zero)
-        let taken = try #require(try await queue.takeDueCaptions(lease: .seconds(1)))
-        #expect(taken.videoId == video && taken.attempt == 2)
-        #expect(try await queue.takeDueCaptions(lease: .seconds(1)) == nil, "leased: no other worker gets it")
-        // The worker dies here, before finishCaptions. After the lease the retry is due again.
-        try await Task.sleep(for: .milliseconds(1200))
-        let again = try #require(try await queue.takeDueCaptions(lease: .seconds(60)))
-        #expect(again.videoId == video && again.attempt == 2)
-        try await queue.finishCaptions(again)
-        #expect(try await redis.execute(["ZCARD", JobQueue.captionRetryKey]).integer == 0)
-        // A run that schedules the same attempt again (the document was not ready) keeps it.
-        try await queue.scheduleCaptions(video, attempt: 3, after: .zero)
-        let third = try #require(try await queue.takeDueCaptions())
-        try await queue.scheduleCaptions(video, attempt: 3, after: .seconds(60))
-        try await queue.finishCaptions(third)
-        #expect(try await redis.execute(["ZCARD", JobQueue.captionRetryKey]).integer == 1)
         await Self.tearDown(fixture, redis)
     }
 }

@@ -1,3 +1,4 @@
+import Primitives
 import Foundation
 
 #if canImport(Glibc)
@@ -80,7 +81,7 @@ struct TransferProgress {
 
     mutating func update(_ done: Int64) {
         let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         let rate = seconds > 0 ? Double(done - startOffset) / seconds : 0
         let percent = total > 0 ? Double(done) * 100 / Double(total) : 100
         if Terminal.isInteractive {

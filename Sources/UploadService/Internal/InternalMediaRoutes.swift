@@ -3,44 +3,15 @@ import Foundation
 import Hummingbird
 import ServiceSupport
 
-/// The routes processing-service uses, so that only upload-service touches GridFS and the
-/// `videos` collection. Not routed by the edge; guarded by `CLIPCUT_SERVICE_TOKEN`.
-///
-/// - `GET /internal/videos/:id`: what processing needs of the document.
-/// - `GET /internal/videos/:id/source`: the uploaded source, streamed.
-/// - `PUT /internal/videos/:id/media/<path>`: stores a derived file as `<id>/<path>` (replacing an
-///   earlier one of that name), metadata in the query (`quality`, `width`, `height`, `bitrate`).
-/// - `GET /internal/videos/:id/media/<path>`: reads one back.
-/// - `DELETE /internal/videos/:id/media`: deletes every derived file of the video.
+/// The routes processing-service uses (``InternalMediaContract``: the paths, ``VideoSnapshot``,
+/// ``StoredMediaReceipt``), so that only upload-service touches GridFS and the `videos`
+/// collection. Not routed by the edge; guarded by `CLIPCUT_SERVICE_TOKEN`.
 struct InternalMediaRoutes: Sendable {
     let dependencies: UploadServiceDependencies
     let serviceToken: String?
 
-    /// The processing fields of a video.
-    struct ProcessingView: Codable, Sendable {
-        var id: VideoID
-        var owner: UserID
-        var status: VideoStatus
-        var burnSubtitles: Bool
-        /// The language the uploader said is spoken; absent: detect it.
-        var speechLanguage: String?
-        /// The stored renditions (`720p`, …), best first.
-        var renditions: [String] = []
-        /// The stored caption tracks, the speech's own language first.
-        var captionTracks: [CaptionTrack] = []
-        /// The owner changed the tracks: a late caption retry must not overwrite them.
-        var captionEdited: Bool?
-    }
-
-    /// A stored caption track as processing-service re-muxes it.
-    struct CaptionTrack: Codable, Sendable {
-        var language: String
-        /// What a player's menu shows.
-        var label: String
-    }
-
     func add(to router: Router<ClipCutRequestContext>) {
-        let group = router.group("internal/videos").add(middleware: ServiceTokenMiddleware<ClipCutRequestContext>(token: serviceToken))
+        let group = router.group(RouterPath(InternalMediaContract.root)).add(middleware: ServiceTokenMiddleware<ClipCutRequestContext>(token: serviceToken))
         group.get(":id", use: video)
         group.get(":id/source", use: source)
         group.put(":id/media/**", use: storeMedia)
@@ -68,9 +39,9 @@ struct InternalMediaRoutes: Sendable {
         let tracks = languages.map { language in
             let name = Locale(identifier: "en").localizedString(forLanguageCode: language) ?? language
             let translation = language == "en" && video.captionTranslated == true && video.captionLanguage != "en"
-            return CaptionTrack(language: language, label: translation ? "\(name) (translation)" : name)
+            return StoredCaptionTrack(language: language, label: translation ? "\(name) (translation)" : name)
         }
-        return jsonResponse(ProcessingView(
+        return jsonResponse(VideoSnapshot(
             id: video.id, owner: video.owner, status: video.status, burnSubtitles: video.burnSubtitles, speechLanguage: video.speechLanguage,
             renditions: video.renditions.map(\.quality), captionTracks: tracks, captionEdited: video.captionEdited))
     }
@@ -85,7 +56,7 @@ struct InternalMediaRoutes: Sendable {
         let record = try await record(context)
         let name = try mediaName(record, context)
         var metadata: [String: String] = [:]
-        for key in ["quality", "width", "height", "bitrate"] {
+        for key in InternalMediaContract.metadataKeys {
             if let value = request.uri.queryParameters.get(key), value.utf8.count <= 32 { metadata[key] = value }
         }
         let (_, file) = try await dependencies.storage.storeMedia(named: name, videoId: record.video.id, metadata: metadata) { sink in
@@ -96,8 +67,7 @@ struct InternalMediaRoutes: Sendable {
             try await dependencies.storage.deleteMedia(of: record.video.id)
             throw APIError.notFound("The video was deleted.")
         }
-        struct Stored: Codable { var name: String; var length: Int }
-        return jsonResponse(Stored(name: file.name, length: file.length), status: .created)
+        return jsonResponse(StoredMediaReceipt(name: file.name, length: file.length), status: .created)
     }
 
     @Sendable func readMedia(request: Request, context: ClipCutRequestContext) async throws -> Response {

@@ -1,0 +1,1 @@
+../../../Sources/ServiceSupport/HTTP/HTTPDate.swift

@@ -1,1 +1,0 @@
-../../../Sources/Transcoder/Progress.swift

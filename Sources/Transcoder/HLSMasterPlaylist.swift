@@ -1,0 +1,99 @@
+import Foundation
+
+/// The HLS master playlist: one variant per rung, best first, and a subtitles group when there
+/// are captions.
+public struct HLSMasterPlaylist: Sendable {
+    /// One variant.
+    public struct Variant: Sendable, Equatable {
+        public var name: String
+        public var bandwidth: Int
+        public var averageBandwidth: Int?
+        public var width: Int
+        public var height: Int
+        public var frameRate: Double
+        public var codecs: String
+        /// Relative URI of the variant playlist, e.g. `720p/index.m3u8`.
+        public var uri: String
+
+        public init(name: String, bandwidth: Int, averageBandwidth: Int?, width: Int, height: Int, frameRate: Double, codecs: String, uri: String) {
+            self.name = name
+            self.bandwidth = bandwidth
+            self.averageBandwidth = averageBandwidth
+            self.width = width
+            self.height = height
+            self.frameRate = frameRate
+            self.codecs = codecs
+            self.uri = uri
+        }
+    }
+
+    /// A subtitle rendition.
+    public struct Subtitles: Sendable, Equatable {
+        public var language: String
+        public var name: String
+        public var uri: String
+        /// Shown unless the viewer turns it off (not when the captions are burned into the picture).
+        public var isDefault: Bool
+
+        public init(language: String, name: String, uri: String, isDefault: Bool = true) {
+            self.language = language
+            self.name = name
+            self.uri = uri
+            self.isDefault = isDefault
+        }
+
+        /// The `#EXT-X-MEDIA` line of the track in the group `subs`.
+        public func mediaTag(first: Bool) -> String {
+            #"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="\#(name)",LANGUAGE="\#(language)","#
+                + #"DEFAULT=\#(first && isDefault ? "YES" : "NO"),AUTOSELECT=\#(isDefault ? "YES" : "NO"),URI="\#(uri)""#
+        }
+    }
+
+    public var variants: [Variant]
+    public var subtitles: [Subtitles]
+
+    public init(variants: [Variant], subtitles: [Subtitles]) {
+        self.variants = variants
+        self.subtitles = subtitles
+    }
+
+    public var text: String {
+        var lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
+        for (index, track) in subtitles.enumerated() {
+            lines.append(track.mediaTag(first: index == 0))
+        }
+        for variant in variants {
+            var attributes = ["BANDWIDTH=\(variant.bandwidth)"]
+            if let average = variant.averageBandwidth { attributes.append("AVERAGE-BANDWIDTH=\(average)") }
+            attributes += [
+                "RESOLUTION=\(variant.width)x\(variant.height)", String(format: "FRAME-RATE=%.3f", variant.frameRate),
+                #"CODECS="\#(variant.codecs)""#,
+            ]
+            if !subtitles.isEmpty { attributes.append(#"SUBTITLES="subs""#) }
+            lines += ["#EXT-X-STREAM-INF:" + attributes.joined(separator: ","), variant.uri]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A subtitle media playlist with one WebVTT segment covering the whole video.
+    public static func subtitlePlaylist(vttURI: String, duration: Double) -> String {
+        let target = Int(clampingRounded: duration.rounded(.up))
+        return [
+            "#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-TARGETDURATION:\(max(1, target))", "#EXT-X-MEDIA-SEQUENCE:0",
+            "#EXT-X-PLAYLIST-TYPE:VOD", String(format: "#EXTINF:%.3f,", duration), vttURI, "#EXT-X-ENDLIST", "",
+        ].joined(separator: "\n")
+    }
+
+    /// The RFC 6381 codec string of an H.264 stream (`avc1.64001f`) from ffprobe's profile and level.
+    public static func avcCodec(profile: String?, level: Int?) -> String {
+        let profileIDC: Int = switch profile?.lowercased() {
+        case "baseline", "constrained baseline": 66
+        case "main": 77
+        case "high 10": 110
+        case "high 4:2:2": 122
+        default: 100
+        }
+        let constraints = profile?.lowercased() == "constrained baseline" ? 0x40 : 0
+        return String(format: "avc1.%02x%02x%02x", profileIDC, constraints, level ?? 40)
+    }
+}

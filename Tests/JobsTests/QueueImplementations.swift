@@ -1,0 +1,55 @@
+import ClipCutCore
+import Foundation
+import Jobs
+import Redis
+import Testing
+
+/// The two ``JobQueue`` implementations the behaviour suite runs against.
+enum QueueKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case memory, redis
+
+    var testDescription: String { rawValue }
+
+    /// This suite's own Redis database (flushed before each test; the suite runs serialized).
+    static let redisDatabase = 7
+
+    /// Two workers' handles on one fresh queue (two consumers of one group), and what to shut
+    /// down afterwards.
+    func make(claimIdle: Duration = .milliseconds(600)) async throws -> QueuePair {
+        switch self {
+        case .memory:
+            let store = MemoryJobQueue.Store()
+            return QueuePair(
+                first: MemoryJobQueue(store: store, consumer: "worker-a", claimIdle: claimIdle),
+                second: MemoryJobQueue(store: store, consumer: "worker-b", claimIdle: claimIdle),
+                schedule: MemoryCaptionRetrySchedule(), redis: nil)
+        case .redis:
+            let base = try #require(ProcessInfo.processInfo.environment["CLIPCUT_REDIS_URL"], "run the tests through scripts/test")
+            let url = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/\(Self.redisDatabase)"
+            let redis = RedisClient(configuration: try RedisConfiguration(url: url))
+            _ = try await redis.execute(["FLUSHDB"])
+            return QueuePair(
+                first: RedisJobQueue(redis: redis, consumer: "worker-a", claimIdle: claimIdle),
+                second: RedisJobQueue(redis: redis, consumer: "worker-b", claimIdle: claimIdle),
+                schedule: RedisCaptionRetrySchedule(redis: redis), redis: redis)
+        }
+    }
+}
+
+/// Two handles on one queue, the caption schedule beside it.
+struct QueuePair {
+    let first: any JobQueue
+    let second: any JobQueue
+    let schedule: any CaptionRetrySchedule
+    let redis: RedisClient?
+
+    func shutdown() async {
+        _ = try? await redis?.execute(["FLUSHDB"])
+        await redis?.shutdown()
+    }
+}
+
+/// A job for a new video.
+func newJob(attempt: Int? = nil) -> TranscodeJob {
+    TranscodeJob(videoId: .random(), owner: .random(), attempt: attempt)
+}
