@@ -26,7 +26,7 @@ struct JobQueueBehaviourTests {
     @Test("a job without heartbeats is taken over by the other worker, counted as a second delivery", arguments: QueueKind.allCases)
     func takeOver(kind: QueueKind) async throws {
         // Generous times: the suites run beside ffmpeg and whisper on two cores.
-        let queues = try await kind.make(claimIdle: .milliseconds(1500))
+        let queues = try await kind.make(claimIdle: .seconds(3))
         try await queues.first.enqueue(newJob())
         let taken = try #require(try await queues.first.claimNext(wait: .milliseconds(50)))
         #expect(try await queues.first.deliveries(of: taken) == 1)
@@ -39,7 +39,7 @@ struct JobQueueBehaviourTests {
             #expect(try await queues.second.claimNext(wait: .milliseconds(1)) == nil)
         }
         // The first worker dies: after the idle time the second takes the same entry.
-        try await Task.sleep(for: .milliseconds(1700))
+        try await Task.sleep(for: .milliseconds(3200))
         let again = try #require(try await queues.second.claimNext(wait: .milliseconds(50)))
         #expect(again.id == taken.id)
         #expect(try await queues.second.deliveries(of: again) == 2)
@@ -51,7 +51,7 @@ struct JobQueueBehaviourTests {
 
     @Test("the video lock: held for the same entry, refused to a duplicate, given back only by its holder", arguments: QueueKind.allCases)
     func locks(kind: QueueKind) async throws {
-        let queues = try await kind.make(claimIdle: .seconds(30))
+        let queues = try await kind.make()
         let job = newJob()
         try await queues.first.enqueue(job)
         try await queues.first.enqueue(job)  // a duplicate of the same video

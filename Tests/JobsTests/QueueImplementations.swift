@@ -14,8 +14,9 @@ enum QueueKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     static let redisDatabase = 7
 
     /// Two workers' handles on one fresh queue (two consumers of one group), and what to shut
-    /// down afterwards.
-    func make(claimIdle: Duration = .milliseconds(600)) async throws -> QueuePair {
+    /// down afterwards. The claim-idle time is long unless a test is about take-over: the full
+    /// test run starves a test's tasks for seconds at times (ffmpeg and whisper beside it).
+    func make(claimIdle: Duration = .seconds(60)) async throws -> QueuePair {
         switch self {
         case .memory:
             let store = MemoryJobQueue.Store()

@@ -61,7 +61,7 @@ struct WorkerHarness {
     let captions = MemoryCaptionRetrySchedule()
     let processor: ScriptedProcessor
     var policy = JobPolicy(
-        concurrency: 1, claimIdle: .seconds(5), maxAttempts: 3, retryBase: .milliseconds(50),
+        concurrency: 1, claimIdle: .seconds(60), maxAttempts: 3, retryBase: .milliseconds(50),
         shutdownGrace: .milliseconds(200), captionRetry: .seconds(60), claimWait: .milliseconds(20), retryPoll: .milliseconds(20),
         heartbeatInterval: .milliseconds(20))  // locks last long (a loaded machine), heartbeats come often
 
@@ -79,12 +79,13 @@ struct WorkerHarness {
             logger: Logger(label: "worker-test"))
     }
 
-    /// Runs the worker until `done` holds (checked every 10 ms, at most `seconds`), then shuts it
-    /// down gracefully, as the service group would; `during` runs beside it first.
+    /// Runs the worker until `done` holds (checked every 10 ms, at most `seconds`: generous, as
+    /// the full test run can starve these tasks for seconds), then shuts it down gracefully, as
+    /// the service group would; `during` runs beside it first.
     /// - Returns: whether `done` held.
     @discardableResult
     func run(
-        upTo seconds: Double = 5, during: @escaping @Sendable (GracefulShutdownTestTrigger) async throws -> Void = { _ in },
+        upTo seconds: Double = 60, during: @escaping @Sendable (GracefulShutdownTestTrigger) async throws -> Void = { _ in },
         until done: @escaping @Sendable () async throws -> Bool
     ) async throws -> Bool {
         let worker = self.worker
