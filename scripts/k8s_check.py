@@ -19,13 +19,13 @@ the object it is about:
   /health probes on the port CLIPCUT_HTTP_PORT names, CLIPCUT_DATA_DIR on a writable emptyDir,
   Prometheus scrape annotations;
 - every Service selects the pods of some Deployment or StatefulSet, on ports they have;
-- every CLIPCUT_* variable a service reads (ConfigKey declarations and reads parsed from
-  Sources/) that has no default usable in a cluster (none, a loopback address, a relative path)
+- every CLIPCUT_* variable a service reads (as `<service> --print-config` lists them, with their
+  defaults; each service's tests check that list against its reads) that has no default usable in a cluster (none, a loopback address, a relative path)
   is set for it, directly or through envFrom of an object in the render; every secretKeyRef,
   configMapKeyRef and $(VAR) reference resolves; no unknown CLIPCUT_* variable is set;
 - processing-service: the pod's grace period outlasts CLIPCUT_SHUTDOWN_GRACE_SECONDS, a CPU
-  HorizontalPodAutoscaler (or, in a KEDA render, a ScaledObject on the stream and group named in
-  Sources/ClipCutCore/RedisNames.swift and no HorizontalPodAutoscaler), a PodDisruptionBudget;
+  HorizontalPodAutoscaler (or, in a KEDA render, a ScaledObject on the stream and group that
+  `processing-service --print-config` names and no HorizontalPodAutoscaler), a PodDisruptionBudget;
 - StatefulSets have volume claim templates and a headless Service; Redis runs with AOF on;
 - the Ingress routes exactly the paths of scripts/edge/nginx.conf.template to the same services,
   with the edge's buffering, body-size and timeout settings as ingress-nginx annotations, and
@@ -34,7 +34,7 @@ the object it is about:
 - Secrets hold placeholders only (REPLACE_ME), never real values;
 - the Dockerfile: its runtime stage installs a Debian package for every shared library `ldd`
   shows for the locally built service binaries (skipped, with a note, when they are not built)
-  and for every program the sources run by absolute path (/usr/bin/ffmpeg) or the manifests run
+  and for every program the services run by absolute path (their --print-config) or the manifests run
   (nginx); whisper.cpp and the model are made as scripts/bootstrap makes them; the five services
   are built with the scripts' flags; the image's user is the manifests' runAsUser.
 
@@ -84,83 +84,7 @@ class Failures:
 
 
 # ------------------------------------------------------------------------------------------
-# What the Swift sources say
-
-
-def swift_string_literals_stripped(text):
-    """Removes // comments (outside string literals) so that doc comments are not read as code."""
-    out, i, n = [], 0, len(text)
-    in_string = False
-    while i < n:
-        c = text[i]
-        if in_string:
-            out.append(c)
-            if c == "\\" and i + 1 < n:
-                out.append(text[i + 1])
-                i += 2
-                continue
-            if c == '"':
-                in_string = False
-        elif c == '"':
-            in_string = True
-            out.append(c)
-        elif text.startswith("//", i):
-            while i < n and text[i] != "\n":
-                i += 1
-            continue
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def call_arguments(text, start):
-    """The text between the parenthesis at `start` and its match, skipping string literals."""
-    depth, i, in_string = 0, start, False
-    while i < len(text):
-        c = text[i]
-        if in_string:
-            if c == "\\":
-                i += 2
-                continue
-            if c == '"':
-                in_string = False
-        elif c == '"':
-            in_string = True
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return text[start + 1:i]
-        i += 1
-    raise ValueError("unbalanced parentheses")
-
-
-def config_keys(sources):
-    """{swift identifier: (variable name, default or None)} of every `static let x = ConfigKey(...)`."""
-    keys = {}
-    for path in sorted(sources.rglob("*.swift")):
-        text = swift_string_literals_stripped(path.read_text())
-        for match in re.finditer(r"static\s+let\s+(\w+)\s*=\s*ConfigKey\s*\(", text):
-            arguments = call_arguments(text, match.end() - 1)
-            name = re.match(r'\s*"(CLIPCUT_\w+)"', arguments)
-            if not name:
-                continue
-            default = re.search(r'defaultValue:\s*"((?:[^"\\]|\\.)*)"', arguments)
-            keys[match.group(1)] = (name.group(1), default.group(1) if default else None)
-    return keys
-
-
-def keys_read(directory, keys):
-    """Variable names read in `directory`: calls like `reader.string(.redisURL, ...)`."""
-    found = set()
-    for path in sorted(directory.rglob("*.swift")):
-        text = swift_string_literals_stripped(path.read_text())
-        for match in re.finditer(r"\.\w+\(\s*\.(\w+)\b", text):
-            if match.group(1) in keys:
-                found.add(keys[match.group(1)][0])
-    return found
+# What the services say about themselves
 
 
 def service_targets(root):
@@ -169,8 +93,29 @@ def service_targets(root):
     return dict(re.findall(r'\.executable\(\s*name:\s*"([a-z-]+-service)",\s*targets:\s*\["(\w+)"\]', text))
 
 
+class NotBuilt(Exception):
+    """The service binaries are not there to ask."""
+
+
+def service_descriptions(root, bin_dir):
+    """{service: what `<service> --print-config` prints}: the CLIPCUT_* variables it reads with
+    their defaults, the Redis names it uses, the programs it runs (each service's tests check the
+    list against what its settings read)."""
+    services = sorted(service_targets(root))
+    if not bin_dir or not all((Path(bin_dir) / s).exists() for s in services):
+        raise NotBuilt(f"the service binaries are not built{' in ' + str(bin_dir) if bin_dir else ''}: "
+                       "build them first (scripts/test does); k8s-check asks each for --print-config")
+    descriptions = {}
+    for service in services:
+        result = subprocess.run([str(Path(bin_dir) / service), "--print-config"], capture_output=True, text=True, timeout=20)
+        if result.returncode != 0:
+            raise NotBuilt(f"{service} --print-config failed ({result.returncode}): {result.stderr.strip()[:300]}")
+        descriptions[service] = json.loads(result.stdout)
+    return descriptions
+
+
 def default_unusable_in_cluster(default):
-    """Why a ConfigKey default does not do in a pod, or None when it does."""
+    """Why a variable's default does not do in a pod, or None when it does."""
     if default is None:
         return "it has no default"
     if re.search(r"127\.0\.0\.1|localhost|\[::1\]", default):
@@ -184,50 +129,54 @@ def default_unusable_in_cluster(default):
 ALTERNATIVES = [{"CLIPCUT_JWT_SIGNING_KEY_FILES", "CLIPCUT_JWT_SIGNING_KEY_PEM"}]
 
 
-def required_variables(root):
-    """{service: {variable: why it must be set}} and {service: every variable it reads}."""
-    sources = root / "Sources"
-    keys = config_keys(sources)
-    common = keys_read(sources / "ServiceSupport", keys)
-    required, reads = {}, {}
-    for service, target in service_targets(root).items():
-        read = keys_read(sources / target, keys) | common
-        reads[service] = read
-        defaults = {name: default for name, default in keys.values()}
+def required_variables(descriptions):
+    """{service: {variable: why it must be set}}, {service: every variable it reads} and
+    {variable: default}."""
+    required, reads, defaults = {}, {}, {}
+    for service, description in descriptions.items():
+        reads[service] = {v["name"] for v in description["variables"]}
         required[service] = {}
-        for name in sorted(read):
-            why = default_unusable_in_cluster(defaults.get(name))
+        for variable in description["variables"]:
+            defaults.setdefault(variable["name"], variable.get("defaultValue"))
+            why = default_unusable_in_cluster(variable.get("defaultValue"))
             if why:
-                required[service][name] = why
-    return required, reads, keys
+                required[service][variable["name"]] = why
+    return required, reads, defaults
 
 
-def stray_variable_names(root):
-    """CLIPCUT_* string literals in a service's sources that no ConfigKey declares."""
-    keys = {name for name, _ in config_keys(root / "Sources").values()}
-    stray = {}
-    for service, target in service_targets(root).items():
-        for path in (root / "Sources" / target).rglob("*.swift"):
-            for name in re.findall(r'"(CLIPCUT_[A-Z0-9_]+)"', path.read_text()):
-                if name not in keys:
-                    stray.setdefault(service, set()).add(name)
-    return stray
+def check_configuration_doc(root, descriptions, failures):
+    """docs/configuration.md documents every variable a service reads, with the default the
+    service prints, and nothing no service reads."""
+    doc = root / "docs/configuration.md"
+    rows = {}
+    # The services' table; the one after "The scripts and tools, not the services" is not theirs.
+    services_part = doc.read_text().split("The scripts and tools, not the services", 1)[0]
+    for line in services_part.splitlines():
+        match = re.match(r"\|\s*`(CLIPCUT_\w+)`\s*\|\s*([^|]*)\|", line)
+        if match:
+            rows[match.group(1)] = match.group(2).strip()
+    printed = {}
+    for service, description in descriptions.items():
+        for variable in description["variables"]:
+            printed.setdefault(variable["name"], (service, variable.get("defaultValue")))
+    for name, (service, default) in sorted(printed.items()):
+        if name not in rows:
+            failures.add("docs/configuration.md", f"{service} reads {name}, which the table does not document")
+        elif default and name != "CLIPCUT_HTTP_PORT" and f"`{default}`" not in rows[name]:
+            failures.add("docs/configuration.md", f"{name}: {service} prints the default {default!r}, the table says {rows[name]!r}")
+    for name in sorted(set(rows) - set(printed)):
+        failures.add("docs/configuration.md", f"documents {name}, which no service reads (--print-config)")
 
 
-def redis_names(root):
-    text = (root / "Sources/ClipCutCore/RedisNames.swift").read_text()
-    stream = re.search(r'static let jobsStream\s*=\s*"([^"]+)"', text)
-    group = re.search(r'static let processingGroup\s*=\s*"([^"]+)"', text)
-    return (stream.group(1) if stream else None, group.group(1) if group else None)
+def redis_names(descriptions):
+    """The jobs stream and the processing group, as processing-service names them."""
+    redis = descriptions.get("processing-service", {}).get("redis", {})
+    return redis.get("jobsStream"), redis.get("processingGroup")
 
 
-def absolute_programs(root):
-    """Programs the service sources run by absolute path, e.g. /usr/bin/ffmpeg."""
-    programs = set()
-    for path in (root / "Sources").rglob("*.swift"):
-        text = swift_string_literals_stripped(path.read_text())
-        programs.update(re.findall(r'"(/usr/s?bin/[\w.+-]+)"', text))
-    return programs
+def absolute_programs(descriptions):
+    """Programs the services run by absolute path, e.g. /usr/bin/ffmpeg."""
+    return {program for description in descriptions.values() for program in description.get("programs", [])}
 
 
 # ------------------------------------------------------------------------------------------
@@ -602,7 +551,7 @@ def check_autoscaling(objects, failures, label, stream, group, is_keda_render):
                 failures.add(here, f"trigger {trigger.get('type')} is not redis-streams")
                 continue
             if meta.get("stream") != stream or meta.get("consumerGroup") != group:
-                failures.add(here, f"trigger watches {meta.get('stream')}/{meta.get('consumerGroup')}, not {stream}/{group} (RedisNames.swift)")
+                failures.add(here, f"trigger watches {meta.get('stream')}/{meta.get('consumerGroup')}, not {stream}/{group} (processing-service --print-config)")
             if not any(k in meta for k in ("pendingEntriesCount", "lagCount", "streamLength")):
                 failures.add(here, "trigger has no pendingEntriesCount, lagCount or streamLength")
             for key in ("addressFromEnv", "passwordFromEnv", "hostFromEnv", "portFromEnv"):
@@ -820,7 +769,7 @@ def package_of(path):
     return next((_dpkg_cache[v] for v in path_variants(path) if _dpkg_cache.get(v)), None)
 
 
-def check_dockerfile(root, dockerfile, bin_dir, objects, failures, say=print):
+def check_dockerfile(root, dockerfile, bin_dir, descriptions, objects, failures, say=print):
     if not dockerfile.exists():
         failures.add("Dockerfile", "missing")
         return
@@ -885,7 +834,7 @@ def check_dockerfile(root, dockerfile, bin_dir, objects, failures, say=print):
             if is_clipcut(container) and program and program not in services:
                 programs = {program}
                 check_programs(programs, packages, failures, say)
-    check_programs(absolute_programs(root), packages, failures, say)
+    check_programs(absolute_programs(descriptions), packages, failures, say)
     # Shared libraries of the locally built binaries.
     binaries = [Path(bin_dir) / s for s in services] if bin_dir else []
     missing = [b for b in binaries if not b.exists()]
@@ -967,12 +916,16 @@ def check_swift_image(dockerfile, failures):
 def run_checks(root, k8s, dockerfile, kubectl, modern_kubectl, bin_dir, quiet=False):
     failures = Failures()
     say = (lambda *a: None) if quiet else print
-    required, reads, keys = required_variables(root)
-    known_variables = {name for name, _ in keys.values()}
-    grace_default = next((d for n, d in keys.values() if n == "CLIPCUT_SHUTDOWN_GRACE_SECONDS"), None)
-    for service, names in stray_variable_names(root).items():
-        failures.add(f"Sources ({service})", f"reads {sorted(names)} without a ConfigKey: cannot tell whether k8s/ sets them")
-    stream, group = redis_names(root)
+    try:
+        descriptions = service_descriptions(root, bin_dir)
+    except (NotBuilt, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
+        failures.add("services", str(error))
+        return failures
+    required, reads, defaults = required_variables(descriptions)
+    known_variables = set(defaults)
+    check_configuration_doc(root, descriptions, failures)
+    grace_default = defaults.get("CLIPCUT_SHUTDOWN_GRACE_SECONDS")
+    stream, group = redis_names(descriptions)
     # The oldest and the newest Kubernetes whose schemas kubernetes-validate bundles.
     versions = ["1.25.0", kubernetes_validate.latest_version()]
     with tempfile.TemporaryDirectory() as work:
@@ -1014,7 +967,7 @@ def run_checks(root, k8s, dockerfile, kubectl, modern_kubectl, bin_dir, quiet=Fa
                     "variables, autoscaling, Ingress routes, Secrets: ok")
         check_web_config(root, k8s, failures, say)
         base = renders.get("base", [])
-        check_dockerfile(root, dockerfile, bin_dir, base, failures, say)
+        check_dockerfile(root, dockerfile, bin_dir, descriptions, base, failures, say)
         check_swift_image(dockerfile, failures)
     # Real secrets never tracked.
     tracked = subprocess.run(["git", "-C", str(root), "ls-files", "--", str(k8s)], capture_output=True, text=True).stdout.split()
@@ -1106,7 +1059,7 @@ MUTATIONS = [
     ("no PodDisruptionBudget", "PodDisruptionBudget",
      lambda t: yaml_edit(t / "k8s/base/processing-service.yaml", "PodDisruptionBudget", "processing-service",
                          lambda p: p["spec"].update(selector={"matchLabels": {"app.kubernetes.io/name": "nothing"}}))),
-    ("the ScaledObject on the wrong stream", "RedisNames.swift",
+    ("the ScaledObject on the wrong stream", "processing-service --print-config",
      lambda t: yaml_edit(t / "k8s/optional/keda/scaledobject.yaml", "ScaledObject", "processing-service",
                          lambda o: o["spec"]["triggers"][0]["metadata"].update(stream="clipcut:job")), "keda"),
     ("a library package missing from the runtime stage", "does not install libhiredis0.14",

@@ -33,7 +33,7 @@ func buildRouter(models: SpeechModels, settings: AudioServiceSettings, metricsRe
         readinessChecks: [ReadinessProbe(name: "model") { try models.checkReady() }]
     )
     TranscriptionRoutes(
-        models: models, settings: settings, decoder: AudioDecoder(maximumDuration: settings.maximumSeconds),
+        models: models, settings: settings, decoder: AudioDecoder(ffmpegPath: Programs.ffmpeg, ffprobePath: Programs.ffprobe, maximumDuration: settings.maximumSeconds),
         admission: TranscriptionAdmission(limit: settings.queueLimit)
     ).add(to: router)
     return router

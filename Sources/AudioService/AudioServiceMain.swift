@@ -6,6 +6,7 @@ import ServiceSupport
 @main
 struct AudioServiceMain {
     static func main() async throws {
+        AudioServiceSettings.description.printIfAsked()  // `--print-config`: what it reads and uses, as JSON
         let configuration = ServiceConfiguration.loadOrExit(service: .audio)
         let metricsRegistry = ServiceObservability.bootstrap(configuration)
         do {

@@ -44,6 +44,15 @@ struct AudioServiceSettings: Sendable {
     var serviceToken: String?
     var temporaryDirectory: URL
 
+    /// Every variable read here, for `--print-config` (a test checks the list against the reads).
+    static let keys: [ConfigKey] = [
+        .whisperModel, .whisperMultilingualModel, .whisperJobs, .whisperThreads, .audioMaxUploadBytes, .audioMaxSeconds,
+        .whisperQueue, .serviceToken, .allowNoServiceToken, .dataDirectory,
+    ]
+
+    /// What `audio-service --print-config` prints.
+    static let description = ServiceDescription(service: .audio, keys: keys, programs: [Programs.ffmpeg, Programs.ffprobe])
+
     init(reader: ConfigReader) throws {
         modelPath = reader.string(.whisperModel, default: ConfigKey.whisperModel.defaultValue ?? "")
         modelName = Self.name(ofModel: modelPath)

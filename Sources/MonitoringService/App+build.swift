@@ -17,11 +17,10 @@ func buildApplication(
     metricsRegistry: PrometheusCollectorRegistry
 ) async throws -> some ApplicationProtocol {
     let logger = Logger(label: "monitoring-service")
+    let settings = try MonitoringSettings(reader: reader)
     let redis = RedisClient(
-        configuration: try RedisConfiguration(url: reader.string(.redisURL, default: ConfigKey.redisURL.defaultValue ?? "")),
-        logger: Logger(label: "monitoring-service.redis"))
-    let postgresURL = try reader.url(.postgresURL, default: ConfigKey.postgresURL.defaultValue ?? "", schemes: ["postgres", "postgresql"])
-    guard let postgresConfiguration = PostgresClient.Configuration(url: postgresURL) else {
+        configuration: try RedisConfiguration(url: settings.redisURL), logger: Logger(label: "monitoring-service.redis"))
+    guard let postgresConfiguration = PostgresClient.Configuration(url: settings.postgresURL) else {
         throw ConfigError(key: ConfigKey.postgresURL.name, value: "(redacted)", expected: "postgres://user:password@host:port/database")
     }
     let postgres = PostgresClient(configuration: postgresConfiguration, backgroundLogger: logger)
@@ -41,12 +40,12 @@ func buildApplication(
                 guard hub.isSubscribed else { throw APIError.serviceUnavailable("The progress subscription is not confirmed.") }
             },
         ],
-        feedsPerUser: try reader.int(.feedsPerUser, default: 20, in: 1...10_000))
+        feedsPerUser: settings.feedsPerUser)
     let projector = EventProjector(
-        redis: redis, store: store, consumer: reader.string(.consumerName, default: "monitoring-\(ProcessInfo.processInfo.hostName)"), logger: logger, metrics: metrics,
+        redis: redis, store: store, consumer: settings.consumerName, logger: logger, metrics: metrics,
         options: GroupConsumerOptions(
-            deadLetterStream: RedisNames.eventsDeadLetterStream, batch: 50, claimIdle: try reader.seconds(.eventsClaimIdle, default: .seconds(60)),
-            maxDeliveries: try reader.int(.eventsMaxDeliveries, default: 10, in: 1...1000)))
+            deadLetterStream: RedisNames.eventsDeadLetterStream, batch: 50, claimIdle: settings.eventsClaimIdle,
+            maxDeliveries: settings.eventsMaxDeliveries))
     let refresher = PlatformMetricsRefresher(metrics: metrics, store: store, redis: redis, hub: hub, logger: logger)
     var app = makeServiceApplication(
         router: router, configuration: configuration,

@@ -4,6 +4,7 @@ import ServiceSupport
 @main
 struct MonitoringServiceMain {
     static func main() async throws {
+        MonitoringSettings.description.printIfAsked()  // `--print-config`: what it reads and uses, as JSON
         let configuration = ServiceConfiguration.loadOrExit(service: .monitoring)
         let metricsRegistry = ServiceObservability.bootstrap(configuration)
         do {

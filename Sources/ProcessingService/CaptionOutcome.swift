@@ -72,7 +72,7 @@ extension TranscodePipeline {
         let wav = work.path("speech.wav")
         do {
             _ = try await runTool(
-                "/usr/bin/ffmpeg", Packaging.speechAudio(input: work.path("source"), output: wav), timeLimit: toolTimeLimit(probe, factor: 0.2))
+                Programs.ffmpeg, Packaging.speechAudio(input: work.path("source"), output: wav), timeLimit: toolTimeLimit(probe, factor: 0.2))
         } catch {
             logger.warning("speech audio not extracted", metadata: ["videoId": "\(videoId)", "error": "\(error)"])
             return .failed("the audio track could not be decoded")

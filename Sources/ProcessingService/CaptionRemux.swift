@@ -31,7 +31,7 @@ struct CaptionRemux: Sendable {
             let arguments = tracks.isEmpty
                 ? Packaging.mp4WithoutCaptions(rung: original, output: remuxed)
                 : Packaging.mp4WithCaptions(rung: original, tracks: tracks, output: remuxed)
-            _ = try await runTool("/usr/bin/ffmpeg", arguments, timeLimit: limit)
+            _ = try await runTool(Programs.ffmpeg, arguments, timeLimit: limit)
             let stream = try await Packager.inspect(remuxed, timeLimit: limit)
             var metadata = ["quality": quality, "width": String(stream.width), "height": String(stream.height)]
             if let bitRate = stream.bitRate { metadata["bitrate"] = String(bitRate) }

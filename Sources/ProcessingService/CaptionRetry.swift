@@ -73,7 +73,7 @@ struct CaptionRetry: Sendable {
             let original = work.path("\(rung.name).mp4"), captioned = work.path("\(rung.name).captioned.mp4")
             guard try await media.downloadMedia(named: name, to: original) else { continue }
             _ = try await runTool(
-                "/usr/bin/ffmpeg",
+                Programs.ffmpeg,
                 Packaging.mp4WithCaptions(rung: original, tracks: tracks.map { ($0.path, $0.language, $0.label) }, output: captioned),
                 timeLimit: limit)
             let stream = try await Packager.inspect(captioned, timeLimit: limit)

@@ -130,7 +130,7 @@ struct Packager: Sendable {
 
     private func tool(_ arguments: [String], in directory: String? = nil) async throws -> Data {
         do {
-            return try await runTool("/usr/bin/ffmpeg", arguments, workingDirectory: directory, timeLimit: toolTimeLimit)
+            return try await runTool(Programs.ffmpeg, arguments, workingDirectory: directory, timeLimit: toolTimeLimit)
         } catch let failure as ToolFailure {
             try Task.checkCancellation()
             logger.error("packaging failed", metadata: ["videoId": "\(videoId)", "error": "\(failure)"])
@@ -140,7 +140,7 @@ struct Packager: Sendable {
 
     /// ffprobe of an encoded rung.
     static func inspect(_ path: String, timeLimit: Duration) async throws -> EncodedStream {
-        let data = try await runTool("/usr/bin/ffprobe", [
+        let data = try await runTool(Programs.ffprobe, [
             "-v", "error", "-protocol_whitelist", "file,pipe", "-select_streams", "v:0", "-of", "json", "-show_entries",
             "stream=width,height,profile,level,bit_rate,avg_frame_rate", path,
         ], timeLimit: timeLimit)

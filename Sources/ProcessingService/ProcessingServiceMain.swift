@@ -4,6 +4,7 @@ import ServiceSupport
 @main
 struct ProcessingServiceMain {
     static func main() async throws {
+        ProcessingSettings.description.printIfAsked()  // `--print-config`: what it reads and uses, as JSON
         let configuration = ServiceConfiguration.loadOrExit(service: .processing)
         let metricsRegistry = ServiceObservability.bootstrap(configuration)
         do {

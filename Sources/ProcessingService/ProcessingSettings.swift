@@ -82,6 +82,24 @@ struct ProcessingSettings: Sendable {
     /// Seconds of ffmpeg wall-clock time allowed per second of video (after a fixed 2 minutes).
     var toolTimeFactor: Double
 
+    /// Every variable read here, for `--print-config` (a test checks the list against the reads).
+    static let keys: [ConfigKey] = [
+        .redisURL, .uploadServiceURL, .processingConcurrency, .jobClaimIdle, .jobMaxAttempts, .jobRetryBase, .audioServiceURL,
+        .serviceToken, .allowNoServiceToken, .encoderPreset, .ffmpegStall, .captionRetry, .shutdownGrace, .dataDirectory,
+        .maxFrameSide, .maxDuration, .maxFramePixels, .maxStreams, .toolTimeFactor,
+    ]
+
+    /// What `processing-service --print-config` prints.
+    static let description = ServiceDescription(
+        service: .processing, keys: keys,
+        redis: [
+            "jobsStream": RedisNames.jobsStream, "processingGroup": RedisNames.processingGroup,
+            "deadLetterStream": RedisNames.deadLetterStream, "delayedJobs": RedisNames.delayedJobs,
+            "eventsStream": RedisNames.eventsStream, "captionRetries": RedisNames.captionRetries,
+            "captionRemuxRequests": RedisNames.captionRemuxRequests, "progressChannelPrefix": RedisNames.progressChannelPrefix,
+        ],
+        programs: [Programs.ffmpeg, Programs.ffprobe])
+
     init(reader: ConfigReader) throws {
         redisURL = reader.string(.redisURL, default: ConfigKey.redisURL.defaultValue ?? "")
         uploadServiceURL = reader.string(.uploadServiceURL, default: "http://127.0.0.1:8082")

@@ -1,3 +1,4 @@
+import ClipCutCore
 import Foundation
 import Transcoder
 
@@ -14,7 +15,7 @@ enum SourceInspection {
         let output: Data
         do {
             output = try await runTool(
-                "/usr/bin/ffprobe", ["-v", "error", "-protocol_whitelist", "file,pipe", "-of", "json", "-show_format", "-show_streams", path],
+                Programs.ffprobe, ["-v", "error", "-protocol_whitelist", "file,pipe", "-of", "json", "-show_format", "-show_streams", path],
                 timeLimit: probeTimeLimit, outputLimit: 4 << 20)
         } catch let failure as ToolFailure {
             try Task.checkCancellation()  // a terminated ffprobe is a shutdown, not a verdict
@@ -43,7 +44,7 @@ enum SourceInspection {
     static func measureDuration(_ path: String, readAtMost seconds: Double) async throws -> Double? {
         let output: Data
         do {
-            output = try await runTool("/usr/bin/ffmpeg", [
+            output = try await runTool(Programs.ffmpeg, [
                 "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", "-progress", "pipe:1", "-protocol_whitelist", "file,pipe",
                 "-i", path, "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-t", String(format: "%.0f", seconds), "-f", "null", "-",
             ], timeLimit: .seconds(120))
@@ -61,7 +62,7 @@ enum SourceInspection {
 
     /// Keyframe times of the source's video, read from the container (no decoding).
     static func keyframeTimes(_ path: String, duration: Double) async throws -> [Double] {
-        let output = try await runTool("/usr/bin/ffprobe", [
+        let output = try await runTool(Programs.ffprobe, [
             "-v", "error", "-protocol_whitelist", "file,pipe", "-select_streams", "v:0", "-skip_frame", "nokey",
             "-show_entries", "frame=pts_time", "-of", "csv=p=0", path,
         ], timeLimit: MediaPolicy.toolTimeLimit(duration: duration, factor: 0.5))

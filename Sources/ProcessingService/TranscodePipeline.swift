@@ -114,7 +114,7 @@ struct TranscodePipeline: Sendable {
     /// Runs ffmpeg over the source within the time limit; a damaged input is a permanent failure.
     func ffmpeg(_ arguments: [String], videoId: VideoID, probe: MediaProbe) async throws {
         do {
-            _ = try await runTool("/usr/bin/ffmpeg", arguments, timeLimit: toolTimeLimit(probe, factor: 1))
+            _ = try await runTool(Programs.ffmpeg, arguments, timeLimit: toolTimeLimit(probe, factor: 1))
         } catch let failure as ToolFailure {
             try Task.checkCancellation()
             logger.error("ffmpeg failed", metadata: ["videoId": "\(videoId)", "error": "\(failure)"])
@@ -152,7 +152,7 @@ struct TranscodePipeline: Sendable {
         let command = LadderCommand(
             source: work.path("source"), probe: probe, rungs: rungs, outputDirectory: work.directory, options: options,
             burnSubtitles: burnSubtitles, stillPicture: stillPicture)
-        let process = ChildProcess("/usr/bin/ffmpeg", command.arguments)
+        let process = ChildProcess(Programs.ffmpeg, command.arguments)
         let lastProgress = Mutex(ContinuousClock.now)
         let (snapshots, continuation) = AsyncStream.makeStream(of: ProgressSnapshot.self, bufferingPolicy: .bufferingNewest(8))
         let parser = Mutex(ProgressParser())

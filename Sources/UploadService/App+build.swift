@@ -29,16 +29,15 @@ func buildApplication(
         ])
     let consumer = LifecycleEventConsumer(
         redis: redis, applier: LifecycleEventApplier(dependencies: dependencies),
-        consumerName: reader.string(.consumerName, default: "upload-\(ProcessInfo.processInfo.hostName)"), logger: logger,
+        consumerName: settings.consumerName, logger: logger,
         options: GroupConsumerOptions(
-            deadLetterStream: RedisNames.eventsDeadLetterStream, claimIdle: try reader.seconds(.eventsClaimIdle, default: .seconds(60)),
-            maxDeliveries: try reader.int(.eventsMaxDeliveries, default: 10, in: 1...1000)))
+            deadLetterStream: RedisNames.eventsDeadLetterStream, claimIdle: settings.eventsClaimIdle,
+            maxDeliveries: settings.eventsMaxDeliveries))
     let sweeper = UploadSweeper(dependencies: dependencies, interval: settings.sweepInterval, logger: logger)
-    let trimmer = StreamTrimmer(redis: redis, interval: try reader.seconds(.streamTrimInterval, default: .seconds(60)), logger: logger)
+    let trimmer = StreamTrimmer(redis: redis, interval: settings.streamTrimInterval, logger: logger)
     let orphans = OrphanMediaSweeper(
         storage: dependencies.storage, repository: dependencies.repository,
-        interval: try reader.seconds(.orphanSweepSeconds, default: .seconds(600)),
-        grace: try reader.seconds(.orphanGraceSeconds, default: .seconds(600)), logger: logger)
+        interval: settings.orphanSweepInterval, grace: settings.orphanGrace, logger: logger)
     var app = makeServiceApplication(
         router: router, configuration: configuration,
         services: [redis, store, auth.httpClientService, consumer, sweeper, trimmer, orphans])

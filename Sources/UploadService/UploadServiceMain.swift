@@ -4,6 +4,7 @@ import ServiceSupport
 @main
 struct UploadServiceMain {
     static func main() async throws {
+        UploadServiceSettings.description.printIfAsked()  // `--print-config`: what it reads and uses, as JSON
         let configuration = ServiceConfiguration.loadOrExit(service: .upload)
         let metricsRegistry = ServiceObservability.bootstrap(configuration)
         do {

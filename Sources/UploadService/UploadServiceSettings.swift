@@ -26,6 +26,32 @@ struct UploadServiceSettings: Sendable {
     var serviceToken: String?
     /// Upload bodies received at once, and how long one may pause.
     var admission: UploadAdmission
+    /// This replica's consumer name in the `upload` group on `clipcut:events`.
+    var consumerName: String
+    /// Take-over time and delivery cap of that group's entries.
+    var eventsClaimIdle: Duration
+    var eventsMaxDeliveries: Int
+    /// How often acknowledged stream entries are trimmed.
+    var streamTrimInterval: Duration
+    /// How often media without a video is looked for, and how old it must be to go.
+    var orphanSweepInterval: Duration
+    var orphanGrace: Duration
+
+    /// Every variable read here, for `--print-config` (a test checks the list against the reads).
+    static let keys: [ConfigKey] = [
+        .mongoURL, .redisURL, .uploadQuotaBytes, .uploadMaxBytes, .playbackTokenLifetime, .tusExpiry, .sweepInterval,
+        .uploadsPerUser, .uploadsPerReplica, .uploadIdleSeconds, .consumerName, .eventsClaimIdle, .eventsMaxDeliveries,
+        .streamTrimInterval, .orphanSweepSeconds, .orphanGraceSeconds, .serviceToken, .allowNoServiceToken, .playbackSecret,
+        .dataDirectory,
+    ]
+
+    /// What `upload-service --print-config` prints.
+    static let description = ServiceDescription(
+        service: .upload, keys: keys,
+        redis: [
+            "jobsStream": RedisNames.jobsStream, "eventsStream": RedisNames.eventsStream, "uploadGroup": RedisNames.uploadGroup,
+            "eventsDeadLetterStream": RedisNames.eventsDeadLetterStream, "captionRemuxRequests": RedisNames.captionRemuxRequests,
+        ])
 
     init(reader: ConfigReader, logger: Logger) throws {
         mongoURL = reader.string(.mongoURL, default: ConfigKey.mongoURL.defaultValue ?? "")
@@ -39,6 +65,12 @@ struct UploadServiceSettings: Sendable {
             perUser: try reader.int(.uploadsPerUser, default: 4, in: 1...10_000),
             perReplica: try reader.int(.uploadsPerReplica, default: 64, in: 1...100_000),
             idleLimit: try reader.seconds(.uploadIdleSeconds, default: .seconds(30)))
+        consumerName = reader.string(.consumerName, default: "upload-\(ProcessInfo.processInfo.hostName)")
+        eventsClaimIdle = try reader.seconds(.eventsClaimIdle, default: .seconds(60))
+        eventsMaxDeliveries = try reader.int(.eventsMaxDeliveries, default: 10, in: 1...1000)
+        streamTrimInterval = try reader.seconds(.streamTrimInterval, default: .seconds(60))
+        orphanSweepInterval = try reader.seconds(.orphanSweepSeconds, default: .seconds(600))
+        orphanGrace = try reader.seconds(.orphanGraceSeconds, default: .seconds(600))
         serviceToken = try ServiceTokenRequirement.check(
             reader.string(.serviceToken), allowMissing: reader.bool(.allowNoServiceToken, default: false))
         if let secret = reader.string(.playbackSecret) {

@@ -6,6 +6,7 @@ import ServiceSupport
 @main
 struct UserServiceMain {
     static func main() async throws {
+        UserServiceSettings.description.printIfAsked()  // `--print-config`: what it reads and uses, as JSON
         let configuration = ServiceConfiguration.loadOrExit(service: .user)
         let metricsRegistry = ServiceObservability.bootstrap(configuration)
         do {

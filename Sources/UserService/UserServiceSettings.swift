@@ -25,6 +25,20 @@ struct UserServiceSettings: Sendable {
     /// Whether `X-Forwarded-For` names the client.
     var trustForwardedFor: Bool
 
+    /// Every variable read here, for `--print-config` (a test checks the list against the reads).
+    static let keys: [ConfigKey] = [
+        .postgresURL, .redisURL, .dataDirectory, .jwtSigningKeyFiles, .jwtSigningKeyPEM, .tokenLifetime, .bcryptCost, .adminEmails,
+        .loginLimitPerEmail, .loginLimitPerAddress, .loginWindow, .trustForwardedFor,
+    ]
+
+    /// What `user-service --print-config` prints.
+    static let description = ServiceDescription(
+        service: .user, keys: keys,
+        redis: [
+            "eventsStream": RedisNames.eventsStream, "loginEmailPrefix": RedisNames.loginEmailPrefix,
+            "loginAddressPrefix": RedisNames.loginAddressPrefix,
+        ])
+
     init(reader: ConfigReader) throws {
         postgresURL = try reader.url(.postgresURL, default: ConfigKey.postgresURL.defaultValue ?? "", schemes: ["postgres", "postgresql"])
         redisURL = reader.string(.redisURL, default: ConfigKey.redisURL.defaultValue ?? "")

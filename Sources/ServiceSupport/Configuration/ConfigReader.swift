@@ -1,6 +1,7 @@
 import ClipCutCore
 import Foundation
 import Logging
+import Synchronization
 
 /// A setting that is present but cannot be used.
 ///
@@ -39,14 +40,18 @@ public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
 public struct ConfigReader: Sendable {
     /// The variables read.
     public let environment: [String: String]
+    /// Notes every key asked for (tests compare a service's declared keys with what it reads).
+    public let recorder: ConfigRecorder?
 
     /// Reads from `environment` (default: the process environment).
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, recorder: ConfigRecorder? = nil) {
         self.environment = environment
+        self.recorder = recorder
     }
 
     /// The raw value, or `nil` when unset or empty (surrounding whitespace is trimmed).
     public func rawValue(_ key: ConfigKey) -> String? {
+        recorder?.record(key)
         guard let value = environment[key.name]?.trimmingCharacters(in: .whitespacesAndNewlines),
             !value.isEmpty
         else { return nil }
@@ -138,5 +143,20 @@ public struct ConfigReader: Sendable {
             let colon = text[schemeEnd.upperBound..<at].firstIndex(of: ":")
         else { return text }
         return String(text[..<text.index(after: colon)]) + "***" + String(text[at...])
+    }
+}
+
+/// The keys a ``ConfigReader`` was asked for.
+public final class ConfigRecorder: Sendable {
+    private let names = Mutex<Set<String>>([])
+
+    /// An empty record.
+    public init() {}
+
+    /// The variables' names asked for so far.
+    public var keys: Set<String> { names.withLock { $0 } }
+
+    func record(_ key: ConfigKey) {
+        _ = names.withLock { $0.insert(key.name) }
     }
 }

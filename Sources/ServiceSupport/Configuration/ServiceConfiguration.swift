@@ -68,6 +68,9 @@ public struct ServiceConfiguration: Sendable {
         self.jwtAudience = jwtAudience
     }
 
+    /// The shared variables every service reads here.
+    public static let keys: [ConfigKey] = [.httpHost, .httpPort, .logLevel, .logFormat, .jwksURL, .jwtIssuer, .jwtAudience]
+
     /// Reads the shared settings for `service` from `reader`.
     /// - Throws: ``ConfigError`` naming the first malformed variable.
     public init(service: ServiceName, reader: ConfigReader) throws {

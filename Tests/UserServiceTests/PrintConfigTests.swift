@@ -1,0 +1,15 @@
+import ServiceSupport
+import Testing
+
+@testable import UserService
+
+/// `user-service --print-config` lists exactly what its settings and the shared ones read
+/// (`scripts/k8s-check` trusts the list).
+@Suite("user-service --print-config")
+struct PrintConfigTests {
+    @Test("the declared variables are the ones read, no more, no fewer")
+    func declaredIsRead() throws {
+        let description = UserServiceSettings.description
+        #expect(try description.variablesRead { _ = try UserServiceSettings(reader: $0) } == description.variableNames)
+    }
+}
