@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // Tests only: OpenAPITestSupport parses the services' openapi.yaml with it.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Benchmarks only: MultipartBenchmark weighs our multipart reader against it.
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
     ],
     targets: [
         // MARK: C system libraries (module map + shim.h, nothing else)
@@ -223,6 +225,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Benchmarks/UploadBenchmark"
+        ),
+        .executableTarget(
+            name: "MultipartBenchmark",
+            dependencies: ["ServiceSupport", .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/MultipartBenchmark"
         ),
         .executableTarget(
             name: "LadderBenchmark",

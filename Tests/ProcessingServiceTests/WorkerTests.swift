@@ -53,14 +53,23 @@ struct WorkerTests {
         process.executableURL = URL(fileURLWithPath: binary)
         process.environment = ProcessInfo.processInfo.environment.merging([
             ConfigKey.uploadServiceURL.name: fixture.uploadURL, ConfigKey.redisURL.name: fixture.redisURL,
-            ConfigKey.httpPort.name: String(Int.random(in: 20000...60000)), ConfigKey.dataDirectory.name: "\(fixture.scratch)/\(name)",
+            // Port 0: the system picks a free one (a random port could be taken, and the worker would exit).
+            ConfigKey.httpPort.name: "0", ConfigKey.dataDirectory.name: "\(fixture.scratch)/\(name)",
             ConfigKey.jobClaimIdle.name: "3", ConfigKey.audioServiceURL.name: try ProcessingFixture.environment("CLIPCUT_AUDIO_SERVICE_URL"),
-            ConfigKey.logLevel.name: "warning",
+            ConfigKey.logLevel.name: "info",
         ].merging(extra) { $1 }) { $1 }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        // Its log, for a test that fails: `\(fixture.scratch)/<name>.log`.
+        let log = "\(fixture.scratch)/\(name).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: log) ?? FileHandle.nullDevice
         try process.run()
         return process
+    }
+
+    /// The end of a worker's log (see ``startWorker(_:_:name:extra:)``).
+    static func log(_ fixture: ProcessingFixture, _ name: String) -> String {
+        ((try? String(contentsOfFile: "\(fixture.scratch)/\(name).log", encoding: .utf8)) ?? "").suffix(3000).description
     }
 
     /// Waits until the video's log shows the encode under way.
@@ -165,7 +174,8 @@ struct WorkerTests {
         for (round, name) in ["a", "b"].enumerated() {
             // Each worker gets as far as processing the file; then the file "kills" it.
             let worker = try Self.startWorker(binary, fixture, name: name)
-            #expect(try await Self.eventually(60) { try await starts() == round + 1 }, "worker \(name) never started the job")
+            let started = try await Self.eventually(60) { try await starts() == round + 1 }
+            #expect(started, "worker \(name) never started the job; its log: \(Self.log(fixture, name))")
             try await Task.sleep(for: .seconds(1))
             kill(worker.processIdentifier, SIGKILL)
             worker.waitUntilExit()

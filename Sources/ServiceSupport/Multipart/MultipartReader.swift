@@ -35,6 +35,13 @@ public struct MultipartError: Error, Sendable, Equatable, CustomStringConvertibl
 
 /// A streaming `multipart/form-data` reader (RFC 7578): bytes are handed on as they arrive, so a
 /// large file part never sits in memory whole; only a delimiter's length is held back.
+///
+/// Kept rather than MultipartKit because it was measured faster: `scripts/bench multipart`
+/// (a 64 MiB file part in 64 KiB chunks, the same body and delivery for both) read 5,831 MB/s
+/// against 662 MB/s for MultipartKit 4.7.1's `MultipartParser` (8.8×, median of 5, 2026-12-05).
+/// MultipartKit 5, whose streaming parser the issue asked to weigh, is not in this machine's
+/// package set; 4.7.1 is. It is fuzzed (`FuzzMultipart`) and, unlike MultipartKit 4, reports
+/// parts as events an `async` caller consumes at its own pace.
 public struct MultipartReader: Sendable {
     /// The boundary from the `Content-Type` header.
     public let boundary: String
