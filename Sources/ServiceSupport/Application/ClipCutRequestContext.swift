@@ -57,8 +57,8 @@ public struct ClipCutRequestContext: AuthRequestContext, RequestContext {
     /// Decodes JSON bodies with the shared decoder and maps failures to `invalid_json`.
     public var requestDecoder: ClipCutRequestDecoder { ClipCutRequestDecoder() }
 
-    /// Encodes JSON responses with the shared encoder.
-    public var responseEncoder: JSONEncoder { JSONCoding.makeEncoder() }
+    /// Encodes JSON responses as ``jsonResponse(_:status:)`` does (one path).
+    public var responseEncoder: ClipCutResponseEncoder { ClipCutResponseEncoder() }
 
     /// The authenticated user, or 401 (with `WWW-Authenticate: Bearer`) when there is none.
     public func requireUser() throws -> AuthenticatedUser {

@@ -55,13 +55,31 @@ public func addOperationalRoutes<Context: RequestContext>(
     }
 }
 
-/// `value` as a JSON response (shared encoder), with `status`.
+/// `value` as a JSON response (``JSONCoding``'s encoder, `application/json; charset=utf-8`, a
+/// `Content-Length`), with `status`: the one way ClipCut writes JSON. A value that cannot be
+/// encoded gives the generic 500. The request context's ``ClipCutResponseEncoder`` (for handlers
+/// that return an `Encodable` value) goes through the same function.
 public func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-    guard let data = try? JSONCoding.encode(value) else {
-        return APIError.internalError.makeResponse()
-    }
+    (try? encodedJSONResponse(value, status: status)) ?? APIError.internalError.makeResponse()
+}
+
+/// ``jsonResponse(_:status:)``, throwing when the value cannot be encoded.
+func encodedJSONResponse(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
+    let data = try JSONCoding.encode(value)
     var headers = HTTPFields()
     headers[.contentType] = "application/json; charset=utf-8"
     headers[.contentLength] = String(data.count)
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+/// The request context's response encoder: a handler that returns an `Encodable` value gets
+/// exactly what ``jsonResponse(_:status:)`` writes, so there is one JSON response path.
+public struct ClipCutResponseEncoder: ResponseEncoder {
+    /// Creates the encoder.
+    public init() {}
+
+    /// `value` as ``jsonResponse(_:status:)`` writes it, status 200.
+    public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
+        try encodedJSONResponse(value, status: .ok)
+    }
 }
