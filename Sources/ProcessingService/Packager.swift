@@ -79,7 +79,7 @@ struct Packager: Sendable {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: track.path)))
             try await media.store(bytes: bytes, as: MediaLayout.captions(videoId, language: language), videoId: videoId)
             try await media.store(bytes: bytes, as: MediaLayout.hlsFile(videoId, path: "subs/\(language).vtt"), videoId: videoId)
-            let playlist = HLSMasterPlaylist.subtitlePlaylist(vttURI: "\(language).vtt", duration: probe.duration)
+            let playlist = HLSSubtitleGroup.playlist(vttURI: "\(language).vtt", duration: probe.duration)
             try await media.store(bytes: Array(playlist.utf8), as: MediaLayout.hlsFile(videoId, path: "subs/\(language).m3u8"), videoId: videoId)
             subtitles.append(HLSMasterPlaylist.Subtitles(
                 language: language, name: track.label, uri: "subs/\(language).m3u8", isDefault: !captionsBurned && subtitles.isEmpty))

@@ -75,15 +75,6 @@ public struct HLSMasterPlaylist: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A subtitle media playlist with one WebVTT segment covering the whole video.
-    public static func subtitlePlaylist(vttURI: String, duration: Double) -> String {
-        let target = Int(clampingRounded: duration.rounded(.up))
-        return [
-            "#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-TARGETDURATION:\(max(1, target))", "#EXT-X-MEDIA-SEQUENCE:0",
-            "#EXT-X-PLAYLIST-TYPE:VOD", String(format: "#EXTINF:%.3f,", duration), vttURI, "#EXT-X-ENDLIST", "",
-        ].joined(separator: "\n")
-    }
-
     /// The RFC 6381 codec string of an H.264 stream (`avc1.64001f`) from ffprobe's profile and level.
     public static func avcCodec(profile: String?, level: Int?) -> String {
         let profileIDC: Int = switch profile?.lowercased() {

@@ -99,7 +99,6 @@ struct LadderTests {
         #expect(master.contains(#"BANDWIDTH=3000000,AVERAGE-BANDWIDTH=2500000,RESOLUTION=1280x720,FRAME-RATE=30.000,CODECS="avc1.64001f,mp4a.40.2",SUBTITLES="subs""#))
         #expect(HLSMasterPlaylist.avcCodec(profile: "High", level: 31) == "avc1.64001f")
         #expect(HLSMasterPlaylist.avcCodec(profile: "Constrained Baseline", level: 30) == "avc1.42401e")
-        #expect(HLSMasterPlaylist.subtitlePlaylist(vttURI: "en.vtt", duration: 6.5).contains("#EXTINF:6.500,\nen.vtt\n#EXT-X-ENDLIST"))
 
         let board = Storyboard(duration: 250, width: 1920, height: 1080)
         #expect(board.interval == 3 && board.count == 84 && board.columns == 10 && board.rows == 9 && board.tileHeight == 90)
