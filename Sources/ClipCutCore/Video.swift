@@ -76,6 +76,8 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
     public var updatedAt: Date
     /// Why processing failed, in words the owner can read; set only when `status == .failed`.
     public var failureReason: String?
+    /// When the video became `playable` (its first HLS segments stored), if it went through that stage.
+    public var playableAt: Date?
     /// Duration of the source in seconds, once probed.
     public var durationSeconds: Double?
     /// Width of the source picture as displayed (rotation applied), once probed.
@@ -167,11 +169,12 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         if next == .failed {
             self.failureReason = failureReason ?? "processing failed"
         }
+        if next == .playable { playableAt = updatedAt }
     }
 
     private enum CodingKeys: String, CodingKey {
         case id, owner, title, description, filename, size, sha256, contentType, status, visibility
-        case createdAt, updatedAt, failureReason, durationSeconds, sourceWidth, sourceHeight
+        case createdAt, updatedAt, failureReason, playableAt, durationSeconds, sourceWidth, sourceHeight
         case renditions, captionState, captionLanguage, captionFailureReason, burnSubtitles
         case captionModel, captionLanguageProbability, captionTranslated, speechLanguage, captionEdited
     }
@@ -192,6 +195,7 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         createdAt = try c.decode(Date.self, forKey: .createdAt)
         updatedAt = try c.decodeIfPresent(Date.self, forKey: .updatedAt) ?? createdAt
         failureReason = try c.decodeIfPresent(String.self, forKey: .failureReason)
+        playableAt = try c.decodeIfPresent(Date.self, forKey: .playableAt)
         durationSeconds = try c.decodeIfPresent(Double.self, forKey: .durationSeconds)
         sourceWidth = try c.decodeIfPresent(Int.self, forKey: .sourceWidth)
         sourceHeight = try c.decodeIfPresent(Int.self, forKey: .sourceHeight)

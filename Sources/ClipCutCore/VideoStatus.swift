@@ -22,6 +22,9 @@ public enum VideoStatus: String, Codable, Sendable, CaseIterable {
     case transcribing
     /// The renditions (MP4 and HLS) are being encoded.
     case transcoding
+    /// The first HLS segments of every published rung are stored: the video plays (up to the
+    /// live edge) while the rest of the ladder is encoded.
+    case playable
     /// Every rendition is stored; the video can be played.
     case ready
     /// Processing gave up; `Video.failureReason` says why.
@@ -31,7 +34,7 @@ public enum VideoStatus: String, Codable, Sendable, CaseIterable {
     public var isTerminal: Bool {
         switch self {
         case .ready, .failed: true
-        case .uploaded, .transcribing, .transcoding: false
+        case .uploaded, .transcribing, .transcoding, .playable: false
         }
     }
 
@@ -40,7 +43,8 @@ public enum VideoStatus: String, Codable, Sendable, CaseIterable {
         switch self {
         case .uploaded: [.transcribing, .failed]
         case .transcribing: [.transcoding, .failed]
-        case .transcoding: [.ready, .failed]
+        case .transcoding: [.playable, .ready, .failed]
+        case .playable: [.ready, .failed]
         case .ready, .failed: []
         }
     }

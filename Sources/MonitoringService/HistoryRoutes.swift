@@ -40,7 +40,7 @@ struct HistoryRoutes: Sendable {
         }
         if let status = parameters.get("status") {
             guard VideoStatus(rawValue: status) != nil else {
-                throw APIError(.badRequest, code: "invalid_status", message: "status must be uploaded, transcribing, transcoding, ready or failed.")
+                throw APIError(.badRequest, code: "invalid_status", message: "status must be uploaded, transcribing, transcoding, playable, ready or failed.")
             }
             query.status = status
         }
@@ -70,6 +70,8 @@ struct HistoryRoutes: Sendable {
             var queuedSeconds: Double?
             var transcribingSeconds: Double?
             var transcodingSeconds: Double?
+            /// From the upload to the first playable segments.
+            var playableSeconds: Double?
             var totalSeconds: Double?
         }
 
@@ -94,7 +96,8 @@ struct HistoryRoutes: Sendable {
         let stages = Detail.Stages(
             queuedSeconds: span(upload.createdAt, upload.transcribingAt ?? upload.transcodingAt ?? end),
             transcribingSeconds: span(upload.transcribingAt, upload.transcodingAt ?? end),
-            transcodingSeconds: span(upload.transcodingAt, end), totalSeconds: span(upload.createdAt, end))
+            transcodingSeconds: span(upload.transcodingAt, end), playableSeconds: span(upload.createdAt, upload.playableAt),
+            totalSeconds: span(upload.createdAt, end))
         return jsonResponse(Detail(upload: upload, timeline: try await store.timeline(id), stages: stages))
     }
 

@@ -22,6 +22,8 @@ struct UploadSummary: Codable, Sendable, Equatable {
     var transcodingAt: Date?
     var readyAt: Date?
     var failedAt: Date?
+    /// When the first HLS segments were stored and the video played while it was processed.
+    var playableAt: Date? = nil
 }
 
 /// One event of an upload's timeline.

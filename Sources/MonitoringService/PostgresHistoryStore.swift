@@ -75,6 +75,9 @@ struct PostgresHistoryStore: HistoryStore {
             )
             """,
         ]),
+        PostgresMigration(version: 4, name: "playable_at: when a video first played while processing", statements: [
+            "ALTER TABLE uploads ADD COLUMN playable_at TIMESTAMPTZ",
+        ]),
     ])
 
     /// Keeps the anonymous figures of the uploads matching `condition` (a fixed SQL fragment over
@@ -88,7 +91,7 @@ struct PostgresHistoryStore: HistoryStore {
         """
 
     /// The order statuses move in; an event never moves an upload back.
-    static let rankSQL = "CASE status WHEN 'uploaded' THEN 0 WHEN 'transcribing' THEN 1 WHEN 'transcoding' THEN 2 ELSE 3 END"
+    static let rankSQL = "CASE status WHEN 'uploaded' THEN 0 WHEN 'transcribing' THEN 1 WHEN 'transcoding' THEN 2 WHEN 'playable' THEN 3 ELSE 4 END"
 
     @discardableResult
     func apply(_ event: ClipCutEvent) async throws -> Bool {
@@ -130,6 +133,8 @@ struct PostgresHistoryStore: HistoryStore {
                     source_width = coalesce(\(p.sourceWidth), source_width), source_height = coalesce(\(p.sourceHeight), source_height)
                 WHERE video_id = \(p.videoId.uuid)
                 """, logger: logger)
+        case .videoPlayable(let e):
+            try await advance(e.payload.videoId, to: "playable", rank: 3, at: at, stampColumn: "playable_at", on: connection)
         case .renditionReady(let e):
             let quality = e.payload.rendition.quality
             try await connection.query(
@@ -145,7 +150,7 @@ struct PostgresHistoryStore: HistoryStore {
                 try await storeTranscript(e.payload.cues + e.payload.translation, of: e.payload.videoId, on: connection)
             }
         case .videoReady(let e):
-            try await advance(e.payload.videoId, to: "ready", rank: 3, at: at, stampColumn: "ready_at", on: connection)
+            try await advance(e.payload.videoId, to: "ready", rank: 4, at: at, stampColumn: "ready_at", on: connection)
             let qualities = e.payload.renditions.sorted { $0.height > $1.height }.map(\.quality)
             try await connection.query(
                 """
@@ -153,7 +158,7 @@ struct PostgresHistoryStore: HistoryStore {
                 WHERE video_id = \(e.payload.videoId.uuid) AND status = 'ready'
                 """, logger: logger)
         case .videoFailed(let e):
-            try await advance(e.payload.videoId, to: "failed", rank: 3, at: at, stampColumn: "failed_at", on: connection)
+            try await advance(e.payload.videoId, to: "failed", rank: 4, at: at, stampColumn: "failed_at", on: connection)
             try await connection.query(
                 "UPDATE uploads SET failure_reason = \(e.payload.reason) WHERE video_id = \(e.payload.videoId.uuid) AND status = 'failed'",
                 logger: logger)
@@ -180,7 +185,7 @@ struct PostgresHistoryStore: HistoryStore {
 
     /// Moves the status forward only (`rank` of the new status above the stored one).
     private func advance(_ id: VideoID, to status: String, rank: Int, at: Date, stampColumn: String, on connection: PostgresConnection) async throws {
-        // The column name is one of four constants above, never input.
+        // The column name is one of five constants above, never input.
         var query = PostgresQuery(unsafeSQL: """
             UPDATE uploads SET status = $1, \(stampColumn) = coalesce(\(stampColumn), $2), updated_at = greatest(updated_at, $2)
             WHERE video_id = $3 AND (\(Self.rankSQL)) < $4
@@ -194,16 +199,16 @@ struct PostgresHistoryStore: HistoryStore {
 
     private static let columns = """
         video_id, owner, title, filename, size, status, failure_reason, duration_seconds, source_width, source_height,
-        renditions, captions, created_at, updated_at, transcribing_at, transcoding_at, ready_at, failed_at
+        renditions, captions, created_at, updated_at, transcribing_at, transcoding_at, ready_at, failed_at, playable_at
         """
 
-    private typealias Row = (UUID, UUID, String, String, Int64, String, String?, Double?, Int?, Int?, [String], String?, Date, Date, Date?, Date?, Date?, Date?)
+    private typealias Row = (UUID, UUID, String, String, Int64, String, String?, Double?, Int?, Int?, [String], String?, Date, Date, Date?, Date?, Date?, Date?, Date?)
 
     private static func summary(_ r: Row) -> UploadSummary {
         UploadSummary(
             videoId: VideoID(uuid: r.0), owner: UserID(uuid: r.1), title: r.2, filename: r.3, size: r.4, status: r.5,
             failureReason: r.6, durationSeconds: r.7, sourceWidth: r.8, sourceHeight: r.9, renditions: r.10, captions: r.11,
-            createdAt: r.12, updatedAt: r.13, transcribingAt: r.14, transcodingAt: r.15, readyAt: r.16, failedAt: r.17)
+            createdAt: r.12, updatedAt: r.13, transcribingAt: r.14, transcodingAt: r.15, readyAt: r.16, failedAt: r.17, playableAt: r.18)
     }
 
     func history(_ q: HistoryQuery) async throws -> HistoryPage {

@@ -3,8 +3,9 @@ import Foundation
 import Logging
 import Transcoder
 
-/// Packages encoded rungs by remux only: the MP4 download (with a `mov_text` caption track),
-/// HLS with fMP4 segments, the master playlist, poster and storyboard; stores them in GridFS.
+/// Packages a video whose rungs are stored as HLS segments, by remux only: the MP4 download of
+/// each rung (with its `mov_text` caption tracks), the final master playlist, poster and
+/// storyboard; stores them in GridFS.
 struct Packager: Sendable {
     let media: any MediaAccess
     let events: any EventReporter
@@ -27,32 +28,42 @@ struct Packager: Sendable {
         var frameRate: Double
     }
 
-    func package(rungs: [Rung], outputs: [String: String], captions: CaptionOutcome) async throws -> [Rendition] {
+    /// The MP4 of each rung from its HLS segments by remux (never a second encode), with the
+    /// captions as `mov_text`; the final master with measured bit rates and the subtitles; poster
+    /// and storyboard. The segments and ended playlists are stored already (``SegmentPublisher``).
+    func package(rungs: [Rung], playlists: [String: HLSMediaPlaylist], captions: CaptionOutcome) async throws -> [Rendition] {
         var renditions: [Rendition] = []
         var variants: [HLSMasterPlaylist.Variant] = []
+        var downloads: [String: String] = [:]
         for (index, rung) in rungs.enumerated() {
-            guard let encoded = outputs[rung.name] else { throw JobFailure.transient("The encoder wrote no \(rung.name).") }
+            guard let playlist = playlists[rung.name], !playlist.segments.isEmpty else {
+                throw JobFailure.transient("The encoder wrote no \(rung.name).")
+            }
             await events.progress(VideoProgressEvent(
                 videoId: videoId, stage: .packaging, rung: rung.name, percent: Double(index) / Double(rungs.count) * 100,
-                logLine: "packaging \(rung.name): MP4 and HLS"))
-            let stream = try await Self.inspect(encoded, timeLimit: toolTimeLimit)
-            var download = encoded
+                logLine: "packaging \(rung.name): MP4 from its segments"))
+            let directory = work.path("hls-\(rung.name)")
+            let joined = work.path("\(rung.name).joined.mp4")
+            try Self.join(playlist, in: directory, to: joined)
+            defer { try? FileManager.default.removeItem(atPath: joined) }
+            let offset = try await Self.pictureStart(joined, timeLimit: toolTimeLimit)
+            let download = work.path("\(rung.name).mp4")
             if case .ready(let tracks, _, _) = captions, !tracks.isEmpty {
-                download = work.path("\(rung.name).download.mp4")
                 _ = try await tool(Packaging.mp4WithCaptions(
-                    rung: encoded, tracks: tracks.map { ($0.path, $0.language, $0.label) }, output: download))
+                    rung: joined, tracks: tracks.map { ($0.path, $0.language, $0.label) }, output: download, startOffset: offset))
+            } else {
+                _ = try await tool(Packaging.mp4WithoutCaptions(rung: joined, output: download, startOffset: offset))
             }
+            downloads[rung.name] = download
+            let stream = try await Self.inspect(download, timeLimit: toolTimeLimit)
             let size = try await media.store(
                 download, as: MediaLayout.renditionMP4(videoId, quality: rung.name), videoId: videoId,
                 metadata: ["quality": rung.name, "width": String(stream.width), "height": String(stream.height),
                            "bitrate": String(stream.bitRate ?? rung.maxRate)])
-            let hlsDirectory = work.path("hls-\(rung.name)")
-            try FileManager.default.createDirectory(atPath: hlsDirectory, withIntermediateDirectories: true)
-            _ = try await tool(Packaging.hls(rung: encoded), in: hlsDirectory)
-            let peak = try await storeHLS(directory: hlsDirectory, rung: rung.name)
             let audioCodec = probe.audio == nil ? "" : ",mp4a.40.2"
             variants.append(HLSMasterPlaylist.Variant(
-                name: rung.name, bandwidth: peak, averageBandwidth: stream.bitRate.map { $0 + (probe.audio == nil ? 0 : 128_000) },
+                name: rung.name, bandwidth: Self.peakBitRate(playlist, in: directory),
+                averageBandwidth: stream.bitRate.map { $0 + (probe.audio == nil ? 0 : 128_000) },
                 width: stream.width, height: stream.height, frameRate: stream.frameRate,
                 codecs: HLSMasterPlaylist.avcCodec(profile: stream.profile, level: stream.level) + audioCodec,
                 uri: "\(rung.name)/index.m3u8"))
@@ -66,8 +77,49 @@ struct Packager: Sendable {
         }
         let master = HLSMasterPlaylist(variants: variants, subtitles: subtitles)
         try await media.store(bytes: Array(master.text.utf8), as: MediaLayout.hlsMaster(videoId), videoId: videoId)
-        try await storeImages(rungs: rungs, outputs: outputs)
+        try await storeImages(rungs: rungs, outputs: downloads)
         return renditions
+    }
+
+    /// The rung as one fragmented MP4: the init segment, then every segment in order.
+    static func join(_ playlist: HLSMediaPlaylist, in directory: String, to path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let output = FileHandle(forWritingAtPath: path) else {
+            throw JobFailure.transient("The processing server could not write its scratch files.")
+        }
+        defer { try? output.close() }
+        for name in [playlist.initURI] + playlist.segments.map(\.uri) {
+            guard let input = FileHandle(forReadingAtPath: "\(directory)/\(name)") else {
+                throw JobFailure.transient("A segment of the encoded video is missing.")
+            }
+            defer { try? input.close() }
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+                try output.write(contentsOf: chunk)
+            }
+        }
+    }
+
+    /// How much later the picture starts than the sound in joined segments (the AAC priming and
+    /// the B-frame delay that an MP4's edit list hides): the remux takes it back.
+    static func pictureStart(_ path: String, timeLimit: Duration) async throws -> Double {
+        let data = try await runTool(Programs.ffprobe, [
+            "-v", "error", "-protocol_whitelist", "file,pipe", "-of", "json", "-show_entries", "stream=codec_type,start_time", path,
+        ], timeLimit: timeLimit)
+        let streams = ((try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["streams"] as? [[String: Any]]) ?? []
+        func start(_ type: String) -> Double? {
+            streams.first { $0["codec_type"] as? String == type }.flatMap { ($0["start_time"] as? String).flatMap(Double.init) }
+        }
+        guard let picture = start("video") else { return 0 }
+        return max(0, picture - min(picture, start("audio") ?? picture))
+    }
+
+    /// The variant's BANDWIDTH: the highest bit rate of any one segment.
+    static func peakBitRate(_ playlist: HLSMediaPlaylist, in directory: String) -> Int {
+        var peak = 0
+        for segment in playlist.segments where segment.duration > 0 {
+            let size = (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(segment.uri)")[.size] as? Int) ?? 0
+            peak = max(peak, Int(clampingRounded: Double(size * 8) / segment.duration))
+        }
+        return max(peak, 1)
     }
 
     /// The caption tracks, each with its one-segment HLS subtitle playlist; the first (the
@@ -85,27 +137,6 @@ struct Packager: Sendable {
                 language: language, name: track.label, uri: "subs/\(language).m3u8", isDefault: !captionsBurned && subtitles.isEmpty))
         }
         return subtitles
-    }
-
-    /// Stores a rung's HLS files; returns the peak segment bit rate (the variant's BANDWIDTH).
-    func storeHLS(directory: String, rung: String) async throws -> Int {
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        for file in files {
-            _ = try await media.store("\(directory)/\(file)", as: MediaLayout.hlsFile(videoId, path: "\(rung)/\(file)"), videoId: videoId, metadata: [:])
-        }
-        let playlist = try String(contentsOfFile: "\(directory)/index.m3u8", encoding: .utf8)
-        var peak = 0
-        var duration: Double?
-        for line in playlist.split(separator: "\n") {
-            if line.hasPrefix("#EXTINF:") {
-                duration = Double(line.dropFirst("#EXTINF:".count).split(separator: ",").first ?? "")
-            } else if !line.hasPrefix("#"), let seconds = duration, seconds > 0 {
-                let size = (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(line)")[.size] as? Int) ?? 0
-                peak = max(peak, Int(clampingRounded: Double(size * 8) / seconds))
-                duration = nil
-            }
-        }
-        return max(peak, 1)
     }
 
     /// Poster from the best rung at a tenth of the duration; storyboard from the smallest rung.

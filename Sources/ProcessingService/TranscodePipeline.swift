@@ -63,7 +63,10 @@ struct TranscodePipeline: Sendable {
             keyframesFromSource = SourceInspection.keyframesSuitForCopy(times, duration: probe.duration)
             if !keyframesFromSource { rungs = rungs.map { var rung = $0; rung.isRemux = false; return rung } }
         }
-        try await media.deleteMedia(of: video.id)  // a retry starts clean: no duplicates, no orphans
+        // A retry or take-over after an attempt that made the video playable replaces its
+        // segments in place (the video keeps playing); any other starts clean.
+        let earlier = try await publishedEarlier(video.id, rungs: rungs)
+        if earlier == nil { try await media.deleteMedia(of: video.id) }  // no duplicates, no orphans
         try await events.publish(VideoTranscribingEvent(videoId: video.id, language: probe.audio == nil ? nil : "en"))
         try await events.publish(VideoTranscodingEvent(
             videoId: video.id, rungs: rungs.map(\.name), durationSeconds: probe.duration,
@@ -79,9 +82,9 @@ struct TranscodePipeline: Sendable {
         defer { captionTask.cancel() }  // a failed or cancelled job stops its transcription too
         var burn: String?
         if video.burnSubtitles, case .ready(let tracks, _, _) = await captionTask.value { burn = tracks.first?.path }
-        let encoded = try await encode(
+        let playlists = try await encodeAndPublish(
             video.id, probe: probe, rungs: rungs, work: work, burnSubtitles: burn, keyframesFromSource: burn == nil && keyframesFromSource,
-            stillPicture: picture)
+            stillPicture: picture, earlier: earlier ?? [:], republish: earlier != nil)
         // Captions get a bounded wait once the picture is done; later they come by the caption retry.
         let captionWait = Duration.seconds(max(120, Int(clampingRounded: probe.duration)))
         let captionOutcome = await Self.value(of: captionTask, within: captionWait, otherwise: .unavailable("timed out"))
@@ -89,7 +92,7 @@ struct TranscodePipeline: Sendable {
         let packager = Packager(
             media: media, events: events, videoId: video.id, work: work, probe: probe, captionsBurned: burn != nil,
             toolTimeLimit: toolTimeLimit(probe, factor: 1), logger: logger)
-        let renditions = try await packager.package(rungs: rungs, outputs: encoded, captions: captionOutcome)
+        let renditions = try await packager.package(rungs: rungs, playlists: playlists, captions: captionOutcome)
         guard try await media.video(video.id) != nil else {
             // Deleted while it was processed: take back what was stored, announce nothing.
             try await media.deleteMedia(of: video.id)
@@ -139,11 +142,13 @@ struct TranscodePipeline: Sendable {
         }
     }
 
-    /// The single-decode ladder encode, reporting progress; killed when it stalls or runs past
-    /// its time limit. A damaged or cut-off source is a permanent failure, not a retry.
+    /// The single-decode ladder encode of every rung not copied, each written as HLS segments
+    /// into `hls-<rung>` (``HLSSegmenting``), reporting progress (the last percent also into
+    /// `gauge`); killed when it stalls or runs past its time limit. A damaged or cut-off source is
+    /// a permanent failure, not a retry.
     func encode(
         _ videoId: VideoID, probe: MediaProbe, rungs: [Rung], work: Scratch, burnSubtitles: String?, keyframesFromSource: Bool = false,
-        stillPicture: String? = nil
+        stillPicture: String? = nil, gauge: PercentGauge = PercentGauge()
     ) async throws -> [String: String] {
         var options = settings.encoding
         options.keyframesFromSource = keyframesFromSource
@@ -151,16 +156,20 @@ struct TranscodePipeline: Sendable {
         options.threadsPerEncoder = EncodingOptions.threads(encoders: encoders, cores: ProcessInfo.processInfo.activeProcessorCount)
         let command = LadderCommand(
             source: work.path("source"), probe: probe, rungs: rungs, outputDirectory: work.directory, options: options,
-            burnSubtitles: burnSubtitles, stillPicture: stillPicture)
+            burnSubtitles: burnSubtitles, stillPicture: stillPicture, hlsSegmentSeconds: HLSSegmenting.segmentSeconds)
+        for directory in command.outputs.values {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
         let process = ChildProcess(Programs.ffmpeg, command.arguments)
         let lastProgress = Mutex(ContinuousClock.now)
         let (snapshots, continuation) = AsyncStream.makeStream(of: ProgressSnapshot.self, bufferingPolicy: .bufferingNewest(8))
         let parser = Mutex(ProgressParser())
         let duration = probe.duration
-        let rungNames = rungs.map(\.name)
+        let rungNames = rungs.filter { !$0.isRemux || burnSubtitles != nil }.map(\.name)
         let reporter = Task {
             let throttle = ProgressThrottle(perSecond: 4)
             for await snapshot in snapshots where throttle.admit(force: snapshot.isEnd) {
+                gauge.set(snapshot.percent(of: duration))
                 await events.progress(VideoProgressEvent(
                     videoId: videoId, stage: .transcoding, rungs: rungNames, percent: snapshot.percent(of: duration), fps: snapshot.fps,
                     speed: snapshot.speed, etaSeconds: snapshot.eta(duration: duration)))
@@ -176,8 +185,7 @@ struct TranscodePipeline: Sendable {
                 }
             }
         }
-        let copied = rungs.map { $0.isRemux && burnSubtitles == nil ? "\($0.name) (remux)" : $0.name }
-        await report(videoId, .transcoding, percent: 0, log: "encoding \(copied.joined(separator: ", ")) from one decode")
+        await report(videoId, .transcoding, percent: gauge.value, log: "encoding \(rungNames.joined(separator: ", ")) from one decode")
         let result = try await process.run(timeLimit: toolTimeLimit(probe, factor: 1)) { line in
             guard let snapshot = parser.withLock({ $0.consume(line) }) else { return }
             lastProgress.withLock { $0 = ContinuousClock.now }

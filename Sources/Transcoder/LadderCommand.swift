@@ -49,7 +49,8 @@ public struct EncodingOptions: Sendable, Equatable {
 public struct LadderCommand: Sendable {
     /// The arguments after `ffmpeg`.
     public var arguments: [String]
-    /// Where each rung's MP4 goes, by rung name.
+    /// Where each rung's output goes, by rung name: its MP4, or in HLS mode the directory of its
+    /// playlist and segments (``HLSSegmenting``), which must exist before ffmpeg starts.
     public var outputs: [String: String]
 
     /// Builds the command.
@@ -63,12 +64,16 @@ public struct LadderCommand: Sendable {
     /// - `burnSubtitles`: a WebVTT file rendered into the pixels before scaling.
     /// - `stillPicture`: for a source without video (``MediaProbe/isAudioOnly``), the picture
     ///   shown for the whole length of the sound.
+    /// - `hlsSegmentSeconds`: each encoded rung is written as HLS with fMP4 segments into
+    ///   `hls-<rung>` (``HLSSegmenting``), published while ffmpeg runs, instead of an MP4; rungs
+    ///   marked `isRemux` are left out (``HLSSegmenting/copy(source:hasAudio:directory:segmentSeconds:)``
+    ///   cuts them from the source first).
     ///
     /// Every input is read with `-protocol_whitelist file,pipe`: a file cannot make ffmpeg open
     /// anything but local files.
     public init(
         source: String, probe: MediaProbe, rungs: [Rung], outputDirectory: String, options: EncodingOptions = .init(),
-        burnSubtitles: String? = nil, stillPicture: String? = nil
+        burnSubtitles: String? = nil, stillPicture: String? = nil, hlsSegmentSeconds: Int? = nil
     ) {
         var arguments = ["-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-nostats", "-progress", "pipe:1"]
             + Self.input(source)
@@ -108,12 +113,18 @@ public struct LadderCommand: Sendable {
                 if threads > 0 { arguments += ["-threads", String(threads)] }
                 if hasAudio { arguments += ["-c:a", "aac", "-b:a", "128k", "-ac", "2"] }
                 if probe.video == nil { arguments += ["-t", String(format: "%.3f", probe.duration), "-shortest"] }
-                let path = "\(outputDirectory)/\(rung.name).mp4"
-                arguments += ["-movflags", "+faststart", path]
-                outputs[rung.name] = path
+                if let hlsSegmentSeconds {
+                    let directory = "\(outputDirectory)/hls-\(rung.name)"
+                    arguments += HLSSegmenting.output(directory: directory, segmentSeconds: hlsSegmentSeconds)
+                    outputs[rung.name] = directory
+                } else {
+                    let path = "\(outputDirectory)/\(rung.name).mp4"
+                    arguments += ["-movflags", "+faststart", path]
+                    outputs[rung.name] = path
+                }
             }
         }
-        for rung in rungs where rung.isRemux && burnSubtitles == nil {
+        for rung in rungs where rung.isRemux && burnSubtitles == nil && hlsSegmentSeconds == nil {
             let path = "\(outputDirectory)/\(rung.name).mp4"
             arguments += ["-map", "0:v:0"]
             if hasAudio { arguments += ["-map", "0:a:0"] }

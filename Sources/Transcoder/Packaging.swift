@@ -11,9 +11,12 @@ public enum Packaging {
     }
 
     /// The rung remuxed with one `mov_text` track per WebVTT (`path`, ISO 639-1 `language`,
-    /// `title` for the player's menu), in order; the first is the default.
-    public static func mp4WithCaptions(rung: String, tracks: [(path: String, language: String, title: String?)], output: String) -> [String] {
-        var arguments = quiet + LadderCommand.input(rung)
+    /// `title` for the player's menu), in order; the first is the default. `startOffset`: see
+    /// ``mp4WithoutCaptions(rung:output:startOffset:)``.
+    public static func mp4WithCaptions(
+        rung: String, tracks: [(path: String, language: String, title: String?)], output: String, startOffset: Double = 0
+    ) -> [String] {
+        var arguments = quiet + shift(startOffset) + LadderCommand.input(rung)
         for track in tracks { arguments += LadderCommand.input(track.path) }
         arguments += ["-map", "0:v", "-map", "0:a?"]
         for index in tracks.indices { arguments += ["-map", "\(index + 1):s"] }
@@ -26,9 +29,20 @@ public enum Packaging {
         return arguments + ["-movflags", "+faststart", output]
     }
 
-    /// The rung remuxed without any caption track (the owner deleted the last one).
-    public static func mp4WithoutCaptions(rung: String, output: String) -> [String] {
-        quiet + LadderCommand.input(rung) + ["-map", "0:v", "-map", "0:a?", "-c", "copy", "-movflags", "+faststart", output]
+    /// The rung remuxed without any caption track (the owner deleted the last one, or there is
+    /// none). `startOffset`: when the rung is its HLS segments joined, the time of its first video
+    /// frame there (fMP4 segments have no edit list, so the AAC priming and the B-frame delay
+    /// move the picture a few frames later); the MP4 starts its picture at zero again, the
+    /// priming hidden by an edit list, as an MP4 written by the encoder does.
+    public static func mp4WithoutCaptions(rung: String, output: String, startOffset: Double = 0) -> [String] {
+        quiet + shift(startOffset) + LadderCommand.input(rung)
+            + ["-map", "0:v", "-map", "0:a?", "-c", "copy", "-movflags", "+faststart", output]
+    }
+
+    /// `-itsoffset -startOffset` when there is an offset to take back.
+    static func shift(_ startOffset: Double) -> [String] {
+        guard startOffset.isFinite, startOffset > 0.0005, startOffset < 10 else { return [] }
+        return ["-itsoffset", String(format: "-%.6f", startOffset)]
     }
 
     /// HLS of one rung: fMP4 segments of about `segmentSeconds`, VOD playlist `index.m3u8`,

@@ -51,7 +51,7 @@ struct Status: AsyncParsableCommand {
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List your uploads, newest first.")
 
-    @Option(help: "Only uploads with this status: uploaded, transcribing, transcoding, ready, failed.")
+    @Option(help: "Only uploads with this status: uploaded, transcribing, transcoding, playable, ready, failed.")
     var status: String?
 
     @Option(help: "How many at most (all pages are read up to this many).")

@@ -27,6 +27,8 @@ public enum ClipCutEvent: Codable, Hashable, Sendable {
     case videoProgress(VideoProgressEvent)
     /// `video.captions`
     case videoCaptions(VideoCaptionsEvent)
+    /// `video.playable`
+    case videoPlayable(VideoPlayableEvent)
     /// `rendition.ready`
     case renditionReady(RenditionReadyEvent)
     /// `video.ready`
@@ -47,6 +49,7 @@ public enum ClipCutEvent: Codable, Hashable, Sendable {
         case .videoTranscoding(let m): m
         case .videoProgress(let m): m
         case .videoCaptions(let m): m
+        case .videoPlayable(let m): m
         case .renditionReady(let m): m
         case .videoReady(let m): m
         case .videoFailed(let m): m
@@ -77,6 +80,7 @@ public enum ClipCutEvent: Codable, Hashable, Sendable {
         case let m as VideoTranscodingEvent: self = .videoTranscoding(m)
         case let m as VideoProgressEvent: self = .videoProgress(m)
         case let m as VideoCaptionsEvent: self = .videoCaptions(m)
+        case let m as VideoPlayableEvent: self = .videoPlayable(m)
         case let m as RenditionReadyEvent: self = .renditionReady(m)
         case let m as VideoReadyEvent: self = .videoReady(m)
         case let m as VideoFailedEvent: self = .videoFailed(m)
@@ -106,6 +110,7 @@ public enum ClipCutEvent: Codable, Hashable, Sendable {
         case .videoTranscoding: self = .videoTranscoding(try VideoTranscodingEvent(from: decoder))
         case .videoProgress: self = .videoProgress(try VideoProgressEvent(from: decoder))
         case .videoCaptions: self = .videoCaptions(try VideoCaptionsEvent(from: decoder))
+        case .videoPlayable: self = .videoPlayable(try VideoPlayableEvent(from: decoder))
         case .renditionReady: self = .renditionReady(try RenditionReadyEvent(from: decoder))
         case .videoReady: self = .videoReady(try VideoReadyEvent(from: decoder))
         case .videoFailed: self = .videoFailed(try VideoFailedEvent(from: decoder))

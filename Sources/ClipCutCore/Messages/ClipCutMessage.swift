@@ -18,6 +18,8 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
     case videoProgress = "video.progress"
     /// ``VideoCaptionsEvent``: the captions changed state.
     case videoCaptions = "video.captions"
+    /// ``VideoPlayableEvent``: the first HLS segments are stored; the video entered `playable`.
+    case videoPlayable = "video.playable"
     /// ``RenditionReadyEvent``: one rung of the ladder is stored.
     case renditionReady = "rendition.ready"
     /// ``VideoReadyEvent``: every rendition is stored; the video is playable.

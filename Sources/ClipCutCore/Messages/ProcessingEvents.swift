@@ -57,6 +57,31 @@ extension VideoTranscodingEvent {
     }
 }
 
+/// `video.playable` on `clipcut:events`: the HLS master is stored and every rung it lists has its
+/// first segments; the video entered ``VideoStatus/playable`` and plays up to the live edge while
+/// the rest is encoded.
+public typealias VideoPlayableEvent = MessageEnvelope<VideoPlayablePayload>
+
+/// The fields of a ``VideoPlayableEvent``.
+public struct VideoPlayablePayload: VideoMessagePayload {
+    /// Always `video.playable`.
+    public static let messageType = MessageType.videoPlayable
+    /// The video it is about.
+    public var videoId: VideoID
+    /// The rungs the master playlist lists at that moment, best first; others join as their first
+    /// segments land.
+    @EmptyIfMissing public var rungs: [String]
+    /// Seconds of video playable at that moment (the shortest rung playlist).
+    public var playableSeconds: Double?
+}
+
+extension VideoPlayableEvent {
+    /// Creates the event at the current schema version.
+    public init(videoId: VideoID, rungs: [String], playableSeconds: Double? = nil, at: Date = Date(), eventId: UUID = UUID()) {
+        self.init(Payload(videoId: videoId, rungs: rungs, playableSeconds: playableSeconds), at: at, eventId: eventId)
+    }
+}
+
 /// `rendition.ready` on `clipcut:events`: one rung of the ladder is stored and playable.
 public typealias RenditionReadyEvent = MessageEnvelope<RenditionReadyPayload>
 

@@ -29,6 +29,9 @@ public struct VideoProgressPayload: VideoMessagePayload {
     public var etaSeconds: Double?
     /// A log line for the owner's console.
     public var logLine: String?
+    /// Seconds of the video that play now (every rung in the HLS master has them); present once
+    /// the video is `playable`, growing as segments are stored.
+    public var playableSeconds: Double?
 }
 
 extension VideoProgressEvent {
@@ -43,12 +46,13 @@ extension VideoProgressEvent {
         speed: Double? = nil,
         etaSeconds: Double? = nil,
         logLine: String? = nil,
+        playableSeconds: Double? = nil,
         at: Date = Date(),
         eventId: UUID = UUID()
     ) {
         let payload = Payload(
             videoId: videoId, stage: stage, rung: rung, rungs: rungs, percent: percent, fps: fps, speed: speed,
-            etaSeconds: etaSeconds, logLine: logLine)
+            etaSeconds: etaSeconds, logLine: logLine, playableSeconds: playableSeconds)
         self.init(payload, at: at, eventId: eventId)
     }
 }

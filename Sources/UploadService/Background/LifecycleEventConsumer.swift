@@ -68,6 +68,12 @@ struct LifecycleEventApplier: Sendable {
                 video.sourceWidth = e.payload.sourceWidth ?? video.sourceWidth
                 video.sourceHeight = e.payload.sourceHeight ?? video.sourceHeight
             }
+        case .videoPlayable(let e):
+            try await update(e.payload.videoId, at: e.at) { video in
+                for next in [VideoStatus.transcribing, .transcoding, .playable] where video.status.canTransition(to: next) {
+                    try? video.transition(to: next, at: e.at)
+                }
+            }
         case .renditionReady(let e):
             try await update(e.payload.videoId, at: e.at) { video in
                 video.renditions.removeAll { $0.quality == e.payload.rendition.quality }
