@@ -134,20 +134,33 @@ struct WorkerTests {
         await Self.tearDown(fixture, redis)
     }
 
-    @Test("SIGKILL a worker mid-transcode: a second worker takes the job over and finishes it, no duplicate outputs")
+    @Test("SIGKILL a worker mid-transcode, after the video became playable: a second worker takes the job over, replaces the stored segments in place (the video stays playable) and finishes it; no duplicate outputs, the joined video whole")
     func killedWorker() async throws {
         let (fixture, redis) = try await Self.setUp()
         let binary = try ProcessingFixture.environment("CLIPCUT_BIN_DIR") + "/processing-service"
-        let video = try await fixture.addVideo(try await makeSource("long.mp4", video: "testsrc2=size=1280x720:rate=30", seconds: 20))
+        let video = try await fixture.addVideo(try await makeSource(
+            "long.mp4", video: "testsrc2=size=1280x720:rate=30", seconds: 20, tone: true, codec: ["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "6M"]))
         try await Self.enqueue(redis, video)
         let first = try Self.startWorker(binary, fixture, name: "a")
         #expect(try await Self.encoding(redis, video.id), "the first worker never started encoding")
+        let playable = try await Self.eventually(60) { try await Self.events(redis, about: video.id).contains { $0.type == .videoPlayable } }
+        #expect(playable, "the first worker never made the video playable")
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         #expect(try await Self.events(redis, about: video.id).allSatisfy { $0.type != .videoReady })
+        let storedAtKill = try await fixture.mediaNames(video.id)
+        #expect(storedAtKill.contains(MediaLayout.hlsMaster(video.id)))
 
         let second = try Self.startWorker(binary, fixture, name: "b")
         defer { second.terminate() }
+        // Once the second worker has started its attempt, everything the first one published is
+        // still there: nothing was deleted to start clean (the video stays playable).
+        let restarted = try await Self.eventually(60) {
+            try await Self.events(redis, about: video.id).filter { $0.type == .videoTranscoding }.count == 2
+        }
+        #expect(restarted, "the second worker never started its attempt")
+        let storedAfterRestart = Set(try await fixture.mediaNames(video.id))
+        #expect(storedAtKill.allSatisfy { storedAfterRestart.contains($0) }, "stored media was deleted: the video stopped being playable")
         let ready = try await Self.eventually(240) { try await Self.events(redis, about: video.id).contains { $0.type == .videoReady } }
         #expect(ready)
         let names = try await fixture.mediaNames(video.id)
@@ -157,6 +170,14 @@ struct WorkerTests {
         }
         #expect(names.contains(MediaLayout.hlsMaster(video.id)))
         #expect(try await Self.events(redis, about: video.id).filter { $0.type == .videoReady }.count == 1)
+        // The joined playlist decodes end to end with every frame once: segments of both workers.
+        let root = try await fixture.download(video.id, to: scratchFile("taken-over"))
+        for quality in ["720p", "360p"] {
+            let joined = scratchFile("\(quality).mp4")
+            try await LivePlaybackTests.readLive("\(root)/hls/\(quality)/index.m3u8", to: joined)
+            let read = try await LivePlaybackTests.frames(joined)
+            #expect(read.count == 600 && abs(read.duration - 20) < 0.2, "\(quality): \(read)")
+        }
         #expect(try await Self.eventually(10) { try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0 })
         second.terminate()
         second.waitUntilExit()
