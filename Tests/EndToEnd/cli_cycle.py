@@ -70,9 +70,12 @@ def main():
     assert stat.S_IMODE(os.stat(credentials).st_mode) == 0o600, oct(os.stat(credentials).st_mode)
     assert json.loads(run("whoami", "--json").stdout)["account"]["email"] == email
 
-    step("upload --follow prints the watch URL once the video is ready")
-    url = run("upload", video, "--title", "Elephants 🐘", "--follow").stdout.strip()
-    assert url.startswith(f"{EDGE}/#/watch/"), url
+    step("upload --follow prints the watch URL once, when the video plays (before it is ready), and follows to ready")
+    followed = run("upload", video, "--title", "Elephants 🐘", "--follow")
+    url = followed.stdout.strip()
+    assert url.startswith(f"{EDGE}/#/watch/") and "\n" not in url, url
+    notes = followed.stderr
+    assert "playable: watch it now at " + url in notes and notes.rfind("ready") > notes.find("playable: watch"), notes
     video_id = url.rsplit("/", 1)[1]
 
     step("history, status, search and captions")

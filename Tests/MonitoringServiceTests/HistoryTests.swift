@@ -32,11 +32,15 @@ struct HistoryTests {
                 let body = json(detail)
                 let timeline = try #require(body["timeline"] as? [[String: Any]])
                 #expect(timeline.map { $0["type"] as? String ?? "" } == [
-                    "video.uploaded", "video.transcribing", "video.transcoding", "rendition.ready", "rendition.ready", "video.captions", "video.ready",
+                    "video.uploaded", "video.transcribing", "video.transcoding", "video.playable", "rendition.ready", "rendition.ready",
+                    "video.captions", "video.ready",
                 ])
                 let stages = try #require(body["stages"] as? [String: Any])
                 #expect(stages["queuedSeconds"] as? Double == 2 && stages["transcribingSeconds"] as? Double == 1)
                 #expect(stages["transcodingSeconds"] as? Double == 9 && stages["totalSeconds"] as? Double == 12)
+                // Watchable 5 s after the upload, 7 s before the whole ladder was ready.
+                #expect(stages["playableSeconds"] as? Double == 5)
+                #expect((body["upload"] as? [String: Any])?["playableAt"] as? String == "2027-01-15T08:00:05.000Z")
 
                 let stranger = try await fixture.token(for: .random())
                 #expect(try await client.execute(uri: "/api/history/\(id)", method: .get, headers: bearer(stranger)).status == .notFound)

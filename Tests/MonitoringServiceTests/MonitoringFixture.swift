@@ -107,6 +107,7 @@ struct MonitoringFixture: Sendable {
             VideoTranscribingEvent(videoId: id, language: "en", at: start.addingTimeInterval(2)),
             VideoTranscodingEvent(videoId: id, rungs: ["720p", "360p"], durationSeconds: 10, sourceWidth: 1280, sourceHeight: 720,
                                   at: start.addingTimeInterval(3)),
+            VideoPlayableEvent(videoId: id, rungs: ["720p", "360p"], playableSeconds: 2, at: start.addingTimeInterval(5)),
             RenditionReadyEvent(videoId: id, rendition: rungs[0], at: start.addingTimeInterval(10)),
             RenditionReadyEvent(videoId: id, rendition: rungs[1], at: start.addingTimeInterval(11)),
             VideoCaptionsEvent(videoId: id, state: .ready, language: "en", at: start.addingTimeInterval(11)),

@@ -128,13 +128,18 @@ struct VideoRoutesTests {
             let events: [ClipCutEvent] = [
                 .videoTranscribing(VideoTranscribingEvent(videoId: first, language: "en")),
                 .videoTranscoding(VideoTranscodingEvent(videoId: first, rungs: ["360p"], durationSeconds: 10, sourceWidth: 640, sourceHeight: 360)),
+                .videoPlayable(VideoPlayableEvent(videoId: first, rungs: ["360p"], playableSeconds: 2, at: Date(timeIntervalSince1970: 1_900_000_000))),
                 .renditionReady(RenditionReadyEvent(videoId: first, rendition: rung)),
                 .videoReady(VideoReadyEvent(videoId: first, renditions: [rung], durationSeconds: 10)),
                 .videoTranscribing(VideoTranscribingEvent(videoId: first, language: "en")),  // late duplicate: ignored
                 .videoFailed(VideoFailedEvent(videoId: second, reason: "not a video")),
             ]
-            for event in events { try await applier.apply(event) }
+            for event in events.prefix(3) { try await applier.apply(event) }
+            let playable = try #require(try await service.repository.record(id: first)).video
+            #expect(playable.status == .playable && playable.playableAt == Date(timeIntervalSince1970: 1_900_000_000))
+            for event in events.dropFirst(3) { try await applier.apply(event) }
             let ready = try #require(try await service.repository.record(id: first)).video
+            #expect(ready.playableAt == Date(timeIntervalSince1970: 1_900_000_000), "kept once ready")
             #expect(ready.status == .ready && ready.renditions == [rung] && ready.durationSeconds == 10 && ready.sourceWidth == 640)
             let failed = try #require(try await service.repository.record(id: second)).video
             #expect(failed.status == .failed && failed.failureReason == "not a video")

@@ -4,7 +4,8 @@ import Foundation
 import NIOCore
 
 /// Follows `GET /api/videos/:id/events` (Server-Sent Events) and prints the transcode's
-/// progress on stderr until the video is ready (returns) or failed (throws). A dropped
+/// progress on stderr until the video is ready (returns) or failed (throws); calls `onPlayable`
+/// once, when the first progress message says the video plays (`playableSeconds`). A dropped
 /// connection is reopened with `Last-Event-ID`.
 struct ProgressFollower {
     let api: APIClient
@@ -12,8 +13,11 @@ struct ProgressFollower {
     struct Queue: Decodable { var position: Int; var ahead: Int }
     struct Done: Decodable { var status: String; var failureReason: String? }
 
-    func follow(_ videoId: String) async throws {
+    /// - Returns: whether `onPlayable` was called.
+    @discardableResult
+    func follow(_ videoId: String, onPlayable: () -> Void = {}) async throws -> Bool {
         var lastEventID: String?
+        var playable = false
         var attempts = 0
         while true {
             var request = api.request(.GET, "/api/videos/\(videoId)/events", headers: [("Accept", "text/event-stream")])
@@ -21,13 +25,13 @@ struct ProgressFollower {
             do {
                 let response = try await api.stream(request)
                 attempts = 0
-                if let done = try await read(response, lastEventID: &lastEventID) {
+                if let done = try await read(response, lastEventID: &lastEventID, playable: &playable, onPlayable: onPlayable) {
                     if Terminal.isInteractive { Terminal.note("") }
                     guard done.status == "ready" else {
                         throw CLIError("processing failed: \(done.failureReason ?? "no reason given")", code: .processingFailed)
                     }
                     Terminal.note("ready")
-                    return
+                    return playable
                 }
             } catch let error as CLIError where error.code == .unavailable {
                 attempts += 1
@@ -38,7 +42,9 @@ struct ProgressFollower {
     }
 
     /// Reads frames until `event: done` (returned) or the end of the stream (`nil`).
-    private func read(_ response: HTTPClientResponse, lastEventID: inout String?) async throws -> Done? {
+    private func read(
+        _ response: HTTPClientResponse, lastEventID: inout String?, playable: inout Bool, onPlayable: () -> Void
+    ) async throws -> Done? {
         var pending = ""
         var event = "message", data = ""
         do {
@@ -48,7 +54,7 @@ struct ProgressFollower {
                     let line = String(pending[..<newline]).trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
                     pending = String(pending[pending.index(after: newline)...])
                     if line.isEmpty {
-                        if let done = handle(event: event, data: data) { return done }
+                        if let done = handle(event: event, data: data, playable: &playable, onPlayable: onPlayable) { return done }
                         event = "message"
                         data = ""
                     } else if line.hasPrefix("event:") {
@@ -66,12 +72,17 @@ struct ProgressFollower {
         return nil
     }
 
-    private func handle(event: String, data: String) -> Done? {
+    private func handle(event: String, data: String, playable: inout Bool, onPlayable: () -> Void) -> Done? {
         let bytes = Data(data.utf8)
         switch event {
         case "progress":
             guard case .videoProgress(let event)? = try? ClipCutEvent.decode(from: data) else { return nil }
             let progress = event.payload
+            if progress.playableSeconds != nil && !playable {
+                playable = true
+                if Terminal.isInteractive { Terminal.status("") }
+                onPlayable()
+            }
             if let line = progress.logLine {
                 if Terminal.isInteractive { Terminal.status("") }
                 Terminal.note("  \(line)")

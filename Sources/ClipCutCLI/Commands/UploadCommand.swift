@@ -20,7 +20,7 @@ struct Upload: AsyncParsableCommand {
     @Option(help: "The language spoken, as an ISO 639-1 code (en, es, …), or detect (the default).")
     var language: String = "detect"
 
-    @Flag(help: "Follow the transcode live until the video is ready, then print its watch URL.")
+    @Flag(help: "Follow the transcode live until the video is ready; print its watch URL as soon as it plays.")
     var follow = false
 
     @Flag(help: "Print the video as JSON when done.")
@@ -48,8 +48,13 @@ struct Upload: AsyncParsableCommand {
                 let uploader = TusUploader(api: api, store: ConfigStore(), key: key, chunkSize: chunkSize)
                 let videoId = try await uploader.upload(handle, size: size, filename: url.lastPathComponent, title: title, language: language)
                 if follow {
-                    try await ProgressFollower(api: api).follow(videoId)
-                    print("\(credentials.server)/#/watch/\(videoId)")
+                    // The URL goes out once, at `playable` (the page plays while the rest is encoded).
+                    let watch = "\(credentials.server)/#/watch/\(videoId)"
+                    let printed = try await ProgressFollower(api: api).follow(videoId) {
+                        Terminal.note("playable: watch it now at \(watch)")
+                        FileHandle.standardOutput.write(Data((watch + "\n").utf8))  // unbuffered: a script reads it at once
+                    }
+                    if !printed { print(watch) }
                 } else if json {
                     try Terminal.json(try await api.get("/api/videos/\(videoId)").decode(Video.self))
                 } else {
