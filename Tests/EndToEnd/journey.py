@@ -5,7 +5,8 @@ nginx edge, in Debian's Chromium (headless) through selenium and chromium-driver
 
 Register, log in (and a wrong password first), a text file rejected, upload a generated 10 s
 720p video with espeak-ng speech, watch the live panel reach 100 %, play it, switch quality,
-read the subtitle cues, find it in history, search a spoken word and land on its moment, check
+read the subtitle cues, find it in history, search a spoken word and land on its moment, play a
+60 s 1080p video while it is still being encoded (live HLS) until the MP4 player takes over, check
 another user cannot open it, delete it. A screenshot of each step goes to OUTPUT_DIR.
 Exits non-zero at the first failed step.
 """
@@ -29,10 +30,12 @@ EDGE, OUT = sys.argv[1].rstrip("/"), sys.argv[2]
 os.makedirs(OUT, exist_ok=True)
 SPOKEN = "The penguins are diving for fish. Hello from the frozen harbour."
 PROCESSING_LIMIT = int(os.environ.get("CLIPCUT_E2E_PROCESSING_SECONDS", "600"))
+LONG_SECONDS = 60
 
 
 def make_media(directory):
-    """A 10 s 1280x720 H.264 video with speech, and a text file named like a video."""
+    """A 10 s 1280x720 H.264 video with speech, a text file named like a video, and a 60 s 1080p
+    video with a tone (long enough that its ladder takes a while: it plays before it is ready)."""
     speech = os.path.join(directory, "speech.wav")
     video = os.path.join(directory, "harbour.mp4")
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "140", "-w", speech, SPOKEN], check=True)
@@ -44,7 +47,14 @@ def make_media(directory):
     text = os.path.join(directory, "notes.mp4")
     with open(text, "w") as handle:
         handle.write("These are my meeting notes, not a video.\n" * 50)
-    return video, text
+    long_video = os.path.join(directory, "long-1080p.mp4")
+    subprocess.run([
+        "ffmpeg", "-nostdin", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={LONG_SECONDS}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={LONG_SECONDS}",
+        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-shortest", long_video,
+    ], check=True)
+    return video, text, long_video
 
 
 class Journey:
@@ -125,7 +135,7 @@ class Journey:
 
 
 def main():
-    video, text = make_media(OUT)
+    video, text, long_video = make_media(OUT)
     journey = Journey()
     driver = journey.driver
     password = "correct horse battery staple"
@@ -277,6 +287,73 @@ def main():
         while not search_finds_it():
             assert time.time() < deadline, "search does not find the edited words"
             time.sleep(1)
+
+        journey.step("a 60 s 1080p video plays while it is still being encoded, then the MP4 player takes over")
+        journey.go("#/upload")
+        journey.el("#upload-file").send_keys(long_video)
+        journey.fill("#upload-title", "Long 1080p — live e2e")
+        journey.el("#upload-submit").click()
+        journey.wait(lambda d: "#/watch/" in d.current_url, 180)
+        assert video_id not in driver.current_url, driver.current_url
+        journey.visible("#processing-panel")
+        live_state = """const v = document.getElementById('player'), s = document.getElementById('player-section');
+            return {live: !s.hidden && s.dataset.mode === 'live', time: v.currentTime, paused: v.paused, readyState: v.readyState,
+                    src: v.currentSrc, overall: Number(document.getElementById('overall-progress').value),
+                    status: document.getElementById('processing-panel').dataset.status || '',
+                    note: document.getElementById('live-note').hidden ? '' : document.getElementById('live-note').textContent,
+                    seekMax: Number(document.getElementById('seek-bar').max)};"""
+        # Playable comes seconds after the upload; the whole ladder takes far longer. Watch the live
+        # player's clock move by more than a second while the panel is still below 100 %.
+        first = playing = state = None
+        deadline = time.time() + PROCESSING_LIMIT
+        while time.time() < deadline:
+            state = journey.js(live_state)
+            if state["status"] in ("ready", "failed"):
+                break
+            if state["live"] and state["overall"] < 100:
+                if state["paused"] and state["readyState"] >= 1:
+                    journey.js("document.getElementById('player').play().catch(() => {})")
+                if first is None or state["time"] < first["time"]:
+                    first = state
+                elif state["time"] > first["time"] + 1.0:
+                    playing = state
+                    break
+            time.sleep(0.3)
+        journey.shot("playing-while-processing")
+        assert playing, f"the video did not play while processing (first live state {first}, last state {state}): {journey.message()}"
+        assert playing["status"] == "processing", playing
+        assert "processing" in playing["note"].lower(), playing
+        assert playing["src"].startswith("blob:"), f"the live player plays through Media Source Extensions: {playing}"
+        assert playing["seekMax"] >= LONG_SECONDS - 5, f"the seek bar spans the whole video while it plays live: {playing}"
+        print(f"[e2e] played {first['time']:.1f} s → {playing['time']:.1f} s at {playing['overall']:.0f} % processed", flush=True)
+
+        deadline = time.time() + PROCESSING_LIMIT
+        while time.time() < deadline:
+            state = journey.js(live_state)
+            if state["status"] in ("ready", "failed"):
+                break
+            time.sleep(0.5)
+        assert state["status"] == "ready", f"status {state['status']}: {journey.message()}"
+        journey.wait(lambda d: not journey.js(live_state)["live"] and len(Select(journey.el("#quality")).options) >= 2, 60)
+        qualities = [option.get_attribute("value") for option in Select(journey.el("#quality")).options]
+        assert qualities[0] == "1080p" and "360p" in qualities, qualities
+        # The MP4 goes on from where the live player was (it never jumps back to the start); the
+        # seek happens once its metadata is in.
+        deadline = time.time() + 30
+        while True:
+            took_over = journey.js(live_state)
+            if took_over["readyState"] >= 1 and took_over["time"] >= playing["time"] - 0.5:
+                break
+            assert time.time() < deadline, f"kept the position across the switch: {took_over} after {playing}"
+            time.sleep(0.3)
+        assert not took_over["src"].startswith("blob:") and ".mp4" in took_over["src"], took_over
+        if took_over["time"] < LONG_SECONDS - 5:
+            journey.wait(lambda d: journey.js("const v = document.getElementById('player'); return !v.paused && v.currentTime > arguments[0]",
+                                              took_over["time"] + 0.5), 30)
+        links = [a.get_attribute("data-quality") for a in driver.find_elements(By.CSS_SELECTOR, "#downloads a[download]")]
+        assert set(qualities) == set(links), links
+        journey.js("document.getElementById('player').pause()")
+        journey.shot("mp4-player-took-over")
 
         journey.step("another user cannot open the first user's watch URL")
         journey.logout()

@@ -1,10 +1,13 @@
 // The player: renditions (quality switch keeping time and play state), subtitles, poster,
 // storyboard previews over our seek bar, and download links. Media URLs carry a playback token
 // in the query, so <video>, <track> and plain fetch() load them without an Authorization header.
+// Before a video is ready it can play live from its HLS (live-player.js) up to what is encoded;
+// loading the ready player then goes on from the same time and play state.
 
 import { api, ApiError } from './api.js';
 import { $, h, formatBytes, formatClock, captionStateText, captionLanguageText } from './ui.js';
 import { parseStoryboard, attachPreview } from './storyboard.js';
+import { startLive } from './live-player.js';
 
 const section = $('#player-section');
 const video = $('#player');
@@ -13,11 +16,14 @@ const captionsToggle = $('#captions-toggle');
 const captionsNote = $('#captions-note');
 const downloads = $('#downloads');
 const seekBar = $('#seek-bar');
+const liveNote = $('#live-note');
+const LIVE_NOTE = 'Playing while processing — more arrives as it is encoded.';
 
 let generation = 0;  // bumps on every load/reset, so late answers of an old load are ignored
 let state = null;    // { videoId, title, playback }
 let lastRefresh = 0;
 let dragging = false;
+let live = null;     // the live loader while a video that is not ready yet plays
 
 const preview = attachPreview({
   container: $('#seek-preview'),
@@ -108,9 +114,67 @@ function setSource(url, { time = 0, paused = true, rate = 1 } = {}) {
   video.src = url;
 }
 
+function stopLive() {
+  if (!live) return;
+  live.stop();
+  live = null;
+  delete section.dataset.mode;
+  liveNote.hidden = true;
+}
+
+/** Plays, unmuted when the browser lets the page, else muted (the controls unmute it). */
+function autoplay() {
+  video.play().catch((err) => {
+    if (err.name !== 'NotAllowedError') return undefined;
+    video.muted = true;
+    return video.play();
+  }).catch(() => {});
+}
+
 /**
- * Loads the player for a ready video; `t` (seconds) seeks once the metadata is in. Resolves the
- * playback links, or null when another load or a reset overtook this one.
+ * Plays a video that is not ready yet from its HLS, up to what is encoded so far, while the
+ * rest is encoded. Resolves true once live playback runs (or already did), false when there is
+ * nothing to play live (no HLS yet, ready or failed by now) or another load or a reset overtook it.
+ */
+export async function loadLive(videoId, { title = '' } = {}) {
+  if (live && state && state.videoId === videoId) return true;
+  const gen = ++generation;
+  const playback = await fetchPlayback(videoId);
+  if (gen !== generation) return false;
+  if (!playback.hls || playback.status === 'ready' || playback.status === 'failed') return false;
+  state = { videoId, title: title || playback.title, playback };
+  video.poster = playback.poster || '';
+  quality.replaceChildren();
+  setCaptions([], playback);
+  downloads.replaceChildren();
+  preview.setCues([]);
+  section.dataset.mode = 'live';
+  liveNote.textContent = LIVE_NOTE;
+  liveNote.hidden = false;
+  section.hidden = false;
+  const loader = startLive(video, {
+    masterUrl: playback.hls,
+    durationSeconds: playback.durationSeconds,
+    refresh: async () => (await fetchPlayback(videoId)).hls,
+    onError: (err) => {
+      // This browser cannot play it live: the player comes back once the video is ready.
+      if (live !== loader) return;
+      console.warn('live playback stopped:', err);
+      stopLive();
+      section.hidden = true;
+      video.removeAttribute('src');
+      video.load();
+    },
+  });
+  live = loader;
+  autoplay();
+  return true;
+}
+
+/**
+ * Loads the player for a ready video; `t` (seconds) seeks once the metadata is in. After live
+ * playback it goes on from the live player's time and play state instead. Resolves the playback
+ * links, or null when another load or a reset overtook this one.
  */
 export async function loadPlayer(videoId, { t = null, title = '' } = {}) {
   const gen = ++generation;
@@ -118,12 +182,17 @@ export async function loadPlayer(videoId, { t = null, title = '' } = {}) {
   if (gen !== generation) return null;
   state = { videoId, title: title || playback.title, playback };
   if (!playback.renditions.length) throw new ApiError(0, 'no_renditions', 'No playable rendition is stored for this video.');
+  // Taken now, not when the load began: the live video kept playing while the links came.
+  const from = live
+    ? { time: video.currentTime, paused: video.paused, rate: video.playbackRate }
+    : { time: t && t > 0 ? t : 0 };
+  stopLive();
   video.poster = playback.poster || '';
   fillQuality(playback.renditions);
   setCaptions(playback.captions || [], playback);
   fillDownloads(playback.renditions, state.title);
   section.hidden = false;
-  setSource(playback.renditions[0].url, { time: t && t > 0 ? t : 0 });
+  setSource(playback.renditions[0].url, from);
   loadStoryboard(playback.storyboard, gen);
   return playback;
 }
@@ -165,6 +234,7 @@ async function switchQuality() {
 
 export function resetPlayer() {
   generation += 1;
+  stopLive();
   state = null;
   section.hidden = true;
   video.pause();
@@ -205,7 +275,7 @@ export function initPlayer() {
 
   // An expired playback token makes the media request fail: fetch fresh links once and go on.
   video.addEventListener('error', async () => {
-    if (!state || !video.getAttribute('src') || Date.now() - lastRefresh < 30000) return;
+    if (live || !state || !video.getAttribute('src') || Date.now() - lastRefresh < 30000) return;
     const saved = { time: video.currentTime, paused: video.paused, rate: video.playbackRate };
     try {
       if (await refreshLinks()) switchTo(saved);

@@ -1,8 +1,9 @@
-// The watch view: the live processing panel (fed by the SSE feed) and, once ready, the player.
+// The watch view: the live processing panel (fed by the SSE feed) and the player: live from the
+// HLS once the video is playable (while the panel goes on), then the full player once it is ready.
 
 import { api } from './api.js';
 import { openFeed } from './feed.js';
-import { loadPlayer, resetPlayer } from './player.js';
+import { loadPlayer, loadLive, resetPlayer } from './player.js';
 import { openCaptionEditor, closeCaptionEditor } from './captions-editor.js';
 import { $, h, showMessage, showError, formatEta, ordinal } from './ui.js';
 
@@ -30,6 +31,7 @@ const STAGES = {
   extracting_audio: 'Extracting the audio',
   transcribing: 'Transcribing the speech',
   transcoding: 'Transcoding',
+  playable: 'Playable while processing',
   packaging: 'Packaging',
   storing: 'Storing',
 };
@@ -37,12 +39,13 @@ const STAGES = {
 let feed = null;
 let generation = 0;
 let seen = new Set(); // eventIds already shown (a reconnect may replay some)
+let live = 'off';     // live playback before ready: 'off', 'starting' or 'on'
 
 export const watchView = { el: view, enter, leave };
 
-/** The panel's data-status: uploaded / processing / ready / failed. */
+/** The panel's data-status: uploaded / processing / ready / failed (playable is still processing). */
 function setStatus(status) {
-  const mapped = status === 'transcribing' || status === 'transcoding' ? 'processing' : status;
+  const mapped = ['transcribing', 'transcoding', 'playable'].includes(status) ? 'processing' : status;
   panel.dataset.status = mapped;
 }
 
@@ -53,6 +56,7 @@ function setStage(raw, text) {
 
 function resetPanel() {
   seen = new Set();
+  live = 'off';
   panel.hidden = false;
   delete panel.dataset.status;
   setStage('', '—');
@@ -103,9 +107,20 @@ function appendLog(line) {
   if (nearBottom) logEl.scrollTop = logEl.scrollHeight;
 }
 
+/** Starts live playback once (again later if there was nothing to play yet). */
+async function startLivePlayback(id, gen) {
+  if (live !== 'off') return;
+  live = 'starting';
+  let started = false;
+  try {
+    started = await loadLive(id, { title: titleEl.textContent });
+  } catch { /* the panel goes on; the player comes when the video is ready */ }
+  if (gen === generation && live === 'starting') live = started ? 'on' : 'off';
+}
+
 // --- Feed handlers ---
 
-function onProgress(message) {
+function onProgress(message, id, gen) {
   // The envelope is flat ({type, version, eventId, at, stage, …}); accept a nested payload too.
   const p = message.payload && typeof message.payload === 'object' ? message.payload : message;
   if (message.eventId) {
@@ -130,6 +145,8 @@ function onProgress(message) {
   fpsEl.textContent = Number.isFinite(p.fps) ? p.fps.toFixed(1) : '—';
   speedEl.textContent = Number.isFinite(p.speed) ? `${p.speed.toFixed(2)}×` : '—';
   if (p.logLine) appendLog(p.logLine);
+  // The first update with playableSeconds: the video plays now, up to what is encoded.
+  if (Number.isFinite(p.playableSeconds)) startLivePlayback(id, gen);
 }
 
 function onQueue(q) {
@@ -150,6 +167,8 @@ async function onDone(done, id, t, gen) {
     finishRungs();
     await showPlayer(id, t, gen);
   } else {
+    live = 'off';
+    resetPlayer();
     showFailure(done.failureReason);
   }
 }
@@ -218,7 +237,7 @@ async function enter({ id, t }) {
   const initial = video.status === 'uploaded' ? 'queued' : video.status;
   setStage(initial, STAGES[initial] || initial);
   feed = openFeed(id, {
-    progress: onProgress,
+    progress: (message) => { if (gen === generation) onProgress(message, id, gen); },
     queue: onQueue,
     done: (done) => { if (gen === generation) onDone(done, id, t, gen); },
     connection: (state) => { connectionEl.textContent = state === 'reconnecting' ? 'Connection lost; reconnecting…' : ''; },
@@ -228,6 +247,7 @@ async function enter({ id, t }) {
       else showError(err);
     },
   });
+  if (video.status === 'playable') startLivePlayback(id, gen);
 }
 
 function leave() {
