@@ -2,6 +2,7 @@
 // after another) against ClipCut's single-decode ladder, on the same source in one run.
 //
 //   LadderBenchmark SOURCE WORKDIR [--flat] [--scaler NAME] [--threads N]
+//   LadderBenchmark SOURCE WORKDIR --packaging   (see PackagingComparison.swift)
 //
 // Prints, for each way, wall seconds and CPU seconds (user+sys of the ffmpeg processes), and
 // for each rung the SSIM of the rung against the source scaled to its size.
@@ -14,15 +15,21 @@ struct Measured {
 }
 
 /// Runs ffmpeg (or ffprobe), returning wall and CPU time of the child and its standard error.
-func run(_ tool: String, _ arguments: [String]) throws -> (Measured, String) {
+/// `output`: return standard output instead of standard error.
+func run(_ tool: String, _ arguments: [String], output: Bool = false) throws -> (Measured, String) {
     var before = rusage(), after = rusage()
     getrusage(Int32(RUSAGE_CHILDREN.rawValue), &before)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/\(tool)")
     process.arguments = arguments
     let errors = Pipe()
-    process.standardError = errors
-    process.standardOutput = FileHandle.nullDevice
+    if output {
+        process.standardOutput = errors
+        process.standardError = FileHandle.nullDevice
+    } else {
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+    }
     let start = Date()
     try process.run()
     let data = errors.fileHandleForReading.readDataToEndOfFile()
@@ -69,6 +76,20 @@ if let index = arguments.firstIndex(of: "--threads"), index + 1 < arguments.coun
 }
 if let index = arguments.firstIndex(of: "--lead-threads"), index + 1 < arguments.count, let threads = Int(arguments[index + 1]) {
     options.leadEncoderThreads = threads
+}
+
+if arguments.contains("--packaging") {
+    var rounds = 1
+    if let index = arguments.firstIndex(of: "--rounds"), index + 1 < arguments.count { rounds = max(1, Int(arguments[index + 1]) ?? 1) }
+    var results: [(before: Measured, now: Measured)] = []
+    for round in 1...rounds {
+        print("round \(round) of \(rounds)")
+        results.append(try comparePackaging(source: source, work: work, probe: probe, rungs: rungs, options: options, nowFirst: round % 2 == 0))
+    }
+    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    let wall = median(results.map { $0.now.wall / $0.before.wall }), cpu = median(results.map { $0.now.cpu / $0.before.cpu })
+    print(String(format: "median of %d rounds: now/before wall=%.3f cpu=%.3f (targets <= 1.05)", rounds, wall, cpu))
+    exit(0)
 }
 
 // The seeds' way: one process per rung, each decoding the source, default threads, same quality settings.
