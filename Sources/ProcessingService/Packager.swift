@@ -61,11 +61,13 @@ struct Packager: Sendable {
                 metadata: ["quality": rung.name, "width": String(stream.width), "height": String(stream.height),
                            "bitrate": String(stream.bitRate ?? rung.maxRate)])
             let audioCodec = probe.audio == nil ? "" : ",mp4a.40.2"
+            let declared = (try? Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(playlist.initURI)")))
+                .flatMap { HLSMasterPlaylist.avcCodec(initSegment: [UInt8]($0)) }
             variants.append(HLSMasterPlaylist.Variant(
                 name: rung.name, bandwidth: Self.peakBitRate(playlist, in: directory),
                 averageBandwidth: stream.bitRate.map { $0 + (probe.audio == nil ? 0 : 128_000) },
                 width: stream.width, height: stream.height, frameRate: stream.frameRate,
-                codecs: HLSMasterPlaylist.avcCodec(profile: stream.profile, level: stream.level) + audioCodec,
+                codecs: (declared ?? HLSMasterPlaylist.avcCodec(profile: stream.profile, level: stream.level)) + audioCodec,
                 uri: "\(rung.name)/index.m3u8"))
             let rendition = Rendition(quality: rung.name, width: stream.width, height: stream.height, bitrate: stream.bitRate, size: Int64(size))
             renditions.append(rendition)

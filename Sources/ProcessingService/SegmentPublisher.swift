@@ -68,7 +68,8 @@ actor SegmentPublisher {
         await announce()
     }
 
-    /// Publishes until cancelled, a pass every `interval`; one last pass is the caller's
+    /// Publishes until cancelled, a pass every `interval` (every 50 ms until the video is
+    /// playable: the first segment is what a viewer waits for); one last pass is the caller's
     /// (``publishPending()`` after ffmpeg exits). A failed pass is tried again at the next.
     func watch(every interval: Duration = .milliseconds(200)) async {
         while !Task.isCancelled {
@@ -79,7 +80,7 @@ actor SegmentPublisher {
             } catch {
                 logger.notice("segment publishing deferred", metadata: ["videoId": "\(videoId)", "error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+            try? await Task.sleep(for: playable ? interval : .milliseconds(50))
         }
     }
 
@@ -192,12 +193,13 @@ actor SegmentPublisher {
     /// caps as bandwidth until the ready video's master gives measured figures.
     private func variant(for rung: Rung, initSegment: String) async throws -> HLSMasterPlaylist.Variant {
         let stream = try await Packager.inspect(initSegment, timeLimit: .seconds(30))
+        let declared = (try? Data(contentsOf: URL(fileURLWithPath: initSegment))).flatMap { HLSMasterPlaylist.avcCodec(initSegment: [UInt8]($0)) }
         let audio = hasAudio ? 128_000 : 0
         return HLSMasterPlaylist.Variant(
             name: rung.name, bandwidth: rung.maxRate + audio, averageBandwidth: nil,
             width: stream.width > 0 ? stream.width : rung.width, height: stream.height > 0 ? stream.height : rung.height,
             frameRate: rung.frameRate,
-            codecs: HLSMasterPlaylist.avcCodec(profile: stream.profile, level: stream.level) + (hasAudio ? ",mp4a.40.2" : ""),
+            codecs: (declared ?? HLSMasterPlaylist.avcCodec(profile: stream.profile, level: stream.level)) + (hasAudio ? ",mp4a.40.2" : ""),
             uri: "\(rung.name)/index.m3u8")
     }
 

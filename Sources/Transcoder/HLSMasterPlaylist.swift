@@ -85,6 +85,21 @@ public struct HLSMasterPlaylist: Sendable {
         default: 100
         }
         let constraints = profile?.lowercased() == "constrained baseline" ? 0x40 : 0
-        return String(format: "avc1.%02x%02x%02x", profileIDC, constraints, level ?? 40)
+        // ffprobe says -99 when it does not know (a stream copied into an init segment).
+        let knownLevel = level.flatMap { (1...255).contains($0) ? $0 : nil } ?? 40
+        return String(format: "avc1.%02x%02x%02x", profileIDC, constraints, knownLevel)
+    }
+
+    /// The RFC 6381 codec string as the stream itself declares it: profile, constraint flags and
+    /// level from the `avcC` box of an MP4 or fMP4 init segment; `nil` when there is none.
+    public static func avcCodec(initSegment bytes: [UInt8]) -> String? {
+        let tag: [UInt8] = Array("avcC".utf8)
+        guard bytes.count >= 8 else { return nil }
+        for index in 0...(bytes.count - 8) where bytes[index..<index + 4].elementsEqual(tag) {
+            // avcC: configurationVersion (1), then profile, constraints, level.
+            guard bytes[index + 4] == 1 else { continue }
+            return String(format: "avc1.%02x%02x%02x", bytes[index + 5], bytes[index + 6], bytes[index + 7])
+        }
+        return nil
     }
 }

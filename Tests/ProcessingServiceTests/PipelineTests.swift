@@ -121,6 +121,10 @@ struct PipelineTests {
         _ = try await fixture.pipeline(reporter).run(video)
         let root = try await Self.checkOutputs(fixture, video.id, sizes: ["720p 1280x720", "480p 854x480", "360p 640x360"], audio: true)
         #expect(try await keyframes("\(root)/360p/video.mp4") == [0, 3000, 6000])
+        // The copied rung's codec string is the one its stream declares (ffprobe knows no level for it).
+        let master = try String(contentsOfFile: "\(root)/hls/master.m3u8", encoding: .utf8)
+        let codecs = master.split(separator: "\n").filter { $0.hasPrefix("#EXT-X-STREAM-INF") }.compactMap { $0.split(separator: "CODECS=\"").last?.prefix(11) }
+        #expect(codecs.count == 3 && codecs.allSatisfy { $0.range(of: "^avc1\\.[0-9a-f]{6}$", options: .regularExpression) != nil }, "\(codecs)")
         #expect(reporter.progressEvents.withLock { $0 }.contains { $0.payload.logLine?.contains("720p (remux)") == true })
         await fixture.shutdown()
     }

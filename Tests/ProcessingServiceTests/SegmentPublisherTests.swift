@@ -46,9 +46,11 @@ struct SegmentSource {
     static func make() async throws -> SegmentSource {
         let made = scratchFile("made")
         try FileManager.default.createDirectory(atPath: made, withIntermediateDirectories: true)
-        let source = try await makeSource("src.mp4", video: "testsrc2=size=320x180:rate=25", seconds: 6, tone: true)
-        try await run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", source, "-c:v", "libx264", "-preset", "ultrafast",
-            "-force_key_frames", "expr:gte(t,n_forced*2)", "-c:a", "aac"] + HLSSegmenting.output(directory: made))
+        // Cut by stream copy, as a copied rung is: ffprobe knows no level for such an init segment.
+        let source = try await makeSource(
+            "src.mp4", video: "testsrc2=size=320x180:rate=25", seconds: 6, tone: true,
+            codec: ["-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0"])
+        try await run("/usr/bin/ffmpeg", HLSSegmenting.copy(source: source, hasAudio: true, directory: made))
         let playlist = HLSMediaPlaylist.parse(try String(contentsOfFile: "\(made)/index.m3u8", encoding: .utf8))
         return SegmentSource(made: made, segments: playlist.segments)
     }
@@ -90,6 +92,9 @@ struct SegmentPublisherTests {
         try await publisher.publishPending()
         let master = try #require(media.text(MediaLayout.hlsMaster(id)))
         #expect(master.contains("360p/index.m3u8") && master.contains("240p/index.m3u8") && master.contains("mp4a.40.2"))
+        // The codec string the stream declares (a browser refuses a made-up level).
+        let declared = try #require(HLSMasterPlaylist.avcCodec(initSegment: [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(source.made)/init.mp4")))))
+        #expect(declared.range(of: "^avc1\\.[0-9a-f]{6}$", options: .regularExpression) != nil && master.contains("CODECS=\"\(declared),mp4a.40.2\""))
         #expect(reporter.types == [.videoPlayable])
         let announced = try #require(reporter.progressEvents.withLock { $0.last })
         #expect(announced.payload.percent == 37 && announced.payload.playableSeconds == source.segments[0].duration)

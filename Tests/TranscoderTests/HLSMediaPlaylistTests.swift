@@ -77,3 +77,21 @@ struct HLSMediaPlaylistTests {
         #expect(copy[index + 1] == "2")
     }
 }
+
+@Suite("The master playlist's codec strings")
+struct HLSCodecStringTests {
+    @Test("from an init segment's avcC box: profile, constraints and level as declared; none without one")
+    func fromInitSegment() {
+        // ... 'avcC' version 1, High (0x64), no constraints, level 4.0 (0x28) ...
+        let box: [UInt8] = [0, 0, 0, 20] + Array("avcC".utf8) + [1, 0x64, 0x00, 0x28, 0xff]
+        #expect(HLSMasterPlaylist.avcCodec(initSegment: [9, 9] + box) == "avc1.640028")
+        #expect(HLSMasterPlaylist.avcCodec(initSegment: Array("moovtrak".utf8)) == nil)
+        #expect(HLSMasterPlaylist.avcCodec(initSegment: []) == nil)
+    }
+
+    @Test("from ffprobe's names: an unknown level (-99) is not written as ffffff9d")
+    func fromProbe() {
+        #expect(HLSMasterPlaylist.avcCodec(profile: "High", level: -99) == "avc1.640028")
+        #expect(HLSMasterPlaylist.avcCodec(profile: "Main", level: 31) == "avc1.4d001f")
+    }
+}
