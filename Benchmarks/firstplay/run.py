@@ -72,6 +72,7 @@ def main():
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
                      "--autoplay-policy=no-user-gesture-required", "--mute-audio"]:
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
         driver.get(f"{EDGE}/#/login")
@@ -80,16 +81,22 @@ def main():
         driver.find_element(By.CSS_SELECTOR, "#login-submit").click()
         WebDriverWait(driver, 20).until(lambda d: email in d.find_element(By.CSS_SELECTOR, "#whoami").text)
         for path in SOURCES:
+            driver.execute_script("location.hash = '#/upload'")
             video_id, last_byte = upload(path, token)
-            driver.get(f"{EDGE}/#/watch/{video_id}")
+            # As the page itself goes to the watch view after an upload (driver.get would wait
+            # for a navigation that a hash change never completes).
+            driver.execute_script("location.hash = arguments[0]", f"#/watch/{video_id}")
             first_frame = None
             deadline = time.time() + 1800
-            while time.time() < deadline:
+            while time.time() < last_byte + 120:
                 playing = driver.execute_script("const v = document.querySelector('#player'); return v && v.currentTime > 0;")
                 if playing:
                     first_frame = time.time()
                     break
                 time.sleep(0.02)
+            if first_frame is None:
+                for entry in driver.get_log("browser"):
+                    print(f"browser: {entry['message']}", file=sys.stderr)
             while time.time() < deadline:
                 if api("GET", f"/api/videos/{video_id}", token=token)["status"] in ("ready", "failed"):
                     break
@@ -101,6 +108,9 @@ def main():
                     break
                 time.sleep(0.5)
             upload_row = detail["upload"]
+            # Where the time went: each lifecycle event's time after the last byte (stderr).
+            steps = ", ".join(f"{e['type']} +{instant(e['at']) - last_byte:.2f}" for e in detail["timeline"][:5])
+            print(f"{os.path.basename(path)}: {steps}", file=sys.stderr, flush=True)
             print(json.dumps({
                 "source": os.path.basename(path), "status": upload_row["status"],
                 "durationSeconds": upload_row.get("durationSeconds"),

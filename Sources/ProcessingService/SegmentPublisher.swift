@@ -73,23 +73,30 @@ actor SegmentPublisher {
     /// (``publishPending()`` after ffmpeg exits). A failed pass is tried again at the next.
     func watch(every interval: Duration = .milliseconds(200)) async {
         while !Task.isCancelled {
+            var more = false
             do {
-                try await publishPending()
+                // Until the video plays, a pass stores one segment per rung and then looks at the
+                // master: a copied rung has all its segments at once, and the first is what counts.
+                more = try await publishPending(segmentsPerRung: playable ? .max : 1)
             } catch is CancellationError {
                 return
             } catch {
                 logger.notice("segment publishing deferred", metadata: ["videoId": "\(videoId)", "error": "\(error)"])
             }
-            try? await Task.sleep(for: playable ? interval : .milliseconds(50))
+            if !more { try? await Task.sleep(for: playable ? interval : .milliseconds(50)) }
         }
     }
 
-    /// One pass: new segments of every rung stored, playlists and master brought up to date.
-    func publishPending() async throws {
+    /// One pass: new segments of every rung stored (at most `segmentsPerRung` each), playlists
+    /// and master brought up to date; returns whether segments are left for another pass.
+    @discardableResult
+    func publishPending(segmentsPerRung: Int = .max) async throws -> Bool {
+        var more = false
         for index in rungs.indices {
-            try await publish(rungAt: index)
+            more = try await publish(rungAt: index, atMost: segmentsPerRung) || more
         }
         try await updateMaster()
+        return more
     }
 
     /// The rungs' playlists as ffmpeg finished them, ended, replacing the stored ones; returns
@@ -119,31 +126,35 @@ actor SegmentPublisher {
         return listed.map { max(HLSMediaPlaylist(segments: $0.published).duration, $0.previous?.duration ?? 0) }.min() ?? 0
     }
 
-    private func publish(rungAt index: Int) async throws {
+    /// Stores up to `limit` new segments of a rung and its playlist; returns whether more are waiting.
+    private func publish(rungAt index: Int, atMost limit: Int = .max) async throws -> Bool {
         let state = rungs[index]
         let local = try Self.localPlaylist(state.directory)
-        guard local.segments.count > state.published.count else { return }
+        guard local.segments.count > state.published.count else { return false }
         let name = state.rung.name
         if !state.initStored {
             _ = try await media.store("\(state.directory)/\(local.initURI)", as: hls("\(name)/init.mp4"), videoId: videoId, metadata: [:])
             rungs[index].initStored = true
             rungs[index].variant = try await variant(for: state.rung, initSegment: "\(state.directory)/\(local.initURI)")
         }
-        for position in state.published.count..<local.segments.count {
+        let end = state.published.count + min(limit, local.segments.count - state.published.count)
+        for position in state.published.count..<end {
             let segment = local.segments[position]
             if let previous = rungs[index].previous, position < previous.segments.count,
                abs(previous.segments[position].duration - segment.duration) > 0.02 || previous.segments[position].uri != segment.uri {
                 try await startAfresh(because: "\(name) segment \(position) is \(segment.duration) s, was \(previous.segments[position].duration) s")
-                return try await publish(rungAt: index)
+                return try await publish(rungAt: index, atMost: limit)
             }
             _ = try await media.store("\(state.directory)/\(segment.uri)", as: hls("\(name)/\(segment.uri)"), videoId: videoId, metadata: [:])
             rungs[index].published.append(segment)
         }
         // A stored playlist from an earlier attempt stays until this one has more to list.
         let published = rungs[index].published
-        if let previous = rungs[index].previous, published.count <= previous.segments.count { return }
+        let more = local.segments.count > published.count
+        if let previous = rungs[index].previous, published.count <= previous.segments.count { return more }
         rungs[index].previous = nil
         try await media.store(bytes: Array(HLSMediaPlaylist(segments: published).text.utf8), as: hls("\(name)/index.m3u8"), videoId: videoId)
+        return more
     }
 
     /// The master lists every rung with a stored segment, best first; first stored once the
@@ -189,18 +200,19 @@ actor SegmentPublisher {
         playable = false
     }
 
-    /// The master entry of a rung: codec profile and level from its init segment, the rung's
-    /// caps as bandwidth until the ready video's master gives measured figures.
+    /// The master entry of a rung: its size, the codec string its init segment declares (read
+    /// in place: an ffprobe here would cost a tenth of a second before the first play), the
+    /// rung's caps as bandwidth until the ready video's master gives measured figures.
     private func variant(for rung: Rung, initSegment: String) async throws -> HLSMasterPlaylist.Variant {
-        let stream = try await Packager.inspect(initSegment, timeLimit: .seconds(30))
-        let declared = (try? Data(contentsOf: URL(fileURLWithPath: initSegment))).flatMap { HLSMasterPlaylist.avcCodec(initSegment: [UInt8]($0)) }
+        var codecs = (try? Data(contentsOf: URL(fileURLWithPath: initSegment))).flatMap { HLSMasterPlaylist.avcCodec(initSegment: [UInt8]($0)) }
+        if codecs == nil {
+            let stream = try await Packager.inspect(initSegment, timeLimit: .seconds(30))
+            codecs = HLSMasterPlaylist.avcCodec(profile: stream.profile, level: stream.level)
+        }
         let audio = hasAudio ? 128_000 : 0
         return HLSMasterPlaylist.Variant(
-            name: rung.name, bandwidth: rung.maxRate + audio, averageBandwidth: nil,
-            width: stream.width > 0 ? stream.width : rung.width, height: stream.height > 0 ? stream.height : rung.height,
-            frameRate: rung.frameRate,
-            codecs: (declared ?? HLSMasterPlaylist.avcCodec(profile: stream.profile, level: stream.level)) + (hasAudio ? ",mp4a.40.2" : ""),
-            uri: "\(rung.name)/index.m3u8")
+            name: rung.name, bandwidth: rung.maxRate + audio, averageBandwidth: nil, width: rung.width, height: rung.height,
+            frameRate: rung.frameRate, codecs: (codecs ?? "avc1.640028") + (hasAudio ? ",mp4a.40.2" : ""), uri: "\(rung.name)/index.m3u8")
     }
 
     private func hls(_ path: String) -> String { MediaLayout.hlsFile(videoId, path: path) }

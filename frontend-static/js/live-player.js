@@ -189,17 +189,27 @@ export function startLive(video, { masterUrl, durationSeconds = null, refresh = 
           stale = false;
         }
         const playlist = parseVariant(await get(variant.url, true), variant.url);
+        // The next segment is fetched while the one before is appended (the init segment and
+        // the first one together): every round trip saved is time to the first frame.
+        const todo = playlist.segments.filter((segment) => segment.sequence >= next);
+        const fetchSegment = (index) => {
+          if (index >= todo.length) return null;
+          const pending = get(todo[index].url, false);
+          pending.catch(() => {}); // awaited below; a failure is handled there
+          return pending;
+        };
+        let fetching = fetchSegment(0);
         if (!initDone) {
           if (!playlist.init) throw new Error('no #EXT-X-MAP yet');
           await append(await get(playlist.init, false));
           initDone = true;
         }
-        for (const segment of playlist.segments) {
-          if (segment.sequence < next) continue;
-          const data = await get(segment.url, false);
+        for (let index = 0; index < todo.length; index += 1) {
+          const data = await fetching;
+          fetching = fetchSegment(index + 1);
           if (stopped) return;
           await append(data);
-          next = segment.sequence + 1;
+          next = todo[index].sequence + 1;
           skipGap();
         }
         failures = 0;
