@@ -23,6 +23,8 @@ actor SegmentPublisher {
     private let logger: Logger
     /// The transcoding percent shown when the video becomes playable (progress never goes back).
     private let currentPercent: @Sendable () -> Double
+    /// Called once, when the video is announced playable.
+    private let onPlayable: @Sendable () -> Void
 
     private struct RungState {
         var rung: Rung
@@ -45,8 +47,9 @@ actor SegmentPublisher {
 
     init(
         media: any MediaAccess, events: any EventReporter, videoId: VideoID, hasAudio: Bool, logger: Logger,
-        currentPercent: @escaping @Sendable () -> Double = { 0 }
+        currentPercent: @escaping @Sendable () -> Double = { 0 }, onPlayable: @escaping @Sendable () -> Void = {}
     ) {
+        self.onPlayable = onPlayable
         self.media = media
         self.events = events
         self.videoId = videoId
@@ -175,6 +178,7 @@ actor SegmentPublisher {
     private func announce() async {
         guard !announced else { return }
         announced = true
+        onPlayable()
         let seconds = playableSeconds
         do {
             try await events.publish(VideoPlayableEvent(videoId: videoId, rungs: masterRungs, playableSeconds: seconds))

@@ -1,4 +1,5 @@
 import ClipCutCore
+import Primitives
 import Foundation
 import Logging
 import Synchronization
@@ -78,13 +79,20 @@ struct TranscodePipeline: Sendable {
             picture = work.path("picture.png")
             try await ffmpeg(Packaging.audioPicture(input: work.path("source"), output: work.path("picture.png")), videoId: video.id, probe: probe)
         }
-        let captionTask = Task { await makeCaptions(video.id, probe: probe, work: work, language: video.speechLanguage) }
+        // Transcription starts once the video plays (at most 30 s later): on two cores it would
+        // otherwise take the CPU the first segments need. Burnt-in captions are needed first.
+        let playable = AsyncSemaphore(permits: video.burnSubtitles ? 1 : 0)
+        let captionTask = Task {
+            await Self.firstOf({ try await playable.acquire() }, orAfter: .seconds(30))
+            return await makeCaptions(video.id, probe: probe, work: work, language: video.speechLanguage)
+        }
         defer { captionTask.cancel() }  // a failed or cancelled job stops its transcription too
         var burn: String?
         if video.burnSubtitles, case .ready(let tracks, _, _) = await captionTask.value { burn = tracks.first?.path }
         let playlists = try await encodeAndPublish(
             video.id, probe: probe, rungs: rungs, work: work, burnSubtitles: burn, keyframesFromSource: burn == nil && keyframesFromSource,
-            stillPicture: picture, earlier: earlier ?? [:], republish: earlier != nil)
+            stillPicture: picture, earlier: earlier ?? [:], republish: earlier != nil, onPlayable: { playable.release() })
+        playable.release()
         // Captions get a bounded wait once the picture is done; later they come by the caption retry.
         let captionWait = Duration.seconds(max(120, Int(clampingRounded: probe.duration)))
         let captionOutcome = await Self.value(of: captionTask, within: captionWait, otherwise: .unavailable("timed out"))
@@ -123,6 +131,16 @@ struct TranscodePipeline: Sendable {
             logger.error("ffmpeg failed", metadata: ["videoId": "\(videoId)", "error": "\(failure)"])
             if SourceInspection.inputWasDamaged(failure.detail) { throw JobFailure.permanent(MediaProbe.Rejection.damaged.description) }
             throw JobFailure.transient(failure.timedOut ? "ffmpeg took too long." : "ffmpeg failed.")
+        }
+    }
+
+    /// Returns when `wait` returns or throws, or after `limit`, whichever comes first.
+    static func firstOf(_ wait: @escaping @Sendable () async throws -> Void, orAfter limit: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await wait() }
+            group.addTask { try? await Task.sleep(for: limit) }
+            await group.next()
+            group.cancelAll()
         }
     }
 
