@@ -65,9 +65,22 @@ func comparePackaging(source: String, work: String, probe: MediaProbe, rungs: [R
         let files = ([playlist.initURI] + playlist.segments.map(\.uri)).map { "'\(directory)/\($0)'" }.joined(separator: " ")
         let joined = "\(now)/\(rung.name).joined.mp4"
         add(try run("sh", ["-c", "cat \(files) > '\(joined)'"]).0, to: &new, "join \(rung.name)")
-        let (measured, json) = try run("ffprobe", ["-v", "error", "-of", "json", "-show_entries", "stream=codec_type,start_time", joined], output: true)
-        add(measured, to: &new, "probe \(rung.name)")
-        add(try run("ffmpeg", Packaging.mp4WithoutCaptions(rung: joined, output: "\(now)/\(rung.name).mp4", startOffset: pictureStart(json))).0, to: &new, "MP4 remux \(rung.name)")
+        // As the packager does: from the boxes, no tool run (counted in this process's CPU below).
+        var usageBefore = rusage(), usageAfter = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usageBefore)
+        let started = Date()
+        let initBytes = [UInt8](FileManager.default.contents(atPath: "\(directory)/\(playlist.initURI)") ?? Data())
+        let firstBytes = [UInt8](FileManager.default.contents(atPath: "\(directory)/\(playlist.segments.first?.uri ?? "")") ?? Data())
+        guard let delay = FragmentTiming.pictureDelay(initSegment: initBytes, firstSegment: firstBytes) else {
+            FileHandle.standardError.write(Data("no timing in the \(rung.name) segments\n".utf8))
+            exit(1)
+        }
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usageAfter)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        add(Measured(wall: Date().timeIntervalSince(started),
+                     cpu: seconds(usageAfter.ru_utime) - seconds(usageBefore.ru_utime) + seconds(usageAfter.ru_stime) - seconds(usageBefore.ru_stime)),
+            to: &new, "timing \(rung.name)")
+        add(try run("ffmpeg", Packaging.mp4WithoutCaptions(rung: joined, output: "\(now)/\(rung.name).mp4", startOffset: delay)).0, to: &new, "MP4 remux \(rung.name)")
         add(try inspect("\(now)/\(rung.name).mp4"), to: &new, "inspect \(rung.name)")
     }
     }
@@ -91,14 +104,4 @@ func comparePackaging(source: String, work: String, probe: MediaProbe, rungs: [R
 func inspect(_ path: String) throws -> Measured {
     try run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-of", "json", "-show_entries",
                         "stream=width,height,profile,level,bit_rate,avg_frame_rate", path], output: true).0
-}
-
-/// The picture's start after the sound's in ffprobe's JSON (what the pipeline takes back).
-func pictureStart(_ json: String) -> Double {
-    let streams = ((try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["streams"] as? [[String: Any]]) ?? []
-    func start(_ type: String) -> Double? {
-        streams.first { $0["codec_type"] as? String == type }.flatMap { ($0["start_time"] as? String).flatMap(Double.init) }
-    }
-    guard let picture = start("video") else { return 0 }
-    return max(0, picture - min(picture, start("audio") ?? picture))
 }

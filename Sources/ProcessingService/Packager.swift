@@ -46,7 +46,7 @@ struct Packager: Sendable {
             let joined = work.path("\(rung.name).joined.mp4")
             try Self.join(playlist, in: directory, to: joined)
             defer { try? FileManager.default.removeItem(atPath: joined) }
-            let offset = try await Self.pictureStart(joined, timeLimit: toolTimeLimit)
+            let offset = try await Self.pictureDelay(playlist, in: directory, joined: joined, timeLimit: toolTimeLimit)
             let download = work.path("\(rung.name).mp4")
             if case .ready(let tracks, _, _) = captions, !tracks.isEmpty {
                 _ = try await tool(Packaging.mp4WithCaptions(
@@ -100,8 +100,21 @@ struct Packager: Sendable {
         }
     }
 
-    /// How much later the picture starts than the sound in joined segments (the AAC priming and
-    /// the B-frame delay that an MP4's edit list hides): the remux takes it back.
+    /// How much later the picture starts than the sound in a rung's segments (the AAC priming and
+    /// the B-frame delay that an MP4's edit list hides): the remux takes it back. Read from the
+    /// boxes of the init and first segments (``FragmentTiming``), ffprobe of the joined file when
+    /// they are not as expected.
+    static func pictureDelay(_ playlist: HLSMediaPlaylist, in directory: String, joined: String, timeLimit: Duration) async throws -> Double {
+        if let first = playlist.segments.first,
+           let initBytes = FileManager.default.contents(atPath: "\(directory)/\(playlist.initURI)"),
+           let firstBytes = FileManager.default.contents(atPath: "\(directory)/\(first.uri)"),
+           let delay = FragmentTiming.pictureDelay(initSegment: [UInt8](initBytes), firstSegment: [UInt8](firstBytes)) {
+            return delay
+        }
+        return try await pictureStart(joined, timeLimit: timeLimit)
+    }
+
+    /// ffprobe's view of ``pictureDelay(_:in:joined:timeLimit:)``.
     static func pictureStart(_ path: String, timeLimit: Duration) async throws -> Double {
         let data = try await runTool(Programs.ffprobe, [
             "-v", "error", "-protocol_whitelist", "file,pipe", "-of", "json", "-show_entries", "stream=codec_type,start_time", path,
