@@ -140,13 +140,22 @@ struct Packager: Sendable {
     /// The caption tracks, each with its one-segment HLS subtitle playlist; the first (the
     /// speech's own language) is the default.
     func storeCaptions(_ tracks: [CaptionTrack]) async throws -> [HLSMasterPlaylist.Subtitles] {
+        try await Self.storeCaptions(tracks, media: media, videoId: videoId, duration: probe.duration, captionsBurned: captionsBurned)
+    }
+
+    /// Stores each track (`captions/<language>.vtt`, and for HLS `subs/<language>.vtt` with its
+    /// playlist); returns the master's subtitles group, the first track the default unless the
+    /// captions are burnt into the picture.
+    static func storeCaptions(
+        _ tracks: [CaptionTrack], media: any MediaAccess, videoId: VideoID, duration: Double, captionsBurned: Bool
+    ) async throws -> [HLSMasterPlaylist.Subtitles] {
         var subtitles: [HLSMasterPlaylist.Subtitles] = []
         for track in tracks {
             let language = track.language
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: track.path)))
             try await media.store(bytes: bytes, as: MediaLayout.captions(videoId, language: language), videoId: videoId)
             try await media.store(bytes: bytes, as: MediaLayout.hlsFile(videoId, path: "subs/\(language).vtt"), videoId: videoId)
-            let playlist = HLSSubtitleGroup.playlist(vttURI: "\(language).vtt", duration: probe.duration)
+            let playlist = HLSSubtitleGroup.playlist(vttURI: "\(language).vtt", duration: duration)
             try await media.store(bytes: Array(playlist.utf8), as: MediaLayout.hlsFile(videoId, path: "subs/\(language).m3u8"), videoId: videoId)
             subtitles.append(HLSMasterPlaylist.Subtitles(
                 language: language, name: track.label, uri: "subs/\(language).m3u8", isDefault: !captionsBurned && subtitles.isEmpty))

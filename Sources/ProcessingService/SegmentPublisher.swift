@@ -8,6 +8,7 @@ import Transcoder
 /// playlist once the rungs that open playback have their first segment (the copied rung alone
 /// when there is one, else every rung), rewritten as other rungs join. The first master makes
 /// the video `playable` (`video.playable`, and a progress message with `playableSeconds`).
+/// Caption tracks that are done before the encode join the master as they arrive.
 ///
 /// A job that follows an attempt which already published (a retry, or a take-over after a worker
 /// died) replaces the stored segments in place instead of deleting them first: the stored
@@ -25,6 +26,12 @@ actor SegmentPublisher {
     private let currentPercent: @Sendable () -> Double
     /// Called once, when the video is announced playable.
     private let onPlayable: @Sendable () -> Void
+    /// The caption tracks once transcription is done (`nil` until then); they join the master
+    /// when they arrive.
+    private let captions: @Sendable () -> [CaptionTrack]?
+    private let duration: Double
+    /// The master's subtitles group, once the captions are stored.
+    private var subtitles: [HLSMasterPlaylist.Subtitles] = []
 
     private struct RungState {
         var rung: Rung
@@ -47,9 +54,12 @@ actor SegmentPublisher {
 
     init(
         media: any MediaAccess, events: any EventReporter, videoId: VideoID, hasAudio: Bool, logger: Logger,
-        currentPercent: @escaping @Sendable () -> Double = { 0 }, onPlayable: @escaping @Sendable () -> Void = {}
+        currentPercent: @escaping @Sendable () -> Double = { 0 }, onPlayable: @escaping @Sendable () -> Void = {},
+        duration: Double = 0, captions: @escaping @Sendable () -> [CaptionTrack]? = { nil }
     ) {
         self.onPlayable = onPlayable
+        self.duration = duration
+        self.captions = captions
         self.media = media
         self.events = events
         self.videoId = videoId
@@ -98,7 +108,12 @@ actor SegmentPublisher {
         for index in rungs.indices {
             more = try await publish(rungAt: index, atMost: segmentsPerRung) || more
         }
-        try await updateMaster()
+        var captionsJoined = false
+        if playable, subtitles.isEmpty, let tracks = captions(), !tracks.isEmpty {
+            subtitles = try await Packager.storeCaptions(tracks, media: media, videoId: videoId, duration: duration, captionsBurned: false)
+            captionsJoined = true
+        }
+        try await updateMaster(force: captionsJoined)
         return more
     }
 
@@ -162,13 +177,14 @@ actor SegmentPublisher {
 
     /// The master lists every rung with a stored segment, best first; first stored once the
     /// opening rungs are in.
-    private func updateMaster() async throws {
+    private func updateMaster(force: Bool = false) async throws {
         let ready = rungs.filter { !$0.published.isEmpty || $0.previous != nil }.map(\.rung.name)
         guard opening.isSubset(of: Set(ready)) || (!masterRungs.isEmpty && ready.count > masterRungs.count) else { return }
-        guard ready != masterRungs || !playable else { return }
+        guard ready != masterRungs || !playable || force else { return }
         let variants = rungs.filter { ready.contains($0.rung.name) }.compactMap(\.variant)
         guard variants.count == ready.count else { return }  // a rung from an earlier attempt not re-encoded yet keeps its entry
-        try await media.store(bytes: Array(HLSMasterPlaylist(variants: variants, subtitles: []).text.utf8), as: MediaLayout.hlsMaster(videoId), videoId: videoId)
+        let master = HLSMasterPlaylist(variants: variants, subtitles: subtitles)
+        try await media.store(bytes: Array(master.text.utf8), as: MediaLayout.hlsMaster(videoId), videoId: videoId)
         masterRungs = ready
         playable = true
         await announce()

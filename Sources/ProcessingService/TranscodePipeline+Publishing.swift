@@ -23,16 +23,18 @@ extension TranscodePipeline {
     ///   - earlier: the playlists an earlier attempt stored, by rung; `republish`: that attempt
     ///     made the video playable (its master is stored), so its segments are replaced in place.
     ///   - onPlayable: called once the video plays (its master is stored).
+    ///   - captions: the caption tracks once they are done; they join the master then.
     func encodeAndPublish(
         _ videoId: VideoID, probe: MediaProbe, rungs: [Rung], work: Scratch, burnSubtitles: String?, keyframesFromSource: Bool,
-        stillPicture: String?, earlier: [String: HLSMediaPlaylist], republish: Bool, onPlayable: @escaping @Sendable () -> Void = {}
+        stillPicture: String?, earlier: [String: HLSMediaPlaylist], republish: Bool, onPlayable: @escaping @Sendable () -> Void = {},
+        captions: @escaping @Sendable () -> [CaptionTrack]? = { nil }
     ) async throws -> [String: HLSMediaPlaylist] {
         let copied = burnSubtitles == nil ? rungs.filter(\.isRemux) : []
         let encoded = rungs.filter { rung in !copied.contains { $0.name == rung.name } }
         let gauge = PercentGauge()
         let publisher = SegmentPublisher(
             media: media, events: events, videoId: videoId, hasAudio: probe.audio != nil, logger: logger, currentPercent: { gauge.value },
-            onPlayable: onPlayable)
+            onPlayable: onPlayable, duration: probe.duration, captions: captions)
         for rung in rungs {
             let isCopied = copied.contains { $0.name == rung.name }
             await publisher.add(

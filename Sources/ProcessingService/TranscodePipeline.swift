@@ -82,16 +82,20 @@ struct TranscodePipeline: Sendable {
         // Transcription starts once the video plays (at most 30 s later): on two cores it would
         // otherwise take the CPU the first segments need. Burnt-in captions are needed first.
         let playable = AsyncSemaphore(permits: video.burnSubtitles ? 1 : 0)
+        let captionsDone = Mutex<[CaptionTrack]?>(nil)  // for the publisher: the tracks join the master when they arrive
         let captionTask = Task {
             await Self.firstOf({ try await playable.acquire() }, orAfter: .seconds(30))
-            return await makeCaptions(video.id, probe: probe, work: work, language: video.speechLanguage)
+            let outcome = await makeCaptions(video.id, probe: probe, work: work, language: video.speechLanguage)
+            if case .ready(let tracks, _, _) = outcome, !video.burnSubtitles { captionsDone.withLock { $0 = tracks } }
+            return outcome
         }
         defer { captionTask.cancel() }  // a failed or cancelled job stops its transcription too
         var burn: String?
         if video.burnSubtitles, case .ready(let tracks, _, _) = await captionTask.value { burn = tracks.first?.path }
         let playlists = try await encodeAndPublish(
             video.id, probe: probe, rungs: rungs, work: work, burnSubtitles: burn, keyframesFromSource: burn == nil && keyframesFromSource,
-            stillPicture: picture, earlier: earlier ?? [:], republish: earlier != nil, onPlayable: { playable.release() })
+            stillPicture: picture, earlier: earlier ?? [:], republish: earlier != nil, onPlayable: { playable.release() },
+            captions: { captionsDone.withLock { $0 } })
         playable.release()
         // Captions get a bounded wait once the picture is done; later they come by the caption retry.
         let captionWait = Duration.seconds(max(120, Int(clampingRounded: probe.duration)))

@@ -28,6 +28,7 @@ enum MessageSamples {
             VideoCaptionsEvent(
                 videoId: videoId, state: .ready, language: "en",
                 cues: [CaptionCue(start: 0.5, end: 2.25, text: "Hello there")], at: at)),
+        .videoPlayable(VideoPlayableEvent(videoId: videoId, rungs: ["720p"], playableSeconds: 4, at: at)),
         .renditionReady(RenditionReadyEvent(videoId: videoId, rendition: rendition, at: at)),
         .videoReady(VideoReadyEvent(videoId: videoId, renditions: [rendition], durationSeconds: 30.5, at: at)),
         .videoFailed(VideoFailedEvent(videoId: videoId, reason: "not a video", at: at)),

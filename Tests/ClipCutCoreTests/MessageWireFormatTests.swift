@@ -51,6 +51,10 @@ enum WireSamples {
             #"{"at":"2025-01-31T12:00:00.250Z","eventId":"\#(id)","percent":0,"stage":"probing","type":"video.progress","version":1,"videoId":"\#(v)"}"#
         ),
         (
+            VideoProgressEvent(videoId: v, stage: .transcoding, rungs: ["720p"], percent: 3, playableSeconds: 2, at: at, eventId: id),
+            #"{"at":"2025-01-31T12:00:00.250Z","eventId":"\#(id)","percent":3,"playableSeconds":2,"rungs":["720p"],"stage":"transcoding","type":"video.progress","version":1,"videoId":"\#(v)"}"#
+        ),
+        (
             VideoCaptionsEvent(
                 videoId: v, state: .ready, language: "en",
                 cues: [CaptionCue(start: 0.5, end: 2.25, text: "Hello there")], at: at, eventId: id),
@@ -59,6 +63,14 @@ enum WireSamples {
         (
             VideoCaptionsEvent(videoId: v, state: .pending, language: "en", at: at, eventId: id),
             #"{"at":"2025-01-31T12:00:00.250Z","cues":[],"eventId":"\#(id)","language":"en","state":"pending","translation":[],"type":"video.captions","version":1,"videoId":"\#(v)"}"#
+        ),
+        (
+            VideoPlayableEvent(videoId: v, rungs: ["720p", "360p"], playableSeconds: 4, at: at, eventId: id),
+            #"{"at":"2025-01-31T12:00:00.250Z","eventId":"\#(id)","playableSeconds":4,"rungs":["720p","360p"],"type":"video.playable","version":1,"videoId":"\#(v)"}"#
+        ),
+        (
+            VideoPlayableEvent(videoId: v, rungs: [], at: at, eventId: id),
+            #"{"at":"2025-01-31T12:00:00.250Z","eventId":"\#(id)","rungs":[],"type":"video.playable","version":1,"videoId":"\#(v)"}"#
         ),
         (
             RenditionReadyEvent(videoId: v, rendition: r, at: at, eventId: id),

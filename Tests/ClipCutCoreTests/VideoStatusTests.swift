@@ -7,7 +7,8 @@ struct VideoStatusTests {
     /// Every allowed step; everything else is refused.
     static let allowed: Set<[VideoStatus]> = [
         [.uploaded, .transcribing], [.transcribing, .transcoding], [.transcoding, .ready],
-        [.uploaded, .failed], [.transcribing, .failed], [.transcoding, .failed],
+        [.transcoding, .playable], [.playable, .ready],
+        [.uploaded, .failed], [.transcribing, .failed], [.transcoding, .failed], [.playable, .failed],
     ]
 
     static var allPairs: [(VideoStatus, VideoStatus)] {

@@ -176,4 +176,26 @@ struct SegmentPublisherTests {
         #expect(stored.segments == Array(source.segments.prefix(1)))
         #expect(media.text(MediaLayout.hlsMaster(id)) != nil)
     }
+
+    @Test("captions done before the encode join the master as they arrive, with their subtitle playlists")
+    func captionsJoin() async throws {
+        let source = try await SegmentSource.make()
+        let (media, reporter, id, work) = (MemoryMedia(), RecordingReporter(), VideoID.random(), scratchFile("work"))
+        let vtt = scratchFile("en.vtt")
+        try "WEBVTT\n\n00:00.000 --> 00:02.000\nHello there\n".write(toFile: vtt, atomically: true, encoding: .utf8)
+        let done = Mutex<[CaptionTrack]?>(nil)
+        let publisher = SegmentPublisher(
+            media: media, events: reporter, videoId: id, hasAudio: true, logger: Logger(label: "test"), duration: 6,
+            captions: { done.withLock { $0 } })
+        await publisher.add(Self.rungs[0], directory: "\(work)/360p", opensPlayback: true, previous: nil)
+        try source.write(1, to: "\(work)/360p")
+        try await publisher.publishPending()
+        #expect(try #require(media.text(MediaLayout.hlsMaster(id))).contains("SUBTITLES") == false)
+        done.withLock { $0 = [CaptionTrack(path: vtt, language: "en", text: "")] }
+        try await publisher.publishPending()
+        let master = try #require(media.text(MediaLayout.hlsMaster(id)))
+        #expect(master.contains(#"TYPE=SUBTITLES,GROUP-ID="subs""#) && master.contains(#"URI="subs/en.m3u8""#) && master.contains(#"SUBTITLES="subs""#))
+        #expect(media.text(MediaLayout.hlsFile(id, path: "subs/en.vtt"))?.contains("Hello there") == true)
+        #expect(media.text(MediaLayout.captions(id, language: "en")) != nil && media.text(MediaLayout.hlsFile(id, path: "subs/en.m3u8")) != nil)
+    }
 }
