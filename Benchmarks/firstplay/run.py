@@ -19,8 +19,9 @@ import urllib.request
 import uuid
 from datetime import datetime
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "EndToEnd"))
+import headless_chromium  # noqa: E402  (the browser tests' own way to start Chromium)
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -67,13 +68,7 @@ def main():
     api("POST", "/api/users", {"email": email, "password": password, "displayName": "Bench"})
     token = api("POST", "/api/sessions", {"email": email, "password": password})["token"]
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
-                     "--autoplay-policy=no-user-gesture-required", "--mute-audio"]:
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = headless_chromium.start()
     try:
         driver.get(f"{EDGE}/#/login")
         driver.find_element(By.CSS_SELECTOR, "#login-email").send_keys(email)

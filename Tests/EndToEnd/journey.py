@@ -19,9 +19,8 @@ import urllib.error
 import urllib.request
 import uuid
 
-from selenium import webdriver
+import headless_chromium
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -59,14 +58,7 @@ def make_media(directory):
 
 class Journey:
     def __init__(self):
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
-                         "--autoplay-policy=no-user-gesture-required", "--mute-audio"]:
-            options.add_argument(argument)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-        self.driver.set_script_timeout(30)
+        self.driver = headless_chromium.start()
         self.shots = 0
 
     def step(self, name):
