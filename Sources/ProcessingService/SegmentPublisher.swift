@@ -93,6 +93,10 @@ actor SegmentPublisher {
                 more = try await publishPending(segmentsPerRung: playable ? .max : 1)
             } catch is CancellationError {
                 return
+            } catch let error as MediaAccessError where error.isMissing {
+                // The video was deleted: nothing more is published (``finish()`` says so to the job).
+                logger.notice("segment publishing stopped: the video is gone", metadata: ["videoId": "\(videoId)", "error": "\(error)"])
+                return
             } catch {
                 logger.notice("segment publishing deferred", metadata: ["videoId": "\(videoId)", "error": "\(error)"])
             }

@@ -58,7 +58,14 @@ extension TranscodePipeline {
             }
             group.cancelAll()
             try await group.waitForAll()
-            return try await publisher.finish()
+            do {
+                return try await publisher.finish()
+            } catch let error as MediaAccessError where error.isMissing {
+                // upload-service refuses media for a video that is gone: take back what was stored.
+                guard try await media.video(videoId) == nil else { throw error }
+                try await media.deleteMedia(of: videoId)
+                throw JobFailure.permanent("The video was deleted.")
+            }
         }
     }
 

@@ -79,4 +79,29 @@ struct LivePlaybackTests {
         #expect(types.firstIndex(of: .videoPlayable).map { $0 < (types.firstIndex(of: .renditionReady) ?? 0) } == true)
         await fixture.shutdown()
     }
+
+    @Test("a video deleted while it plays and transcodes: the job fails for good as deleted and takes back every segment it stored")
+    func deletedWhilePlayable() async throws {
+        let fixture = try await ProcessingFixture()
+        let reporter = RecordingReporter()
+        let source = try await makeSource(
+            "phone.mp4", video: "testsrc2=size=1280x720:rate=30", seconds: 20, tone: true,
+            codec: ["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "6M", "-g", "60"])
+        let video = try await fixture.addVideo(source)
+        let pipeline = try fixture.pipeline(reporter, settings: try fixture.settings([ConfigKey.encoderPreset.name: "ultrafast"]))
+        let processing = Task { try await pipeline.run(video) }
+        try #require(try await WorkerTests.eventually(120) { reporter.types.contains(.videoPlayable) }, "never playable")
+        #expect(try await !fixture.mediaNames(video.id).isEmpty)
+        _ = try await fixture.store.collection("videos").delete(["_id": .string(video.id.description)])
+        await #expect(throws: JobFailure.self) { _ = try await processing.value }
+        do {
+            _ = try await processing.value
+        } catch let failure as JobFailure {
+            #expect(failure.description == "The video was deleted.")
+            if case .transient = failure { Issue.record("a deleted video is not worth a retry") }
+        }
+        #expect(try await fixture.mediaNames(video.id).isEmpty, "segments left behind")
+        #expect(!reporter.types.contains(.videoReady))
+        await fixture.shutdown()
+    }
 }
