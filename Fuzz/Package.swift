@@ -18,7 +18,8 @@ let package = Package(
         .executableTarget(name: "FuzzMultipart", dependencies: ["FuzzSupport", .product(name: "NIOCore", package: "swift-nio")]),
         // The container sniffer, ffmpeg -progress lines, the WebVTT writer and reader.
         .executableTarget(name: "FuzzMedia", dependencies: ["FuzzSupport"]),
-        // ffprobe's JSON report as MediaProbe reads it, the media policy, the ladder and its command.
+        // ffprobe's JSON report as MediaProbe reads it, the media policy, the ladder and its command;
+        // the HLS playlist ffmpeg writes while it encodes.
         .executableTarget(name: "FuzzProbe", dependencies: ["FuzzSupport"]),
     ]
 )

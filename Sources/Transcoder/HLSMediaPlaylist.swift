@@ -46,7 +46,7 @@ public struct HLSMediaPlaylist: Sendable, Equatable {
                 playlist.initURI = uri
             } else if line.hasPrefix("#EXTINF:") {
                 let value = line.dropFirst("#EXTINF:".count).split(separator: ",", omittingEmptySubsequences: false).first ?? ""
-                guard let seconds = Double(value), seconds.isFinite, seconds > 0 else { break }
+                guard let seconds = Double(value), segmentLengths.contains(seconds) else { break }
                 pending = seconds
             } else if line == "#EXT-X-ENDLIST" {
                 playlist.ended = true
@@ -73,6 +73,10 @@ public struct HLSMediaPlaylist: Sendable, Equatable {
         if ended { lines.append("#EXT-X-ENDLIST") }
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// The segment lengths a playlist may declare: at least a millisecond (the published text
+    /// has six decimals) and at most an hour (the target duration is a whole number of seconds).
+    static let segmentLengths: ClosedRange<Double> = 0.001...3600
 
     /// `seg_00001.m4s`, `init.mp4`: letters, digits, `_`, `-`, `.`; no path, not hidden.
     static func isPlainFileName(_ name: String) -> Bool {

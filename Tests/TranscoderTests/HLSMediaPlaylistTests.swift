@@ -44,7 +44,9 @@ struct HLSMediaPlaylistTests {
             let text = "#EXTM3U\n#EXTINF:2.0,\n\(name)\n#EXTINF:2.0,\nseg_00001.m4s\n"
             #expect(HLSMediaPlaylist.parse(text).segments.isEmpty, "\(name)")
         }
-        for length in ["nan", "-2", "0", "inf", "x"] {
+        // A length the published playlist could not carry: under a millisecond prints as 0, and
+        // 1e300 s has no whole-second target duration.
+        for length in ["nan", "-2", "0", "inf", "x", "1e-9", "0.0004", "1e300", "3601"] {
             #expect(HLSMediaPlaylist.parse("#EXTINF:\(length),\nseg_00000.m4s\n").segments.isEmpty, "\(length)")
         }
         #expect(HLSMediaPlaylist.parse("#EXT-X-MAP:URI=\"../init.mp4\"\n").initURI == "init.mp4")

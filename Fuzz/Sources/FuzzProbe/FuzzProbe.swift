@@ -5,11 +5,13 @@ import FuzzSupport
 /// dropped into the fields of a well-formed ffprobe report, so that the mutations reach the
 /// numbers (rotation, frame rates, sizes, durations, counts) rather than dying in the JSON
 /// syntax. Whatever the report says, parsing, the policy, the ladder and its ffmpeg command must
-/// not trap, and what they produce must be sane.
+/// not trap, and what they produce must be sane. The input is also read as the HLS media
+/// playlist ffmpeg writes while it encodes a rung (``HLSMediaPlaylist``).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzProbe(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Data(UnsafeBufferPointer(start: data, count: size))
     check(bytes)
+    checkPlaylist(String(decoding: bytes, as: UTF8.self))
     let values = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(jsonValue)
     func value(_ index: Int, _ fallback: Any) -> Any { index < values.count ? values[index] : fallback }
     let video: [String: Any] = [
@@ -52,6 +54,20 @@ func check(_ json: Data) {
     let command = LadderCommand(source: "in", probe: probe, rungs: rungs, outputDirectory: "/o", stillPicture: "p.png")
     precondition(command.arguments.allSatisfy { $0.utf8.count < 4096 }, "an argument grew")
     _ = MediaPolicy.toolTimeLimit(duration: probe.duration, factor: 10)
+}
+
+/// Whatever the playlist says, only plain file names with publishable lengths come out, and the
+/// playlist published from them reads back as the same segments.
+func checkPlaylist(_ text: String) {
+    let playlist = HLSMediaPlaylist.parse(text)
+    for segment in playlist.segments {
+        precondition(HLSMediaPlaylist.isPlainFileName(segment.uri), "segment name \(segment.uri.debugDescription)")
+        precondition(HLSMediaPlaylist.segmentLengths.contains(segment.duration), "segment length \(segment.duration)")
+    }
+    precondition(HLSMediaPlaylist.isPlainFileName(playlist.initURI), "init name \(playlist.initURI.debugDescription)")
+    let republished = HLSMediaPlaylist.parse(playlist.text)
+    precondition(republished.segments.map(\.uri) == playlist.segments.map(\.uri), "the published playlist reads back differently")
+    precondition(republished.ended == playlist.ended && republished.initURI == playlist.initURI, "the published header changed")
 }
 
 /// The entry point SwiftPM links for this executable.
