@@ -676,7 +676,10 @@ def check_web_config(root, k8s, failures, say=print):
         failures.add("k8s/base/web-nginx.conf", "missing")
         return
     web_text = web.read_text()
-    for header in re.findall(r"^\s*(add_header .*;)\s*$", template.read_text(), re.M):
+    # The edge's internal location for upload-service's media cache (X-Accel-Redirect) exists
+    # only where nginx and upload-service share a disk; its headers are not the page's.
+    edge_text = re.sub(r"location\s+/_media-cache/\s*\{.*?\n        \}", "", template.read_text(), flags=re.S)
+    for header in re.findall(r"^\s*(add_header .*;)\s*$", edge_text, re.M):
         if header not in web_text:
             failures.add("k8s/base/web-nginx.conf", f"lacks the edge's `{header[:60]}...`")
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)

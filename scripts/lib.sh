@@ -82,8 +82,10 @@ stop_service() {
 
 # Writes RUN/edge/nginx.conf from scripts/edge/nginx.conf.template and starts (or reloads)
 # nginx with it. Usage: start_edge RUN EDGE_PORT USER_PORT UPLOAD_PORT MONITORING_PORT
+# [MEDIA_CACHE] (upload-service's CLIPCUT_MEDIA_CACHE_DIR; by default the one start_service gives
+# it under RUN).
 start_edge() {
-    local run=$1 edge=$2 user=$3 upload=$4 monitoring=$5
+    local run=$1 edge=$2 user=$3 upload=$4 monitoring=$5 media_cache=${6:-$1/data/upload-service/media-cache}
     local dir="$run/edge"
     mkdir -p "$dir/tmp"
     local user_directive=""
@@ -91,7 +93,7 @@ start_edge() {
     if ((EUID == 0)); then user_directive="user root root;"; fi
     sed -e "s|@USER_DIRECTIVE@|$user_directive|" -e "s|@RUN@|$dir|g" -e "s|@FRONTEND@|$CLIPCUT_ROOT/frontend-static|" \
         -e "s|@EDGE_PORT@|$edge|" -e "s|@USER_PORT@|$user|" -e "s|@UPLOAD_PORT@|$upload|" -e "s|@MONITORING_PORT@|$monitoring|" \
-        "$CLIPCUT_ROOT/scripts/edge/nginx.conf.template" >"$dir/nginx.conf"
+        -e "s|@MEDIA_CACHE@|$media_cache|" "$CLIPCUT_ROOT/scripts/edge/nginx.conf.template" >"$dir/nginx.conf"
     nginx -t -q -c "$dir/nginx.conf" -p "$dir" 2>"$dir/nginx-check.log" || { cat "$dir/nginx-check.log" >&2; return 1; }
     if [[ -f $dir/nginx.pid ]] && kill -0 "$(cat "$dir/nginx.pid")" 2>/dev/null; then
         kill -HUP "$(cat "$dir/nginx.pid")"

@@ -72,6 +72,13 @@ public enum RedisNames {
         "clipcut:done:" + videoId.description
     }
 
+    /// A video's media revision (an integer string): changed by upload-service whenever what
+    /// media delivery relies on changes (the video deleted, its visibility, a media file stored
+    /// or deleted), so every replica knows when its in-memory lookups are stale.
+    public static func mediaRevision(_ videoId: VideoID) -> String {
+        "clipcut:media:rev:\(videoId)"
+    }
+
     /// Prefix of user-service's login attempt counters per email (a hash of it follows).
     public static let loginEmailPrefix = "clipcut:login:email:"
     /// Prefix of user-service's login attempt counters per client address.

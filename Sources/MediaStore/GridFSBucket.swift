@@ -72,6 +72,24 @@ public struct GridFSBucket: Sendable {
         }
     }
 
+    /// Like ``withUploadStream(filename:metadata:id:chunkSize:_:)``, for metadata known only
+    /// once the bytes are written (a digest of them): `describe` turns what `body` returned into
+    /// the files document's metadata.
+    public func withUploadStream<T: Sendable>(
+        filename: String, chunkSize: Int = GridFSBucket.defaultChunkSize,
+        describedBy describe: (T) -> BSONDocument?, _ body: (GridFSUploadWriter) async throws -> T
+    ) async throws -> (value: T, file: GridFSFile) {
+        let writer = GridFSUploadWriter(bucket: self, fileID: ObjectID.generate(), chunkSize: chunkSize)
+        do {
+            let value = try await body(writer)
+            let file = try await writer.finish(filename: filename, metadata: describe(value))
+            return (value, file)
+        } catch {
+            await writer.abort()
+            throw error
+        }
+    }
+
     /// Uploads bytes held in memory (small files: captions, posters, playlists).
     public func upload(filename: String, bytes: [UInt8], metadata: BSONDocument? = nil, id: ObjectID? = nil) async throws -> GridFSFile {
         let single = [ByteBuffer(bytes: bytes)].async

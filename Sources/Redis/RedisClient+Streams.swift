@@ -127,6 +127,21 @@ extension RedisClient {
         }
     }
 
+    /// `XREAD [COUNT n] [BLOCK ms] STREAMS stream id`: entries after `id` (`$`: only those
+    /// added from now on), outside any consumer group — for a reader that wants every entry,
+    /// as each replica of a cache does. Blocking reads wait as ``xreadgroup(_:group:consumer:id:count:block:)``'s.
+    public func xread(_ stream: String, after id: String, count: Int = 100, block: Duration? = nil) async throws -> [RedisStreamEntry] {
+        var arguments = ["XREAD", "COUNT", String(max(1, count))]
+        if let block { arguments += ["BLOCK", String(max(1, block.clippedMilliseconds))] }
+        arguments += ["STREAMS", stream, id]
+        let reply = block == nil ? try await execute(arguments) : try await executeBlocking(arguments)
+        guard let streams = reply.array else { return [] }
+        return streams.flatMap { streamReply -> [RedisStreamEntry] in
+            guard let parts = streamReply.array, parts.count == 2 else { return [] }
+            return RedisStreamEntry.list(parts[1])
+        }
+    }
+
     /// `XACK stream group id...`: how many were acknowledged.
     @discardableResult
     public func xack(_ stream: String, group: String, ids: [String]) async throws -> Int {

@@ -5,6 +5,7 @@ import Logging
 import MediaStore
 import Prometheus
 import Redis
+import ServiceLifecycle
 import ServiceSupport
 
 /// Builds upload-service: uploads (direct and tus) streamed into GridFS, the `videos`
@@ -38,9 +39,11 @@ func buildApplication(
     let orphans = OrphanMediaSweeper(
         storage: dependencies.storage, repository: dependencies.repository,
         interval: settings.orphanSweepInterval, grace: settings.orphanGrace, logger: logger)
-    var app = makeServiceApplication(
-        router: router, configuration: configuration,
-        services: [redis, store, auth.httpClientService, consumer, sweeper, trimmer, orphans])
+    var services: [any Service] = [redis, store, auth.httpClientService, consumer, sweeper, trimmer, orphans]
+    if let cache = dependencies.mediaCache {
+        services += [cache, MediaCacheInvalidator(redis: redis, cache: cache, logger: logger)]
+    }
+    var app = makeServiceApplication(router: router, configuration: configuration, services: services)
     app.beforeServerStarts { try await stores.ensureIndexes() }
     return app
 }
@@ -57,10 +60,12 @@ func buildRouter(
     DirectUploadRoutes(dependencies: dependencies).add(to: owned)
     VideoRoutes(dependencies: dependencies).add(to: owned)
     CaptionEditRoutes(dependencies: dependencies).add(to: owned)
-    let access = MediaAccess(repository: dependencies.repository, tokens: dependencies.playbackTokens)
+    let lookups = MediaLookups(
+        repository: dependencies.repository, storage: dependencies.storage, revisions: dependencies.mediaRevisions, logger: dependencies.logger)
+    let access = MediaAccess(repository: dependencies.repository, tokens: dependencies.playbackTokens, lookups: lookups)
     let media = router.group("api/videos").add(middleware: JWTAuthenticator<ClipCutRequestContext>(verifier: dependencies.verifier))
     PlaybackRoutes(dependencies: dependencies, access: access).add(to: media)
-    MediaRoutes(storage: dependencies.storage, access: access).add(to: media)
+    MediaRoutes(storage: dependencies.storage, access: access, cache: dependencies.mediaCache).add(to: media)
     TusRoutes(dependencies: dependencies).add(to: router)
     InternalMediaRoutes(dependencies: dependencies, serviceToken: dependencies.serviceToken).add(to: router)
     return router
@@ -88,15 +93,25 @@ extension UploadServiceDependencies {
         let stores = UploadServiceStores(
             storage: GridFSMediaStorage(store: store), repository: MongoVideoRepository(store: store),
             tusUploads: MongoTusUploadRepository(store: store))
-        let dependencies = UploadServiceDependencies(
-            repository: stores.repository, storage: stores.storage, tusUploads: stores.tusUploads,
+        // Every change to a video or its media bumps its revision, for the media lookups every
+        // replica keeps in memory.
+        let revisions = RedisMediaRevisions(redis: redis)
+        let repository = RevisingVideoRepository(base: stores.repository, revisions: revisions, logger: logger)
+        let storage = RevisingMediaStorage(base: stores.storage, revisions: revisions, logger: logger)
+        let cache = settings.mediaCacheBytes > 0
+            ? MediaCache(options: .init(root: settings.mediaCacheDirectory, limitBytes: settings.mediaCacheBytes), storage: stores.storage, logger: logger)
+            : nil
+        var dependencies = UploadServiceDependencies(
+            repository: repository, storage: storage, tusUploads: stores.tusUploads,
             publication: VideoPublication(
-                repository: stores.repository, publisher: RedisVideoEventPublisher(redis: redis),
+                repository: repository, publisher: RedisVideoEventPublisher(redis: redis),
                 outbox: MongoEventOutbox(store: store), logger: logger),
             playbackTokens: PlaybackTokens(secret: settings.playbackSecret, lifetime: settings.playbackTokenLifetime),
             verifier: verifier, quotaBytes: settings.quotaBytes, maximumUploadBytes: settings.maximumUploadBytes,
             tusExpiry: settings.tusExpiry, logger: logger, serviceToken: settings.serviceToken,
             admission: settings.admission, captionRemux: RedisCaptionRemuxRequester(redis: redis))
+        dependencies.mediaCache = cache
+        dependencies.mediaRevisions = revisions
         return (dependencies, stores)
     }
 }

@@ -15,6 +15,10 @@ extension HTTPField.Name {
     static let clipcutLanguage = HTTPField.Name("X-Language")!
     /// `X-Video-Id`: the video a tus upload becomes.
     static let clipcutVideoID = HTTPField.Name("X-Video-Id")!
+    /// `X-ClipCut-Media-Cache-Location`: the edge's location for cached media (``EdgeHandOff``).
+    static let clipcutMediaCacheLocation = HTTPField.Name("X-ClipCut-Media-Cache-Location")!
+    /// `X-Accel-Redirect`: nginx serves the named internal location instead of this body.
+    static let accelRedirect = HTTPField.Name("X-Accel-Redirect")!
     /// `Tus-Resumable`.
     static let tusResumable = HTTPField.Name("Tus-Resumable")!
     /// `Tus-Version`.

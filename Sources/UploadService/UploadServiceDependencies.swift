@@ -32,6 +32,10 @@ struct UploadServiceDependencies: Sendable {
     var admission = UploadAdmission(perUser: 4, perReplica: 64, idleLimit: .seconds(30))
     /// Asks processing-service to re-mux the MP4s after the owner changed a caption track.
     var captionRemux: any CaptionRemuxRequester
+    /// The local copies of media files (none: every read from GridFS).
+    var mediaCache: MediaCache? = nil
+    /// Per-video revisions, for keeping media lookups in memory (none: every lookup from MongoDB).
+    var mediaRevisions: (any MediaRevisions)? = nil
 
     /// What `owner` may still upload; the unfinished tus uploads of `owner` count as used,
     /// except `excludingUpload` (the one being completed).

@@ -36,13 +36,16 @@ struct UploadServiceSettings: Sendable {
     /// How often media without a video is looked for, and how old it must be to go.
     var orphanSweepInterval: Duration
     var orphanGrace: Duration
+    /// The media cache's directory and size (0 bytes: no cache).
+    var mediaCacheDirectory: String
+    var mediaCacheBytes: Int
 
     /// Every variable read here, for `--print-config` (a test checks the list against the reads).
     static let keys: [ConfigKey] = [
         .mongoURL, .redisURL, .uploadQuotaBytes, .uploadMaxBytes, .playbackTokenLifetime, .tusExpiry, .sweepInterval,
         .uploadsPerUser, .uploadsPerReplica, .uploadIdleSeconds, .consumerName, .eventsClaimIdle, .eventsMaxDeliveries,
         .streamTrimInterval, .orphanSweepSeconds, .orphanGraceSeconds, .serviceToken, .allowNoServiceToken, .playbackSecret,
-        .dataDirectory,
+        .dataDirectory, .mediaCacheDirectory, .mediaCacheBytes,
     ]
 
     /// What `upload-service --print-config` prints.
@@ -71,6 +74,9 @@ struct UploadServiceSettings: Sendable {
         streamTrimInterval = try reader.seconds(.streamTrimInterval, default: .seconds(60))
         orphanSweepInterval = try reader.seconds(.orphanSweepSeconds, default: .seconds(600))
         orphanGrace = try reader.seconds(.orphanGraceSeconds, default: .seconds(600))
+        let dataDirectory = reader.string(.dataDirectory, default: ConfigKey.dataDirectory.defaultValue ?? ".")
+        mediaCacheDirectory = reader.string(.mediaCacheDirectory, default: dataDirectory + "/media-cache")
+        mediaCacheBytes = try reader.int(.mediaCacheBytes, default: 2 << 30, in: 0...Int.max)
         serviceToken = try ServiceTokenRequirement.check(
             reader.string(.serviceToken), allowMissing: reader.bool(.allowNoServiceToken, default: false))
         if let secret = reader.string(.playbackSecret) {

@@ -4,9 +4,10 @@ nginx edge, in Debian's Chromium (headless) through selenium and chromium-driver
     journey.py EDGE_URL OUTPUT_DIR
 
 Register, log in (and a wrong password first), a text file rejected, upload a generated 10 s
-720p video with espeak-ng speech, watch the live panel reach 100 %, play it, switch quality,
-read the subtitle cues, find it in history, search a spoken word and land on its moment, play a
-60 s 1080p video while it is still being encoded (live HLS) until the MP4 player takes over, check
+720p video with espeak-ng speech, watch the live panel reach 100 %, play it in Auto (the HLS
+master) with its subtitles, to the highest quality and back, switch quality, read the subtitle
+cues, find it in history, search a spoken word and land on its moment, play a 60 s 1080p video
+while it is still being encoded (live HLS) until the ready player takes over in Auto, check
 another user cannot open it, delete it. A screenshot of each step goes to OUTPUT_DIR.
 Exits non-zero at the first failed step.
 """
@@ -185,10 +186,38 @@ def main():
                 for bar in driver.find_elements(By.CSS_SELECTOR, "#rungs progress")}
         assert set(bars) == {"720p", "480p", "360p"} and all(value == 100 for value in bars.values()), bars
 
-        journey.step("play it, switch quality (time and play state kept), subtitles on with the spoken words")
+        journey.step("it plays in Auto (the HLS master) with its subtitles; to the highest quality and back, time and play state kept")
         journey.visible("#player-section", 60)
-        qualities = [option.get_attribute("value") for option in Select(journey.el("#quality")).options]
-        assert qualities[0] == "720p" and "360p" in qualities and "1080p" not in qualities, qualities
+        menu = Select(journey.el("#quality"))
+        qualities = [option.get_attribute("value") for option in menu.options]
+        assert qualities[:2] == ["auto", "720p"] and "360p" in qualities and "1080p" not in qualities, qualities
+        assert menu.options[0].text == "Auto", [option.text for option in menu.options]
+        assert menu.first_selected_option.get_attribute("value") == "auto", menu.first_selected_option.text
+        player = "const v = document.getElementById('player'); "
+        journey.wait(lambda d: journey.js(player + "return v.readyState") >= 1, 30)
+        source = journey.js(player + "return v.currentSrc")
+        assert "/hls/master.m3u8" in source, f"Auto plays the HLS master: {source}"
+        tracks_ready = (player + "const t = v.textTracks[0]; return v.querySelectorAll('track').length >= 1 && !!t "
+                        "&& t.mode === 'showing' && !!t.cues && t.cues.length > 0")
+        journey.wait(lambda d: journey.js(tracks_ready), 30)
+        journey.js(player + "return v.play()")
+        journey.wait(lambda d: journey.js(player + "return !v.paused && v.currentTime > 0.5"), 30)
+        assert journey.js(tracks_ready), "the subtitle track is still there, showing, while Auto plays"
+        showing = journey.js(player + "return Array.from(v.textTracks).filter(t => t.mode === 'showing').length")
+        assert showing == 1, f"{showing} subtitle tracks showing at once"
+        for value, kind in [("720p", "/renditions/720p.mp4"), ("auto", "/hls/master.m3u8")]:
+            before, switched = journey.js(player + "return v.currentTime"), time.time()
+            Select(journey.el("#quality")).select_by_value(value)
+            # Playing again (play() is called after the seek to the kept time) on the new source.
+            journey.wait(lambda d: journey.js(player + "return v.currentSrc.includes(arguments[0]) && v.readyState >= 2 "
+                                              "&& !v.paused && !v.seeking", kind), 30)
+            after, elapsed = journey.js(player + "return v.currentTime"), time.time() - switched
+            assert before - 1.0 <= after <= before + elapsed + 1.0, f"{value} kept the time: {before:.2f} s → {after:.2f} s"
+            journey.wait(lambda d: journey.js(player + "return !v.paused && v.currentTime > arguments[0]", after + 0.5), 30)
+            assert journey.js(tracks_ready), f"the subtitle track is still there, showing, after switching to {value}"
+        journey.shot("playing-auto")
+
+        journey.step("play it, switch quality (time and play state kept), subtitles on with the spoken words")
         journey.wait(lambda d: journey.js("return document.getElementById('player').readyState") >= 1, 30)
         journey.js("const v = document.getElementById('player'); v.currentTime = 4; return v.play()")
         journey.wait(lambda d: journey.js("const v = document.getElementById('player'); return !v.paused && v.currentTime > 4"), 30)
@@ -214,7 +243,7 @@ def main():
         assert len(words) >= 3, f"subtitle cues: {cues!r}"
         journey.js("document.getElementById('player').pause()")
         links = [a.get_attribute("data-quality") for a in driver.find_elements(By.CSS_SELECTOR, "#downloads a[download]")]
-        assert set(qualities) == set(links), links
+        assert set(qualities) - {"auto"} == set(links), links
         journey.shot("playing-360p-with-subtitles")
 
         journey.step("history lists it as ready")
@@ -280,7 +309,7 @@ def main():
             assert time.time() < deadline, "search does not find the edited words"
             time.sleep(1)
 
-        journey.step("a 60 s 1080p video plays while it is still being encoded, then the MP4 player takes over")
+        journey.step("a 60 s 1080p video plays while it is still being encoded, then the ready player takes over in Auto")
         journey.go("#/upload")
         journey.el("#upload-file").send_keys(long_video)
         journey.fill("#upload-title", "Long 1080p — live e2e")
@@ -328,9 +357,10 @@ def main():
         assert state["status"] == "ready", f"status {state['status']}: {journey.message()}"
         journey.wait(lambda d: not journey.js(live_state)["live"] and len(Select(journey.el("#quality")).options) >= 2, 60)
         qualities = [option.get_attribute("value") for option in Select(journey.el("#quality")).options]
-        assert qualities[0] == "1080p" and "360p" in qualities, qualities
-        # The MP4 goes on from where the live player was (it never jumps back to the start); the
-        # seek happens once its metadata is in.
+        assert qualities[:2] == ["auto", "1080p"] and "360p" in qualities, qualities
+        assert Select(journey.el("#quality")).first_selected_option.get_attribute("value") == "auto"
+        # Auto (the HLS master) goes on from where the live player was (it never jumps back to the
+        # start); the seek happens once its metadata is in.
         deadline = time.time() + 30
         while True:
             took_over = journey.js(live_state)
@@ -338,14 +368,14 @@ def main():
                 break
             assert time.time() < deadline, f"kept the position across the switch: {took_over} after {playing}"
             time.sleep(0.3)
-        assert not took_over["src"].startswith("blob:") and ".mp4" in took_over["src"], took_over
+        assert not took_over["src"].startswith("blob:") and "/hls/master.m3u8" in took_over["src"], took_over
         if took_over["time"] < LONG_SECONDS - 5:
             journey.wait(lambda d: journey.js("const v = document.getElementById('player'); return !v.paused && v.currentTime > arguments[0]",
                                               took_over["time"] + 0.5), 30)
         links = [a.get_attribute("data-quality") for a in driver.find_elements(By.CSS_SELECTOR, "#downloads a[download]")]
-        assert set(qualities) == set(links), links
+        assert set(qualities) - {"auto"} == set(links), links
         journey.js("document.getElementById('player').pause()")
-        journey.shot("mp4-player-took-over")
+        journey.shot("ready-player-took-over")
 
         journey.step("another user cannot open the first user's watch URL")
         journey.logout()

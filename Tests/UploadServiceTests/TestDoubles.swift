@@ -9,6 +9,8 @@ import Synchronization
 /// The `videos` collection in memory.
 final class InMemoryVideoRepository: VideoRepository {
     let records = Mutex<[VideoID: VideoRecord]>([:])
+    /// How many times a video was looked up.
+    let recordReads = Mutex(0)
 
     func insert(_ record: VideoRecord) async throws {
         try records.withLock { records in
@@ -17,7 +19,10 @@ final class InMemoryVideoRepository: VideoRepository {
         }
     }
 
-    func record(id: VideoID) async throws -> VideoRecord? { records.withLock { $0[id] } }
+    func record(id: VideoID) async throws -> VideoRecord? {
+        recordReads.withLock { $0 += 1 }
+        return records.withLock { $0[id] }
+    }
 
     func videos(owner: UserID, after cursor: VideoCursor?, limit: Int) async throws -> [Video] {
         let all = records.withLock { $0.values.map(\.video) }.filter { $0.owner == owner }
@@ -87,6 +92,8 @@ final class InMemoryMediaStorage: MediaStorage {
     let state = Mutex(State())
     /// Reads that fail (a database blip) before reads work again.
     let failingReads = Mutex(0)
+    /// Reads of each file so far (by file id), counting every one that started.
+    let reads = Mutex<[String: Int]>([:])
 
     /// Bytes pushed into the sink of a source being stored.
     final class Sink: ByteSink {
@@ -217,6 +224,7 @@ final class InMemoryMediaStorage: MediaStorage {
             defer { count = max(0, count - 1) }
             return count > 0
         }
+        reads.withLock { $0[file.id, default: 0] += 1 }
         if fails { throw TestFailure("the database did not answer") }
         guard let bytes = state.withLock({ $0.files[file.id]?.bytes }) else { throw TestFailure("no such file") }
         var position = range.lowerBound
@@ -339,5 +347,22 @@ final class RecordingRemuxRequests: CaptionRemuxRequester {
 
     func requestRemux(_ videoId: VideoID) async throws {
         requested.withLock { $0.append(videoId) }
+    }
+}
+
+/// Media revisions in memory (Redis in production).
+final class InMemoryMediaRevisions: MediaRevisions {
+    let values = Mutex<[VideoID: Int]>([:])
+    /// When set, every call fails as an unreachable Redis would.
+    let unavailable = Mutex(false)
+
+    func current(_ videoId: VideoID) async throws -> String? {
+        if unavailable.withLock({ $0 }) { throw TestFailure("Redis did not answer") }
+        return values.withLock { $0[videoId].map(String.init) }
+    }
+
+    func bump(_ videoId: VideoID) async throws {
+        if unavailable.withLock({ $0 }) { throw TestFailure("Redis did not answer") }
+        values.withLock { $0[videoId, default: 0] += 1 }
     }
 }

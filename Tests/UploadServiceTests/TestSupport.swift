@@ -24,18 +24,35 @@ struct TestUploadService {
     let auth: TestAuth
     let dependencies: UploadServiceDependencies
 
-    init(quotaBytes: Int64 = 1 << 30, maximumUploadBytes: Int64 = 512 << 20, tusExpiry: Duration = .seconds(3600)) throws {
+    let revisions = InMemoryMediaRevisions()
+
+    /// With `mediaCache`, media is served through a ``MediaCache`` there (run by the
+    /// application) and the lookups are kept under in-memory revisions, as in production.
+    init(
+        quotaBytes: Int64 = 1 << 30, maximumUploadBytes: Int64 = 512 << 20, tusExpiry: Duration = .seconds(3600),
+        mediaCache: MediaCache.Options? = nil
+    ) throws {
         auth = try TestAuth()
-        dependencies = UploadServiceDependencies(
+        let logger = Logger(label: "test")
+        var dependencies = UploadServiceDependencies(
             repository: repository, storage: storage, tusUploads: tusUploads,
-            publication: VideoPublication(repository: repository, publisher: publisher, outbox: outbox, logger: Logger(label: "test")),
+            publication: VideoPublication(repository: repository, publisher: publisher, outbox: outbox, logger: logger),
             playbackTokens: PlaybackTokens(secret: Array("a test secret that is long enough!!".utf8), lifetime: .seconds(600)),
             verifier: auth.verifier, quotaBytes: quotaBytes, maximumUploadBytes: maximumUploadBytes, tusExpiry: tusExpiry,
-            logger: Logger(label: "test"), captionRemux: remuxRequests)
+            logger: logger, captionRemux: remuxRequests)
+        if let mediaCache {
+            dependencies.repository = RevisingVideoRepository(base: repository, revisions: revisions, logger: logger)
+            dependencies.storage = RevisingMediaStorage(base: storage, revisions: revisions, logger: logger)
+            dependencies.mediaRevisions = revisions
+            dependencies.mediaCache = MediaCache(options: mediaCache, storage: storage, logger: logger)
+        }
+        self.dependencies = dependencies
     }
 
     func application() -> some ApplicationProtocol {
-        Application(router: buildRouter(dependencies: dependencies, metricsRegistry: PrometheusCollectorRegistry()))
+        Application(
+            router: buildRouter(dependencies: dependencies, metricsRegistry: PrometheusCollectorRegistry()),
+            services: dependencies.mediaCache.map { [$0] } ?? [])
     }
 }
 

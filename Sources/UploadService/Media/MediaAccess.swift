@@ -14,9 +14,19 @@ import ServiceSupport
 struct MediaAccess: Sendable {
     let repository: any VideoRepository
     let tokens: PlaybackTokens
+    /// The video and file lookups, from memory while the video's revision holds.
+    let lookups: MediaLookups
+
+    /// What a media request was granted: the video, the lookup to find its files under, and the
+    /// playback token to put into URLs the response refers to.
+    struct Grant: Sendable {
+        var lookup: MediaLookups.Lookup
+        var token: String
+        var record: VideoRecord { lookup.record }
+    }
 
     /// The video and the playback token to put into URLs the response refers to.
-    func authorize(_ request: Request, _ context: ClipCutRequestContext) async throws -> (record: VideoRecord, token: String) {
+    func authorize(_ request: Request, _ context: ClipCutRequestContext) async throws -> Grant {
         guard let id = context.parameters.get("id").flatMap(VideoID.init) else { throw APIError.notFound("No such video.") }
         var grant: PlaybackGrant?
         if let token = request.uri.queryParameters.get("token") {
@@ -28,14 +38,14 @@ struct MediaAccess: Sendable {
             grant = verified
         }
         if grant == nil && context.identity == nil { throw APIError.unauthorized() }
-        guard let record = try await repository.record(id: id) else { throw APIError.notFound("No such video.") }
-        let video = record.video
+        guard let lookup = try await lookups.record(id: id) else { throw APIError.notFound("No such video.") }
+        let video = lookup.record.video
         if let user = context.identity, user.id == video.owner {
-            return (record, request.uri.queryParameters.get("token") ?? tokens.mint(videoId: id, subject: user.id).token)
+            return Grant(lookup: lookup, token: request.uri.queryParameters.get("token") ?? tokens.mint(videoId: id, subject: user.id).token)
         }
         guard let grant, let token = request.uri.queryParameters.get("token") else { throw APIError.notFound("No such video.") }
         if video.visibility == .private && grant.subject != video.owner { throw APIError.notFound("No such video.") }
-        return (record, String(token))
+        return Grant(lookup: lookup, token: String(token))
     }
 
     /// The video for `GET /playback`: the owner always, anyone for an unlisted video.

@@ -1,11 +1,16 @@
+import ClipCutCore
 import Foundation
 import Hummingbird
 import NIOCore
 import ServiceSupport
+import _NIOFileSystem
 
-/// Builds responses for stored files: validators, conditional requests and byte ranges.
+/// Builds responses for stored files: validators, conditional requests and byte ranges. Media
+/// files come from the ``MediaCache`` when it has (or makes) a copy, and through the edge's
+/// `sendfile` when the request came through it (``EdgeHandOff``); else from GridFS.
 struct MediaResponder: Sendable {
     let storage: any MediaStorage
+    var cache: MediaCache? = nil
 
     /// How clients may cache a response.
     enum CachePolicy {
@@ -24,12 +29,14 @@ struct MediaResponder: Sendable {
 
     /// `file` with `ETag`, `Last-Modified`, `Accept-Ranges`; 304 for a matching
     /// `If-None-Match`; 206 or 416 for a `Range` (see ``ByteRangeRequest``); else 200.
-    func serve(_ file: StoredFile, request: Request, contentType: String, cache: CachePolicy) async throws -> Response {
+    func serve(
+        _ file: StoredFile, of videoId: VideoID? = nil, request: Request, contentType: String, cache policy: CachePolicy
+    ) async throws -> Response {
         var headers = HTTPFields()
         headers[.eTag] = file.entityTag
         headers[.lastModified] = HTTPDate.string(from: file.uploadDate)
         headers[.acceptRanges] = "bytes"
-        headers[.cacheControl] = cache.header
+        headers[.cacheControl] = policy.header
         if let ifNoneMatch = request.headers[.ifNoneMatch], Self.matches(ifNoneMatch, file.entityTag) {
             return Response(status: .notModified, headers: headers)
         }
@@ -54,13 +61,55 @@ struct MediaResponder: Sendable {
             headers[.contentLength] = String(range.count)
             return Response(status: status, headers: headers)
         }
+        let copy: String? = if let cache = self.cache, let videoId { await cache.copy(of: file, videoId: videoId) } else { nil }
+        if let copy, let cache, let location = EdgeHandOff.location(in: request) {
+            // The edge sends the copy itself (sendfile), with Range and If-Range against our
+            // ETag; everything else in this response's head stays as it is.
+            headers[.contentRange] = nil
+            headers[EdgeHandOff.redirect] = location + copy.dropFirst(cache.objectsDirectory.count + 1)
+            return Response(status: .ok, headers: headers)
+        }
         let storage = self.storage
         let servedRange = range
         let body = ResponseBody(contentLength: range.count) { writer in
+            if let copy, try await Self.send(copy, range: servedRange, to: &writer) {
+                return try await writer.finish(nil)
+            }
             try await storage.read(file, range: servedRange) { buffer in try await writer.write(buffer) }
             try await writer.finish(nil)
         }
         return Response(status: status, headers: headers, body: body)
+    }
+
+    /// The whole of a small file (a playlist, a caption track), from the cache when it can.
+    func readAll(_ file: StoredFile, of videoId: VideoID) async throws -> [UInt8] {
+        if let cache, let copy = await cache.copy(of: file, videoId: videoId),
+           let buffer = try? await ByteBuffer(contentsOf: FilePath(copy), maximumSizeAllowed: .bytes(Int64(file.length))),
+           buffer.readableBytes == file.length {
+            return Array(buffer.readableBytesView)
+        }
+        return try await storage.readAll(file)
+    }
+
+    /// Writes `range` of a cached copy; `false` if the copy could not be opened (evicted
+    /// meanwhile), before anything was written: then GridFS serves the request.
+    private static func send(_ path: String, range: Range<Int>, to writer: inout some ResponseBodyWriter) async throws -> Bool {
+        let handle: ReadFileHandle
+        do {
+            handle = try await FileSystem.shared.openFile(forReadingAt: FilePath(path))
+        } catch {
+            return false
+        }
+        do {
+            for try await chunk in handle.readChunks(in: Int64(range.lowerBound)..<Int64(range.upperBound), chunkLength: .kibibytes(256)) {
+                try await writer.write(chunk)
+            }
+        } catch {
+            try? await handle.close()
+            throw error
+        }
+        try await handle.close()
+        return true
     }
 
     /// A small text response that must not be cached (it embeds a token).

@@ -9,6 +9,10 @@ import ServiceSupport
 struct MediaRoutes: Sendable {
     let storage: any MediaStorage
     let access: MediaAccess
+    /// The local copies of media files (none: every read from GridFS).
+    var cache: MediaCache? = nil
+
+    private var responder: MediaResponder { MediaResponder(storage: storage, cache: cache) }
 
     func add(to group: RouterGroup<ClipCutRequestContext>) {
         group.get(":id/renditions/:file", use: rendition)
@@ -25,34 +29,36 @@ struct MediaRoutes: Sendable {
     }
 
     @Sendable func rendition(request: Request, context: ClipCutRequestContext) async throws -> Response {
-        let (record, _) = try await access.authorize(request, context)
+        let grant = try await access.authorize(request, context)
         let file = context.parameters.get("file") ?? ""
         let quality = String(file.dropLast(4))
         guard file.hasSuffix(".mp4"), MediaLayout.isQualityName(quality) else { throw APIError.notFound("No such rendition.") }
-        let stored = try await mediaFile(MediaLayout.renditionMP4(record.video.id, quality: quality), missing: "No such rendition.")
-        return try await MediaResponder(storage: storage).serve(stored, request: request, contentType: "video/mp4", cache: .immutable)
+        let stored = try await mediaFile(MediaLayout.renditionMP4(grant.record.video.id, quality: quality), grant, missing: "No such rendition.")
+        return try await responder.serve(stored, of: grant.record.video.id, request: request, contentType: "video/mp4", cache: .immutable)
     }
 
     @Sendable func hls(request: Request, context: ClipCutRequestContext) async throws -> Response {
-        let (record, token) = try await access.authorize(request, context)
+        let grant = try await access.authorize(request, context)
+        let video = grant.record.video.id
         let path = context.parameters.getCatchAll().joined(separator: "/")
         guard MediaLayout.isSafeRelativePath(path) else { throw APIError.notFound("No such file.") }
-        let stored = try await mediaFile(MediaLayout.hlsFile(record.video.id, path: path), missing: "No such file.")
+        let stored = try await mediaFile(MediaLayout.hlsFile(video, path: path), grant, missing: "No such file.")
         let type = Self.contentType(ofHLSFile: path)
         if path.hasSuffix(".m3u8") {
-            let text = String(decoding: try await storage.readAll(stored), as: UTF8.self)
-            return MediaResponder.text(PlaylistRewriter.addingToken(token, toPlaylist: text), contentType: type)
+            let text = String(decoding: try await responder.readAll(stored, of: video), as: UTF8.self)
+            return MediaResponder.text(PlaylistRewriter.addingToken(grant.token, toPlaylist: text), contentType: type)
         }
-        return try await MediaResponder(storage: storage).serve(stored, request: request, contentType: type, cache: .immutable)
+        return try await responder.serve(stored, of: video, request: request, contentType: type, cache: .immutable)
     }
 
     @Sendable func captions(request: Request, context: ClipCutRequestContext) async throws -> Response {
-        let (record, _) = try await access.authorize(request, context)
+        let grant = try await access.authorize(request, context)
         let file = context.parameters.get("file") ?? ""
         let language = String(file.dropLast(4))
         guard file.hasSuffix(".vtt"), Self.isLanguageCode(language) else { throw APIError.notFound("No such caption track.") }
-        let stored = try await mediaFile(MediaLayout.captions(record.video.id, language: language), missing: "No such caption track.")
-        return try await MediaResponder(storage: storage).serve(stored, request: request, contentType: "text/vtt; charset=utf-8", cache: .revalidate)
+        let stored = try await mediaFile(MediaLayout.captions(grant.record.video.id, language: language), grant, missing: "No such caption track.")
+        return try await responder.serve(
+            stored, of: grant.record.video.id, request: request, contentType: "text/vtt; charset=utf-8", cache: .revalidate)
     }
 
     @Sendable func poster(request: Request, context: ClipCutRequestContext) async throws -> Response {
@@ -66,20 +72,20 @@ struct MediaRoutes: Sendable {
     private func image(
         _ request: Request, _ context: ClipCutRequestContext, name: (VideoID) -> String, missing: String
     ) async throws -> Response {
-        let (record, _) = try await access.authorize(request, context)
-        let stored = try await mediaFile(name(record.video.id), missing: missing)
-        return try await MediaResponder(storage: storage).serve(stored, request: request, contentType: "image/jpeg", cache: .revalidate)
+        let grant = try await access.authorize(request, context)
+        let stored = try await mediaFile(name(grant.record.video.id), grant, missing: missing)
+        return try await responder.serve(stored, of: grant.record.video.id, request: request, contentType: "image/jpeg", cache: .revalidate)
     }
 
     @Sendable func storyboardTrack(request: Request, context: ClipCutRequestContext) async throws -> Response {
-        let (record, token) = try await access.authorize(request, context)
-        let stored = try await mediaFile(MediaLayout.storyboardTrack(record.video.id), missing: "No storyboard yet.")
-        let text = String(decoding: try await storage.readAll(stored), as: UTF8.self)
-        return MediaResponder.text(PlaylistRewriter.addingToken(token, toStoryboard: text), contentType: "text/vtt; charset=utf-8")
+        let grant = try await access.authorize(request, context)
+        let stored = try await mediaFile(MediaLayout.storyboardTrack(grant.record.video.id), grant, missing: "No storyboard yet.")
+        let text = String(decoding: try await responder.readAll(stored, of: grant.record.video.id), as: UTF8.self)
+        return MediaResponder.text(PlaylistRewriter.addingToken(grant.token, toStoryboard: text), contentType: "text/vtt; charset=utf-8")
     }
 
-    private func mediaFile(_ name: String, missing: String) async throws -> StoredFile {
-        guard let file = try await storage.mediaFile(named: name) else { throw APIError.notFound(missing) }
+    private func mediaFile(_ name: String, _ grant: MediaAccess.Grant, missing: String) async throws -> StoredFile {
+        guard let file = try await access.lookups.mediaFile(named: name, in: grant.lookup) else { throw APIError.notFound(missing) }
         return file
     }
 

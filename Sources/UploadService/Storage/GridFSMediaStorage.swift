@@ -74,10 +74,20 @@ struct GridFSMediaStorage: MediaStorage {
         named name: String, videoId: VideoID, metadata: [String: String], _ produce: (any ByteSink) async throws -> T
     ) async throws -> (value: T, file: StoredFile) {
         var document: BSONDocument = ["videoId": .string(videoId.description)]
-        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where key != "videoId" {
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where key != "videoId" && key != StoredFile.digestKey {
             document[key] = Int(value).map { .int64(Int64($0)) } ?? .string(value)
         }
-        let (value, file) = try await media.withUploadStream(filename: name, metadata: document) { writer in try await produce(writer) }
+        // The SHA-256 of the bytes goes with them: the media cache checks its copies against it.
+        let (hashed, file) = try await media.withUploadStream(filename: name, describedBy: { (hashed: HashedValue<T>) -> BSONDocument? in
+            var described = document
+            described[StoredFile.digestKey] = .string(hashed.digest)
+            return described
+        }) { writer in
+            let sink = HashingSink(writer)
+            let value = try await produce(sink)
+            return HashedValue(value: value, digest: sink.finalize())
+        }
+        let value = hashed.value
         // One file per name, whoever else stored it meanwhile (a retry, a second worker on the
         // same video): the newest stays, every other goes. Each writer does the same, so
         // concurrent writers converge on the same single file.
@@ -130,6 +140,28 @@ struct GridFSMediaStorage: MediaStorage {
         guard let id = ObjectID(text) else { throw MediaStoreError.fileNotFound(text) }
         return id
     }
+}
+
+/// What ``GridFSMediaStorage/storeMedia(named:videoId:metadata:_:)``'s producer returned, with the
+/// SHA-256 of what it wrote.
+private struct HashedValue<T: Sendable>: Sendable {
+    var value: T
+    var digest: String
+}
+
+/// Passes buffers on to a GridFS upload while hashing them. It belongs to the one task writing.
+private final class HashingSink: ByteSink {
+    private let writer: GridFSUploadWriter
+    private var hasher = StreamingSHA256()
+
+    init(_ writer: GridFSUploadWriter) { self.writer = writer }
+
+    func write(_ buffer: ByteBuffer) async throws {
+        hasher.update(buffer)
+        try await writer.write(buffer)
+    }
+
+    func finalize() -> String { hasher.finalize() }
 }
 
 extension StoredFile {

@@ -27,6 +27,12 @@ struct StoredFile: Sendable, Equatable {
     /// String and number metadata, as text (`videoId`, `quality`, `width`, …).
     var metadata: [String: String]
 
+    /// The metadata key of a media file's SHA-256 (lowercase hex), written when it is stored.
+    static let digestKey = "sha256"
+
+    /// The SHA-256 the file was stored with, if it has one (media stored since [16]).
+    var digest: String? { metadata[Self.digestKey] }
+
     /// A strong validator: files are never changed in place, and ids are unique.
     var entityTag: String { "\"\(id)-\(length)\"" }
 }
