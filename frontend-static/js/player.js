@@ -1,6 +1,7 @@
-// The player: renditions (quality switch keeping time and play state), subtitles, poster,
-// storyboard previews over our seek bar, and download links. Media URLs carry a playback token
-// in the query, so <video>, <track> and plain fetch() load them without an Authorization header.
+// The player: Auto (the HLS master, when the browser plays HLS) or a fixed rendition (quality
+// switch keeping time and play state), subtitles, poster, storyboard previews over our seek bar,
+// and download links (always the MP4 renditions). Media URLs carry a playback token in the
+// query, so <video>, <track> and plain fetch() load them without an Authorization header.
 // Before a video is ready it can play live from its HLS (live-player.js) up to what is encoded;
 // loading the ready player then goes on from the same time and play state.
 
@@ -8,6 +9,7 @@ import { api, ApiError } from './api.js';
 import { $, h, formatBytes, formatClock, captionStateText, captionLanguageText } from './ui.js';
 import { parseStoryboard, attachPreview } from './storyboard.js';
 import { startLive } from './live-player.js';
+import { fillQuality, sourceFor } from './quality.js';
 
 const section = $('#player-section');
 const video = $('#player');
@@ -24,6 +26,7 @@ let state = null;    // { videoId, title, playback }
 let lastRefresh = 0;
 let dragging = false;
 let live = null;     // the live loader while a video that is not ready yet plays
+let playing = false; // the viewer's play state: a media error pauses the <video> before its event
 
 const preview = attachPreview({
   container: $('#seek-preview'),
@@ -36,12 +39,19 @@ const preview = attachPreview({
 const captionsChoice = $('#captions-choice');
 const tracks = () => [...video.querySelectorAll('track')];
 
-/** Shows the chosen track (or none when subtitles are off); the others stay loaded but hidden. */
+/** Shows the chosen track (or none when subtitles are off); the others stay loaded but hidden.
+ *  Subtitles an HLS master brings along (Auto, in a browser that exposes them) repeat our
+ *  <track>s: they stay off, so the menu here is the one place to pick subtitles. */
 function applyCaptions() {
   const chosen = captionsChoice.value;
+  const ours = new Set();
   for (const el of tracks()) {
     if (!el.track) continue;
+    ours.add(el.track);
     el.track.mode = captionsToggle.checked && el.srclang + '|' + el.dataset.kind === chosen ? 'showing' : 'hidden';
+  }
+  for (const track of Array.from(video.textTracks)) {
+    if (!ours.has(track) && track.mode !== 'disabled') track.mode = 'disabled';
   }
 }
 
@@ -76,14 +86,6 @@ function setCaptions(captions, playback = {}) {
   applyCaptions();
 }
 
-function fillQuality(renditions) {
-  quality.replaceChildren(...renditions.map((r) => h('option', {
-    value: r.quality,
-    text: r.width && r.height ? `${r.quality} (${r.width}×${r.height})` : r.quality,
-  })));
-  quality.disabled = renditions.length < 2;
-}
-
 function safeName(text) {
   return (text || 'video').replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ').trim().slice(0, 120) || 'video';
 }
@@ -103,8 +105,9 @@ async function fetchPlayback(videoId) {
   return playback;
 }
 
-/** Points the <video> at a rendition, then restores time, rate and play state. */
+/** Points the <video> at a rendition or the HLS master, then restores time, rate and play state. */
 function setSource(url, { time = 0, paused = true, rate = 1 } = {}) {
+  playing = !paused;
   video.addEventListener('loadedmetadata', () => {
     if (time > 0) video.currentTime = Math.min(time, video.duration || time);
     video.playbackRate = rate;
@@ -172,9 +175,10 @@ export async function loadLive(videoId, { title = '' } = {}) {
 }
 
 /**
- * Loads the player for a ready video; `t` (seconds) seeks once the metadata is in. After live
- * playback it goes on from the live player's time and play state instead. Resolves the playback
- * links, or null when another load or a reset overtook this one.
+ * Loads the player for a ready video, in Auto (else the best rendition) or the quality already
+ * chosen for it; `t` (seconds) seeks once the metadata is in. After live playback it goes on from
+ * the live player's time and play state instead. Resolves the playback links, or null when
+ * another load or a reset overtook this one.
  */
 export async function loadPlayer(videoId, { t = null, title = '' } = {}) {
   const gen = ++generation;
@@ -188,11 +192,11 @@ export async function loadPlayer(videoId, { t = null, title = '' } = {}) {
     : { time: t && t > 0 ? t : 0 };
   stopLive();
   video.poster = playback.poster || '';
-  fillQuality(playback.renditions);
+  fillQuality(quality, playback, video);
   setCaptions(playback.captions || [], playback);
   fillDownloads(playback.renditions, state.title);
   section.hidden = false;
-  setSource(playback.renditions[0].url, from);
+  setSource(sourceFor(playback, quality.value), from);
   loadStoryboard(playback.storyboard, gen);
   return playback;
 }
@@ -252,6 +256,7 @@ export function initPlayer() {
   quality.addEventListener('change', switchQuality);
   captionsToggle.addEventListener('change', applyCaptions);
   captionsChoice.addEventListener('change', applyCaptions);
+  video.textTracks.addEventListener('addtrack', applyCaptions);
   // Keep the checkbox in step with the browser's own subtitles menu.
   video.textTracks.addEventListener('change', () => {
     const showing = tracks().find((el) => el.track && el.track.mode === 'showing');
@@ -273,18 +278,20 @@ export function initPlayer() {
   window.addEventListener('pointerup', () => { dragging = false; });
   seekBar.addEventListener('input', () => { video.currentTime = Number(seekBar.value); });
 
-  // An expired playback token makes the media request fail: fetch fresh links once and go on.
+  // An expired playback token makes the media request fail: fetch fresh links once and go on
+  // (playing again if it was: a pause the error itself causes does not count).
+  video.addEventListener('play', () => { playing = true; });
+  video.addEventListener('pause', () => { if (!video.error) playing = false; });
   video.addEventListener('error', async () => {
     if (live || !state || !video.getAttribute('src') || Date.now() - lastRefresh < 30000) return;
-    const saved = { time: video.currentTime, paused: video.paused, rate: video.playbackRate };
+    const saved = { time: video.currentTime, paused: !playing, rate: video.playbackRate };
     try {
       if (await refreshLinks()) switchTo(saved);
     } catch { /* leave the error visible in the player */ }
   });
 }
 
-/** Loads the rendition chosen in #quality, restoring the saved position and state. */
+/** Loads what #quality names (Auto's master or a rendition), restoring the saved position and state. */
 function switchTo(saved) {
-  const rendition = state.playback.renditions.find((r) => r.quality === quality.value) || state.playback.renditions[0];
-  setSource(rendition.url, saved);
+  setSource(sourceFor(state.playback, quality.value), saved);
 }
