@@ -149,6 +149,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 // The media cache's file I/O (Hummingbird's own file serving uses it too).
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ] + serviceKit,
             resources: [.copy("openapi.yaml")]

@@ -463,6 +463,8 @@ def check_service_container(obj, pod, container, env, service, objects, failures
             failures.add(here, f"{variable} names host {match.group(1)}, which is no Service in the render")
         elif match.group(2) and int(match.group(2)) not in [p["port"] for p in target_service["spec"].get("ports", [])]:
             failures.add(here, f"{variable} uses port {match.group(2)}, which Service {match.group(1)} does not have")
+    if service == "upload-service":
+        check_media_cache(pod, env, here, failures)
     if service == "processing-service":
         grace_value = env.get("CLIPCUT_SHUTDOWN_GRACE_SECONDS") or processing_grace_default
         pod_grace = pod.get("terminationGracePeriodSeconds", 30)
@@ -470,6 +472,33 @@ def check_service_container(obj, pod, container, env, service, objects, failures
             failures.add(f"[{label}] {where(obj)}",
                          f"terminationGracePeriodSeconds {pod_grace} does not outlast CLIPCUT_SHUTDOWN_GRACE_SECONDS "
                          f"{grace_value} by 15 s: the kubelet would kill a worker while it hands its job back")
+
+
+QUANTITY = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def quantity_bytes(value):
+    match = re.fullmatch(r"(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?", str(value or "").strip())
+    return int(match.group(1)) * QUANTITY[match.group(2) or ""] if match else None
+
+
+def check_media_cache(pod, env, here, failures):
+    """upload-service's media cache sits on a writable emptyDir whose sizeLimit holds it with
+    room for the copies being made (CLIPCUT_MEDIA_CACHE_BYTES at most 90 % of it)."""
+    cache_bytes = int(env.get("CLIPCUT_MEDIA_CACHE_BYTES") or 2147483648)
+    if cache_bytes == 0:
+        return
+    directory = env.get("CLIPCUT_MEDIA_CACHE_DIR") or (env.get("CLIPCUT_DATA_DIR") or "./.data") + "/media-cache"
+    found = volume_for_mount(pod, directory)
+    if not found or not found[0] or "emptyDir" not in found[0] or found[1].get("readOnly"):
+        failures.add(here, f"the media cache CLIPCUT_MEDIA_CACHE_DIR={directory} is not on a writable emptyDir")
+        return
+    limit = quantity_bytes((found[0]["emptyDir"] or {}).get("sizeLimit"))
+    if limit is None:
+        failures.add(here, f"the media cache's emptyDir {found[0]['name']} has no sizeLimit")
+    elif cache_bytes > limit * 0.9:
+        failures.add(here, f"CLIPCUT_MEDIA_CACHE_BYTES={cache_bytes} is more than 90 % of the media cache's emptyDir sizeLimit "
+                           f"({limit}): copies being made would pass it and the kubelet would evict the pod")
 
 
 def pod_templates(objects):
@@ -657,6 +686,9 @@ def check_ingress(objects, failures, label, template):
         for directive, annotation in (("proxy_request_buffering", "proxy-request-buffering"), ("proxy_buffering", "proxy-buffering")):
             if merged.get(directive, "").strip() == "off" and annotations.get(prefix + annotation) != "off":
                 failures.add(here, f"the edge has {directive} off; the Ingress needs {annotation} \"off\"")
+        if "proxy_buffer_size" in merged and annotations.get(prefix + "proxy-buffer-size") != merged["proxy_buffer_size"].strip():
+            failures.add(here, f"the edge has proxy_buffer_size {merged['proxy_buffer_size']}; the Ingress has proxy-buffer-size "
+                               f"{annotations.get(prefix + 'proxy-buffer-size')}")
         for directive, annotation in (("proxy_read_timeout", "proxy-read-timeout"), ("proxy_send_timeout", "proxy-send-timeout")):
             if directive in merged:
                 have = annotations.get(prefix + annotation)
@@ -1069,6 +1101,13 @@ MUTATIONS = [
      lambda t: replace_once(t / "Dockerfile", "        libhiredis0.14 \\\n", ""), "ldd"),
     ("a service left out of the base", "no Deployment runs audio-service",
      lambda t: replace_once(t / "k8s/base/kustomization.yaml", "  - audio-service.yaml\n", "")),
+    ("the Ingress reading media a page at a time", "proxy-buffer-size",
+     lambda t: yaml_edit(t / "k8s/base/ingress.yaml", "Ingress", "clipcut-media",
+                         lambda i: i["metadata"]["annotations"].pop("nginx.ingress.kubernetes.io/proxy-buffer-size"))),
+    ("the media cache larger than its volume", "media cache's emptyDir sizeLimit",
+     lambda t: replace_once(t / "k8s/base/upload-service.yaml", "            sizeLimit: 10Gi", "            sizeLimit: 8Gi")),
+    ("the media cache on the read-only root file system", "not on a writable emptyDir",
+     lambda t: replace_once(t / "k8s/base/upload-service.yaml", "value: /var/cache/clipcut/media", "value: /var/cache/clipcut/elsewhere")),
     ("whisper.cpp configured differently from scripts/bootstrap", "GGML_NATIVE",
      lambda t: replace_once(t / "Dockerfile", "-DGGML_NATIVE=OFF", "-DGGML_NATIVE=ON")),
 ]

@@ -1,30 +1,54 @@
-// The load side of `scripts/bench upload`.
+// The load side of `scripts/bench upload` and `scripts/bench playback`.
 //
 //   UploadBenchmark ranges URL FILE_LENGTH RANGE_BYTES CONCURRENCY SECONDS [BEARER]
 //       CONCURRENCY clients, each asking for RANGE_BYTES at a random offset of URL in a loop
 //       for SECONDS; prints "requests=<n> seconds=<s> rps=<r> p50_ms=<x> p99_ms=<y> errors=<e>".
+//   UploadBenchmark files URL_TEMPLATE COUNT FILE_LENGTH CONCURRENCY SECONDS [BEARER]
+//       the same, each request a whole file: URL_TEMPLATE with `{n}` replaced by a random
+//       number in 0..<COUNT (HLS segments), expecting 200 and FILE_LENGTH bytes.
 import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
 
+/// What one client asks for, again and again.
+enum Load: Sendable {
+    /// `bytes` at a random offset of the file at `url`.
+    case ranges(url: String, fileLength: Int, bytes: Int)
+    /// A whole file of `length` bytes, `template` with `{n}` a random number below `count`.
+    case files(template: String, count: Int, length: Int)
+
+    /// The next request and the status and length a right answer has.
+    func next(bearer: String?) -> (HTTPClientRequest, HTTPResponseStatus, Int) {
+        var request: HTTPClientRequest
+        let expected: (HTTPResponseStatus, Int)
+        switch self {
+        case .ranges(let url, let fileLength, let bytes):
+            let start = Int.random(in: 0...(fileLength - bytes))
+            request = HTTPClientRequest(url: url)
+            request.headers.add(name: "Range", value: "bytes=\(start)-\(start + bytes - 1)")
+            expected = (.partialContent, bytes)
+        case .files(let template, let count, let length):
+            request = HTTPClientRequest(url: template.replacingOccurrences(of: "{n}", with: String(Int.random(in: 0..<count))))
+            expected = (.ok, length)
+        }
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        return (request, expected.0, expected.1)
+    }
+}
+
 /// One client's loop.
-func client(
-    _ http: HTTPClient, url: String, fileLength: Int, rangeBytes: Int, bearer: String?, until deadline: ContinuousClock.Instant
-) async -> (latencies: [Double], errors: Int) {
+func client(_ http: HTTPClient, load: Load, bearer: String?, until deadline: ContinuousClock.Instant) async -> (latencies: [Double], errors: Int) {
     var latencies: [Double] = []
     var errors = 0
     while ContinuousClock.now < deadline {
-        let start = Int.random(in: 0...(fileLength - rangeBytes))
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "Range", value: "bytes=\(start)-\(start + rangeBytes - 1)")
-        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        let (request, status, length) = load.next(bearer: bearer)
         let began = ContinuousClock.now
         do {
             let response = try await http.execute(request, timeout: .seconds(30))
             var received = 0
             for try await buffer in response.body { received += buffer.readableBytes }
-            if response.status != .partialContent || received != rangeBytes {
+            if response.status != status || received != length {
                 errors += 1
                 continue
             }
@@ -38,13 +62,22 @@ func client(
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 7, arguments[1] == "ranges", let fileLength = Int(arguments[3]), let rangeBytes = Int(arguments[4]),
-      let concurrency = Int(arguments[5]), let seconds = Int(arguments[6]), rangeBytes <= fileLength
+let usage = "usage: UploadBenchmark ranges URL FILE_LENGTH RANGE_BYTES CONCURRENCY SECONDS [BEARER]\n"
+    + "       UploadBenchmark files URL_TEMPLATE COUNT FILE_LENGTH CONCURRENCY SECONDS [BEARER]\n"
+guard arguments.count >= 7, let first = Int(arguments[3]), let second = Int(arguments[4]),
+      let concurrency = Int(arguments[5]), let seconds = Int(arguments[6]), first > 0, second > 0
 else {
-    FileHandle.standardError.write(Data("usage: UploadBenchmark ranges URL FILE_LENGTH RANGE_BYTES CONCURRENCY SECONDS [BEARER]\n".utf8))
+    FileHandle.standardError.write(Data(usage.utf8))
     exit(2)
 }
-let url = arguments[2]
+let load: Load
+switch arguments[1] {
+case "ranges" where second <= first: load = .ranges(url: arguments[2], fileLength: first, bytes: second)
+case "files": load = .files(template: arguments[2], count: first, length: second)
+default:
+    FileHandle.standardError.write(Data(usage.utf8))
+    exit(2)
+}
 let bearer = arguments.count > 7 ? arguments[7] : nil
 var configuration = HTTPClient.Configuration()
 configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
@@ -53,7 +86,7 @@ let started = ContinuousClock.now
 let deadline = started + .seconds(seconds)
 let results = await withTaskGroup(of: (latencies: [Double], errors: Int).self) { group in
     for _ in 0..<concurrency {
-        group.addTask { await client(http, url: url, fileLength: fileLength, rangeBytes: rangeBytes, bearer: bearer, until: deadline) }
+        group.addTask { await client(http, load: load, bearer: bearer, until: deadline) }
     }
     var all: [(latencies: [Double], errors: Int)] = []
     for await result in group { all.append(result) }

@@ -91,6 +91,21 @@ struct ParserTests {
         }
     }
 
+    @Test("HTTP dates are formatted by arithmetic exactly as DateFormatter formats them, leap days and centuries included")
+    func httpDateFormatting() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        var samples: [TimeInterval] = [0, -1, 86_399, 86_400, 951_782_400, 951_868_799.999, 4_107_542_400, -2_208_988_800, 1_795_855_777.5]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 { samples.append(TimeInterval(Int64.random(in: -2_208_988_800...7_258_118_400, using: &generator))) }
+        for seconds in samples {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(HTTPDate.string(from: date) == formatter.string(from: Date(timeIntervalSince1970: seconds.rounded(.down))), "\(seconds)")
+        }
+    }
+
     @Test("playback tokens are bound to a video, a subject, an expiry and the secret")
     func playbackTokens() {
         let tokens = PlaybackTokens(secret: Array("0123456789abcdef0123456789abcdef".utf8), lifetime: .seconds(60))

@@ -1,6 +1,10 @@
 import ClipCutCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
+import Metrics
 import NIOPosix
 import ServiceLifecycle
 import _NIOFileSystem
@@ -42,6 +46,9 @@ actor MediaCache: Service {
     }
 
     nonisolated let options: Options
+    /// `clipcut_media_cache_requests_total{outcome}`: media requests answered from a copy by
+    /// upload-service (`hit`), handed to the edge (`edge`), or from GridFS (`miss`).
+    nonisolated let requests: (hit: Counter, edge: Counter, miss: Counter)
     private let storage: any MediaStorage
     private let logger: Logger
     private var index: MediaCacheIndex
@@ -61,6 +68,9 @@ actor MediaCache: Service {
         self.storage = storage
         self.logger = logger
         self.index = MediaCacheIndex(limit: options.limitBytes)
+        let label = "clipcut_media_cache_requests_total"
+        requests = (Counter(label: label, dimensions: [("outcome", "hit")]), Counter(label: label, dimensions: [("outcome", "edge")]),
+                    Counter(label: label, dimensions: [("outcome", "miss")]))
         (fills, fillRequests) = AsyncStream.makeStream(of: Fill.self)
     }
 
@@ -81,8 +91,9 @@ actor MediaCache: Service {
         let key = MediaCacheIndex.key(videoId: videoId, fileId: file.id, length: file.length)
         guard index.use(key) != nil else { return nil }
         let path = path(of: key)
-        let size = try? await FileSystem.shared.info(forFileAt: FilePath(path))?.size
-        guard size == Int64(file.length) else {
+        // A stat of a local file, asked on every read: too short to be worth a thread hop.
+        var status = stat()
+        guard stat(path, &status) == 0, Int64(status.st_size) == Int64(file.length) else {
             // Gone or changed behind the cache's back: forget it, read GridFS.
             index.remove(key)
             logger.warning("cached media copy lost or changed; dropped", metadata: ["file": "\(key)"])

@@ -62,13 +62,16 @@ struct MediaResponder: Sendable {
             return Response(status: status, headers: headers)
         }
         let copy: String? = if let cache = self.cache, let videoId { await cache.copy(of: file, videoId: videoId) } else { nil }
+        if let cache, videoId != nil, copy == nil { cache.requests.miss.increment() }
         if let copy, let cache, let location = EdgeHandOff.location(in: request) {
+            cache.requests.edge.increment()
             // The edge sends the copy itself (sendfile), with Range and If-Range against our
             // ETag; everything else in this response's head stays as it is.
             headers[.contentRange] = nil
             headers[EdgeHandOff.redirect] = location + copy.dropFirst(cache.objectsDirectory.count + 1)
             return Response(status: .ok, headers: headers)
         }
+        if copy != nil { cache?.requests.hit.increment() }
         let storage = self.storage
         let servedRange = range
         let body = ResponseBody(contentLength: range.count) { writer in
@@ -91,6 +94,10 @@ struct MediaResponder: Sendable {
         return try await storage.readAll(file)
     }
 
+    /// Bytes read from a cached copy at a time (256 KiB served 1 MiB ranges about a fifth faster
+    /// than 64 KiB in scripts/bench playback, with the same peak RSS).
+    static let chunkBytes = 256 << 10
+
     /// Writes `range` of a cached copy; `false` if the copy could not be opened (evicted
     /// meanwhile), before anything was written: then GridFS serves the request.
     private static func send(_ path: String, range: Range<Int>, to writer: inout some ResponseBodyWriter) async throws -> Bool {
@@ -101,7 +108,13 @@ struct MediaResponder: Sendable {
             return false
         }
         do {
-            for try await chunk in handle.readChunks(in: Int64(range.lowerBound)..<Int64(range.upperBound), chunkLength: .kibibytes(256)) {
+            // One chunk read at a time, each written (the writer waits while the client is slow)
+            // before the next is read: a reader reading ahead would hold megabytes per viewer.
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let chunk = try await handle.readChunk(fromAbsoluteOffset: Int64(offset), length: .bytes(Int64(min(Self.chunkBytes, range.upperBound - offset))))
+                guard chunk.readableBytes > 0 else { throw MediaCacheCopy.Mismatch(description: "the copy ended early") }
+                offset += chunk.readableBytes
                 try await writer.write(chunk)
             }
         } catch {
