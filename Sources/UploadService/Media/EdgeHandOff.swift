@@ -9,7 +9,7 @@ import Hummingbird
 /// request and answered conditional requests itself, replies with an empty body and
 /// `X-Accel-Redirect: <location><videoId>/<fileId>.<length>`. nginx keeps this reply's
 /// `Content-Type` and `Cache-Control`, and its location adds our `ETag` (its `If-Range`
-/// compares against it). A request that did not come through such an edge gets the bytes from
+/// compares against it); `Content-Range` and `Accept-Ranges` are left to nginx. A request that did not come through such an edge gets the bytes from
 /// upload-service itself.
 enum EdgeHandOff {
     /// Set by the edge on what it forwards (clients cannot: nginx replaces it).

@@ -68,6 +68,7 @@ struct MediaResponder: Sendable {
             // The edge sends the copy itself (sendfile), with Range and If-Range against our
             // ETag; everything else in this response's head stays as it is.
             headers[.contentRange] = nil
+            headers[.acceptRanges] = nil  // nginx sends its own for the file: once, not twice
             headers[EdgeHandOff.redirect] = location + copy.dropFirst(cache.objectsDirectory.count + 1)
             return Response(status: .ok, headers: headers)
         }
