@@ -58,6 +58,7 @@ func buildRouter(
     router.get("api/videos/openapi.yaml") { _, _ in try OpenAPIDocument.service.response() }
     let owned = router.authenticatedGroup("api/videos", verifier: dependencies.verifier)
     DirectUploadRoutes(dependencies: dependencies).add(to: owned)
+    UsageRoutes(dependencies: dependencies).add(to: owned)
     VideoRoutes(dependencies: dependencies).add(to: owned)
     CaptionEditRoutes(dependencies: dependencies).add(to: owned)
     let lookups = MediaLookups(

@@ -68,7 +68,10 @@ def main():
     run("login", "--server", EDGE, "--email", email, "--password-stdin", stdin=password + "\n")
     credentials = os.path.join(ENV["CLIPCUT_CONFIG_DIR"], "credentials.json")
     assert stat.S_IMODE(os.stat(credentials).st_mode) == 0o600, oct(os.stat(credentials).st_mode)
-    assert json.loads(run("whoami", "--json").stdout)["account"]["email"] == email
+    whoami = json.loads(run("whoami", "--json").stdout)
+    assert whoami["account"]["email"] == email
+    assert whoami["usage"]["storedBytes"] == 0 and whoami["usage"]["quotaBytes"] > 0, whoami["usage"]
+    assert run("whoami").stdout.splitlines()[1].startswith("storage: 0 B of "), run("whoami").stdout
 
     step("upload --follow prints the watch URL once, when the video plays (before it is ready), and follows to ready")
     followed = run("upload", video, "--title", "Elephants 🐘", "--follow")
@@ -79,6 +82,9 @@ def main():
     video_id = url.rsplit("/", 1)[1]
 
     step("history, status, search and captions")
+    usage = json.loads(run("whoami", "--json").stdout)["usage"]
+    assert usage["storedBytes"] == os.path.getsize(video), (usage, os.path.getsize(video))
+    assert usage["availableBytes"] == usage["quotaBytes"] - usage["storedBytes"] - usage["reservedBytes"], usage
     history = json.loads(run("history", "--json").stdout)
     assert [(h["videoId"], h["status"], h["title"]) for h in history] == [(video_id, "ready", "Elephants 🐘")], history
     assert json.loads(run("history", "--status", "failed", "--json").stdout) == []

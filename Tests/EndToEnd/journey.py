@@ -149,6 +149,13 @@ def main():
         token = journey.js("return sessionStorage.getItem(Object.keys(sessionStorage).find(k => /token/i.test(k)) || '')")
         assert token and token not in driver.current_url, "the token is kept in sessionStorage, never in the URL"
 
+        journey.step("the upload view shows the storage used against the quota")
+        journey.go("#/upload")
+        journey.wait(lambda d: journey.el("#storage-usage").is_displayed() and " used" in journey.el("#storage-text").text)
+        usage_text = journey.el("#storage-text").text
+        assert usage_text.startswith("0 B of ") and " left" in usage_text, usage_text
+        assert float(journey.el("#storage-meter").get_attribute("value")) == 0.0
+
         journey.step("a text file called .mp4 is refused with a readable message")
         journey.go("#/upload")
         journey.el("#upload-file").send_keys(text)
@@ -245,6 +252,12 @@ def main():
         links = [a.get_attribute("data-quality") for a in driver.find_elements(By.CSS_SELECTOR, "#downloads a[download]")]
         assert set(qualities) - {"auto"} == set(links), links
         journey.shot("playing-360p-with-subtitles")
+
+        journey.step("the upload view counts the stored video against the quota")
+        journey.go("#/upload")
+        journey.wait(lambda d: not journey.el("#storage-text").text.startswith("0 B of "))
+        assert float(journey.el("#storage-meter").get_attribute("value")) > 0, journey.el("#storage-text").text
+        journey.shot("storage-usage")
 
         journey.step("history lists it as ready")
         journey.go("#/history")

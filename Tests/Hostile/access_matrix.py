@@ -70,6 +70,7 @@ def routes(ctx):
         Row("upload", "GET", "/api/videos/openapi.yaml", PUBLIC),
         Row("upload", "GET", "/api/videos", ANY_USER, hidden=v),
         Row("upload", "POST", "/api/videos", ANY_USER, data=ctx["small"], headers={"Content-Type": "video/mp4", "X-Title": "matrix"}),
+        Row("upload", "GET", "/api/videos/usage", ANY_USER),
         Row("upload", "GET", "/api/videos/{id}", OWNER_ONLY, media),
         Row("upload", "PATCH", "/api/videos/{id}", OWNER_ONLY, media, json={"title": "renamed by the matrix"}),
         Row("upload", "GET", "/api/videos/{id}/playback", OWNER_ONLY, f"{media}/playback"),

@@ -1,7 +1,7 @@
 // The upload view: drop zone or file picker, title, progress, cancel.
 // Files up to 8 MiB go in one POST /api/videos (raw body); larger ones through tus.
 
-import { xhrRequest, errorFromBody, currentUser } from './api.js';
+import { xhrRequest, errorFromBody, currentUser, api } from './api.js';
 import { TusUpload } from './tus.js';
 import { $, showMessage, showError, formatBytes } from './ui.js';
 
@@ -22,11 +22,31 @@ let selected = null;   // the File to upload
 let autoTitle = '';    // the title we filled in (replaced when another file is chosen)
 let active = null;     // { promise, cancel(), abort() } while uploading
 
+const usageBox = $('#storage-usage');
+const usageMeter = $('#storage-meter');
+const usageText = $('#storage-text');
+
 export const uploadView = {
   el: document.getElementById('view-upload'),
-  enter() {},
+  enter() { showUsage(); },
   leave() {}, // an upload in progress carries on in the background
 };
+
+/** Shows the user's storage against the quota (GET /api/videos/usage); hidden if it fails. */
+async function showUsage() {
+  try {
+    const usage = await api('/api/videos/usage');
+    const used = usage.storedBytes + usage.reservedBytes;
+    usageMeter.value = usage.quotaBytes > 0 ? Math.min(1, used / usage.quotaBytes) : 0;
+    usageText.textContent = `${formatBytes(used)} of ${formatBytes(usage.quotaBytes)} used`
+      + (usage.reservedBytes > 0 ? ` (${formatBytes(usage.reservedBytes)} in unfinished uploads)` : '')
+      + `; ${formatBytes(usage.availableBytes)} left. Files up to ${formatBytes(usage.maximumUploadBytes)}.`;
+    usageMeter.setAttribute('aria-valuetext', usageText.textContent);
+    usageBox.hidden = false;
+  } catch {
+    usageBox.hidden = true; // the upload still works; a 413 says what is left
+  }
+}
 
 function choose(file) {
   selected = file || null;
@@ -106,6 +126,7 @@ async function startUpload() {
     progress.value = 100;
     status.textContent = 'Upload complete.';
     reset();
+    showUsage();
     if (location.hash.startsWith('#/upload')) location.hash = `#/watch/${videoId}`;
     else showMessage(`“${title || file.name}” has been uploaded.`, { kind: 'notice' });
   } catch (err) {

@@ -89,15 +89,34 @@ struct WhoAmI: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIError.report {
-            let (account, server) = try await APIClient.withLogin { api, credentials in
-                (try await api.get("/api/users/me").decode(Account.self), credentials.server)
+            let (account, usage, server) = try await APIClient.withLogin { api, credentials in
+                (try await api.get("/api/users/me").decode(Account.self), try await api.get("/api/videos/usage").decode(StorageUsage.self),
+                 credentials.server)
             }
             if json {
-                struct Output: Encodable { var server: String; var account: Account }
-                try Terminal.json(Output(server: server, account: account))
+                struct Output: Encodable { var server: String; var account: Account; var usage: StorageUsage }
+                try Terminal.json(Output(server: server, account: account, usage: usage))
             } else {
                 print("\(account.email) (\(account.displayName), \(account.role)) on \(server)")
+                print(usage.summary)
             }
         }
+    }
+}
+
+/// `GET /api/videos/usage`: storage against the quota.
+struct StorageUsage: Codable {
+    var storedBytes: Int64
+    var reservedBytes: Int64
+    var quotaBytes: Int64
+    var availableBytes: Int64
+    var maximumUploadBytes: Int64
+
+    /// `storage: 1.2 MB of 10.0 GB used (0 %), 10.0 GB left; uploads up to 4.0 GB`
+    var summary: String {
+        let percent = quotaBytes > 0 ? Int((Double(storedBytes + reservedBytes) / Double(quotaBytes) * 100).rounded()) : 0
+        let reserved = reservedBytes > 0 ? " (\(Terminal.bytes(reservedBytes)) of it in unfinished uploads)" : ""
+        return "storage: \(Terminal.bytes(storedBytes + reservedBytes)) of \(Terminal.bytes(quotaBytes)) used (\(percent) %)\(reserved), "
+            + "\(Terminal.bytes(availableBytes)) left; uploads up to \(Terminal.bytes(maximumUploadBytes))"
     }
 }
