@@ -46,12 +46,16 @@ public struct ClipCutRequestContext: AuthRequestContext, RequestContext {
     public var identity: AuthenticatedUser?
     /// The peer's IP address (the proxy's, behind one; see `CLIPCUT_TRUST_FORWARDED_FOR`).
     public let remoteAddress: String?
+    /// The event loop of the request's connection: a response body that produces faster than
+    /// the socket takes it waits on it (see ``ResponsePacing``).
+    public let eventLoop: any EventLoop
 
     /// Creates the context for a new request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
         self.remoteAddress = source.channel.remoteAddress?.ipAddress
+        self.eventLoop = source.channel.eventLoop
     }
 
     /// Decodes JSON bodies with the shared decoder and maps failures to `invalid_json`.

@@ -12,7 +12,9 @@ struct MediaRoutes: Sendable {
     /// The local copies of media files (none: every read from GridFS).
     var cache: MediaCache? = nil
 
-    private var responder: MediaResponder { MediaResponder(storage: storage, cache: cache) }
+    private func responder(_ context: ClipCutRequestContext) -> MediaResponder {
+        MediaResponder(storage: storage, cache: cache, pacing: ResponsePacing(eventLoop: context.eventLoop))
+    }
 
     func add(to group: RouterGroup<ClipCutRequestContext>) {
         group.get(":id/renditions/:file", use: rendition)
@@ -34,7 +36,7 @@ struct MediaRoutes: Sendable {
         let quality = String(file.dropLast(4))
         guard file.hasSuffix(".mp4"), MediaLayout.isQualityName(quality) else { throw APIError.notFound("No such rendition.") }
         let stored = try await mediaFile(MediaLayout.renditionMP4(grant.record.video.id, quality: quality), grant, missing: "No such rendition.")
-        return try await responder.serve(stored, of: grant.record.video.id, request: request, contentType: "video/mp4", cache: .immutable)
+        return try await responder(context).serve(stored, of: grant.record.video.id, request: request, contentType: "video/mp4", cache: .immutable)
     }
 
     @Sendable func hls(request: Request, context: ClipCutRequestContext) async throws -> Response {
@@ -45,10 +47,10 @@ struct MediaRoutes: Sendable {
         let stored = try await mediaFile(MediaLayout.hlsFile(video, path: path), grant, missing: "No such file.")
         let type = Self.contentType(ofHLSFile: path)
         if path.hasSuffix(".m3u8") {
-            let text = String(decoding: try await responder.readAll(stored, of: video), as: UTF8.self)
+            let text = String(decoding: try await responder(context).readAll(stored, of: video), as: UTF8.self)
             return MediaResponder.text(PlaylistRewriter.addingToken(grant.token, toPlaylist: text), contentType: type)
         }
-        return try await responder.serve(stored, of: video, request: request, contentType: type, cache: .immutable)
+        return try await responder(context).serve(stored, of: video, request: request, contentType: type, cache: .immutable)
     }
 
     @Sendable func captions(request: Request, context: ClipCutRequestContext) async throws -> Response {
@@ -57,7 +59,7 @@ struct MediaRoutes: Sendable {
         let language = String(file.dropLast(4))
         guard file.hasSuffix(".vtt"), Self.isLanguageCode(language) else { throw APIError.notFound("No such caption track.") }
         let stored = try await mediaFile(MediaLayout.captions(grant.record.video.id, language: language), grant, missing: "No such caption track.")
-        return try await responder.serve(
+        return try await responder(context).serve(
             stored, of: grant.record.video.id, request: request, contentType: "text/vtt; charset=utf-8", cache: .revalidate)
     }
 
@@ -74,13 +76,13 @@ struct MediaRoutes: Sendable {
     ) async throws -> Response {
         let grant = try await access.authorize(request, context)
         let stored = try await mediaFile(name(grant.record.video.id), grant, missing: missing)
-        return try await responder.serve(stored, of: grant.record.video.id, request: request, contentType: "image/jpeg", cache: .revalidate)
+        return try await responder(context).serve(stored, of: grant.record.video.id, request: request, contentType: "image/jpeg", cache: .revalidate)
     }
 
     @Sendable func storyboardTrack(request: Request, context: ClipCutRequestContext) async throws -> Response {
         let grant = try await access.authorize(request, context)
         let stored = try await mediaFile(MediaLayout.storyboardTrack(grant.record.video.id), grant, missing: "No storyboard yet.")
-        let text = String(decoding: try await responder.readAll(stored, of: grant.record.video.id), as: UTF8.self)
+        let text = String(decoding: try await responder(context).readAll(stored, of: grant.record.video.id), as: UTF8.self)
         return MediaResponder.text(PlaylistRewriter.addingToken(grant.token, toStoryboard: text), contentType: "text/vtt; charset=utf-8")
     }
 
