@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClipCutCore
 import Foundation
 
 #if canImport(Glibc)
@@ -104,14 +105,7 @@ struct WhoAmI: AsyncParsableCommand {
     }
 }
 
-/// `GET /api/videos/usage`: storage against the quota.
-struct StorageUsage: Codable {
-    var storedBytes: Int64
-    var reservedBytes: Int64
-    var quotaBytes: Int64
-    var availableBytes: Int64
-    var maximumUploadBytes: Int64
-
+extension StorageUsage {
     /// `storage: 1.2 MB of 10.0 GB used (0 %), 10.0 GB left; uploads up to 4.0 GB`
     var summary: String {
         let percent = quotaBytes > 0 ? Int((Double(storedBytes + reservedBytes) / Double(quotaBytes) * 100).rounded()) : 0
