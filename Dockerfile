@@ -9,10 +9,19 @@
 #
 # The runtime stage's package list is checked by scripts/k8s-check against `ldd` of the
 # locally built binaries; keep the two in step when a dependency changes.
+#
+# With podman (buildah) instead of Docker, pass `--build-arg BINARIES=build` and `--format docker`
+# (scripts/image does): buildah decides which stages to skip from the build arguments given, not
+# from the defaults, and ignores SHELL in its default OCI format (the build stage needs bash).
+# scripts/image builds it with podman from local base images (nothing pulled), and scripts/image-test
+# runs the runtime stage with the binaries scripts/test built (BINARIES=prebuilt, below).
 
 # The toolchain the project is developed with (`swift --version`: 6.3.1).
 ARG SWIFT_IMAGE=swift:6.3.1-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
+# Where the runtime stage takes the executables, libraries and models from: `build` compiles
+# them (release), `prebuilt` takes them from the build context (scripts/image-test).
+ARG BINARIES=build
 
 # ---------------------------------------------------------------------------------------------
 FROM ${SWIFT_IMAGE} AS build
@@ -96,32 +105,47 @@ RUN mkdir -p .deps && ln -sfn /opt/whisper .deps/whisper \
  && cp /usr/libexec/swift/linux/swift-backtrace-static /staging/bin/
 
 # ---------------------------------------------------------------------------------------------
+# The same layout from binaries built outside the image: scripts/image-test stages the debug build
+# scripts/test made (with the Swift runtime libraries ldd shows, swift-backtrace-static),
+# whisper.cpp's libraries and the converted models of scripts/bootstrap in a build context of its
+# own, as prebuilt/staging/{bin,lib,swift}/ and prebuilt/opt/models/, beside frontend-static/.
+# Only built with --build-arg BINARIES=prebuilt; compiles nothing.
+FROM scratch AS prebuilt
+COPY prebuilt/ /
+
+FROM ${BINARIES} AS binaries
+
+# ---------------------------------------------------------------------------------------------
 FROM ${RUNTIME_IMAGE} AS runtime
 
 # The shared libraries of the executables besides the Swift runtime (libc6, libgcc-s1 and
 # libstdc++6 are in every Debian image), ffmpeg and ffprobe (/usr/bin, run by processing-service
-# and audio-service), nginx for the web page, time zones and CA certificates.
+# and audio-service), nginx for the web page and Chart.js for its admin view (libjs-chart.js,
+# served from /usr/share/javascript/chart.js by k8s/base/web-nginx.conf), time zones and CA
+# certificates.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libhiredis0.14 \
         libmongoc-1.0-0 libbson-1.0-0 libmongocrypt0 libsasl2-2 libssl3 libsnappy1v5 libzstd1 libicu72 zlib1g \
         libgomp1 libopenblas0-pthread libgfortran5 libquadmath0 \
-        ffmpeg nginx tzdata ca-certificates \
+        ffmpeg nginx libjs-chart.js tzdata ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 clipcut \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/clipcut --no-create-home --shell /usr/sbin/nologin clipcut \
  && mkdir -p /var/lib/clipcut \
  && chown clipcut:clipcut /var/lib/clipcut
 
-# The Swift runtime where the executables' RUNPATH points, and whisper.cpp's libraries
-# (libwhisper, libggml*) where the dynamic loader looks by default.
-COPY --from=build /staging/swift/ /usr/lib/swift/linux/
-COPY --from=build /staging/lib/ /usr/local/lib/
-RUN ldconfig
+# The Swift runtime where the executables' RUNPATH points (/usr/lib/swift/linux in the swift
+# image), and whisper.cpp's libraries (libwhisper, libggml*) where the dynamic loader looks by
+# default. The Swift directory is in the loader's cache too, for executables linked against a
+# toolchain elsewhere (/opt/swift on the development machines: scripts/image-test's prebuilt ones).
+COPY --from=binaries /staging/swift/ /usr/lib/swift/linux/
+COPY --from=binaries /staging/lib/ /usr/local/lib/
+RUN echo /usr/lib/swift/linux >/etc/ld.so.conf.d/swift.conf && ldconfig
 # The executables with their resource bundles beside them (Bundle.module looks there).
-COPY --from=build /staging/bin/ /usr/local/bin/
-COPY --from=build /opt/models/ggml-tiny.en.bin /usr/local/share/clipcut/models/ggml-tiny.en.bin
-COPY --from=build /opt/models/ggml-base.bin /usr/local/share/clipcut/models/ggml-base.bin
+COPY --from=binaries /staging/bin/ /usr/local/bin/
+COPY --from=binaries /opt/models/ggml-tiny.en.bin /usr/local/share/clipcut/models/ggml-tiny.en.bin
+COPY --from=binaries /opt/models/ggml-base.bin /usr/local/share/clipcut/models/ggml-base.bin
 # The web page, served by `nginx -c /etc/clipcut/nginx/nginx.conf` (the config comes from the
 # web-nginx ConfigMap in k8s/).
 COPY frontend-static/ /srv/www/

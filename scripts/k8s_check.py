@@ -36,7 +36,25 @@ the object it is about:
   shows for the locally built service binaries (skipped, with a note, when they are not built)
   and for every program the services run by absolute path (their --print-config) or the manifests run
   (nginx); whisper.cpp and the model are made as scripts/bootstrap makes them; the five services
-  are built with the scripts' flags; the image's user is the manifests' runAsUser.
+  are built with the scripts' flags; the image's user is the manifests' runAsUser; the runtime
+  stage copies only from the `binaries` stage (build or prebuilt, so scripts/image-test runs what
+  scripts/image builds);
+- paths: every absolute path the manifests hand a container of the image (its environment; for
+  the web page's nginx, the -c config file and the pid, temporary, log, root, alias and include
+  paths in it) is on one of its volumes (what is written on a writable emptyDir, a mounted file a
+  key of its Secret or ConfigMap) or in the image (a COPY destination of the runtime stage, or a
+  file of a package it installs), and no volume hides what the image has: the mistakes a
+  read-only root file system shows only when a container runs (scripts/image-test runs them).
+- dashboards and alerts (k8s/optional, which needs neither binaries nor a render):
+  grafana-dashboard.json parses, takes its data source from a `datasource` variable and has a
+  panel for every ClipCut metric; every query in it and every expression of
+  prometheus-rules.rules.yml uses only metric names k8s/optional/metric-names.txt lists (a
+  histogram through _bucket/_sum/_count; matchers on labels the metric has); the list names
+  exactly the clipcut_* metrics the Swift sources define and Hummingbird's request metrics;
+  every alert has a `for`, a severity, a summary and a description; the PrometheusRule in
+  prometheus-rules.yaml holds the same groups; the PodMonitor selects the five services; and
+  with promtool (Debian package prometheus) `promtool check rules` on the rules and on every
+  dashboard query, and `promtool test rules` with prometheus-rules.test.yml's cases.
 
 --self-test copies k8s/ (and the Dockerfile) to a temporary directory, breaks one thing at a time
 (a probe, a limit, a Service selector, and more), and fails unless the checks catch each one.
@@ -56,6 +74,8 @@ from pathlib import Path
 import kubernetes_validate
 import kubernetes_validate.utils
 import yaml
+
+import promql_names  # scripts/promql_names.py, shared with Tests/Hostile/metric_names.py
 
 # kubernetes-validate reads a schema file for every object it validates; keep them.
 kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=None)(kubernetes_validate.utils.schema_contents)
@@ -725,6 +745,309 @@ def check_web_config(root, k8s, failures, say=print):
 
 
 # ------------------------------------------------------------------------------------------
+# Dashboards and alerts: k8s/optional/grafana-dashboard.json, prometheus-rules.yaml (and the
+# plain rules file with the same groups), prometheus-podmonitor.yaml, against the metric names
+# the services export (k8s/optional/metric-names.txt, itself checked against the sources).
+
+SEVERITIES = ("critical", "warning", "info")
+PROMETHEUS_DURATION = re.compile(r"^((\d+)(ms|s|m|h|d|w|y))+$")
+# What Grafana puts in for its variables when it runs a query (for promtool's parser).
+GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__interval": "1d", "$__range": "1d", "${datasource}": "x", "$service": ".+"}
+
+
+def find_promtool(root):
+    """promtool (Debian package `prometheus`): $CLIPCUT_PROMTOOL, on PATH, or unpacked in .deps."""
+    for candidate in (os.environ.get("CLIPCUT_PROMTOOL"), shutil.which("promtool"),
+                      str(root / ".deps/prometheus/usr/bin/promtool")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def swift_metric_names(root):
+    """{metric name: {service}} for every clipcut_* metric the Swift sources name (in files that
+    import Metrics or Prometheus; a MetricNameDescriptor's metricName and unitName joined as
+    swift-prometheus joins them). A library's metrics map to every service ("all")."""
+    services_by_target = {target: service for service, target in service_targets(root).items()}
+    found = {}
+    for source in sorted((root / "Sources").rglob("*.swift")):
+        text = source.read_text(errors="replace")
+        if not re.search(r"^\s*(?:public |internal |@preconcurrency )*import (?:Metrics|CoreMetrics|Prometheus)\b", text, re.M):
+            continue
+        text = re.sub(r'MetricNameDescriptor\(\s*(?:namespace:\s*"([^"]*)"\s*,\s*)?(?:subsystem:\s*"([^"]*)"\s*,\s*)?'
+                      r'metricName:\s*"([^"]+)"\s*,\s*unitName:\s*"([^"]*)"',
+                      lambda m: '"' + "_".join(p for p in m.groups() if p) + '"', text)
+        target = source.relative_to(root / "Sources").parts[0]
+        service = services_by_target.get(target, "all")
+        for name in re.findall(r'"(clipcut_[A-Za-z0-9_]+)"', text):
+            found.setdefault(name, set()).add(service)
+    return found
+
+
+def hummingbird_metrics(root):
+    """{name: {label names}} of Hummingbird's MetricsMiddleware in the checkout, made valid for
+    Prometheus as ServiceObservability does (dots to underscores); None without a checkout."""
+    middleware = root / ".build/checkouts/hummingbird/Sources/Hummingbird/Middleware/MetricsMiddleware.swift"
+    if not middleware.exists():
+        return None
+    sanitize = lambda name: re.sub(r"[^A-Za-z0-9_:]", "_", name)  # noqa: E731
+    found = {}
+    for label, dimensions in re.findall(r'(?:Counter|Timer|Meter|Recorder|Gauge)\(\s*label:\s*"([^"]+)"\s*,\s*dimensions:\s*\[(.*?)\]',
+                                        middleware.read_text(), re.S):
+        found[sanitize(label)] = {sanitize(key) for key in re.findall(r'\(\s*"([^"]+)"\s*,', dimensions)}
+    return found
+
+
+def check_metric_list(root, listed, failures, say):
+    where_ = "k8s/optional/metric-names.txt"
+    in_sources = swift_metric_names(root)
+    for name, services in sorted(in_sources.items()):
+        if name not in listed:
+            failures.add(where_, f"{name} is exported by {', '.join(sorted(services))} (Sources) but not listed")
+        elif "all" not in services and set(listed[name].services) != services:
+            failures.add(where_, f"{name}: listed as exported by {', '.join(listed[name].exporters)}, "
+                                 f"the sources have it in {', '.join(sorted(services))}")
+    for name in sorted(n for n in listed if n.startswith("clipcut_") and n not in in_sources):
+        failures.add(where_, f"lists {name}, which no source defines (Sources/**/*.swift)")
+    hummingbird = hummingbird_metrics(root)
+    everywhere = sorted(n for n, m in listed.items() if not n.startswith("clipcut_") and set(m.services) == set(promql_names.SERVICES))
+    if hummingbird is None:
+        say("note: no Hummingbird checkout in .build/checkouts; hb_* and http_server_* names not checked against MetricsMiddleware")
+        return
+    for name in sorted(set(hummingbird) - set(everywhere)):
+        failures.add(where_, f"Hummingbird's MetricsMiddleware exports {name} from every service; it is not listed so")
+    for name in everywhere:
+        if name not in hummingbird:
+            failures.add(where_, f"lists {name} for every service, which Hummingbird's MetricsMiddleware does not export")
+        elif hummingbird[name] != listed[name].labels:
+            failures.add(where_, f"{name}: labels {', '.join(sorted(listed[name].labels))}; MetricsMiddleware gives "
+                                 f"{', '.join(sorted(hummingbird[name]))}")
+
+
+def read_yaml_file(path, failures):
+    try:
+        return yaml.load(path.read_text(), Loader=YAML_LOADER)
+    except (OSError, yaml.YAMLError) as error:
+        failures.add(str(path.name), f"cannot be read: {error}")
+        return None
+
+
+def check_dashboard(path, listed, failures):
+    """The dashboard's queries; failures for a dashboard Grafana or Prometheus would not take."""
+    here = f"k8s/optional/{path.name}"
+    try:
+        dashboard = promql_names.read_dashboard(path.read_text())
+    except (OSError, ValueError) as error:
+        failures.add(here, f"is not JSON: {error}")
+        return []
+    if not isinstance(dashboard.get("schemaVersion"), int) or dashboard["schemaVersion"] < 36:
+        failures.add(here, "has no schemaVersion of 36 or later (Grafana 9.3+ dashboard model)")
+    variables = {v.get("name"): v for v in (dashboard.get("templating") or {}).get("list") or []}
+    source = variables.get("datasource", {})
+    if source.get("type") != "datasource" or source.get("query") != "prometheus":
+        failures.add(here, "has no `datasource` templating variable of type datasource for prometheus")
+    ids = set()
+    panels = list(promql_names._panels(dashboard.get("panels")))
+    for panel in panels:
+        if panel.get("id") in ids:
+            failures.add(here, f"two panels have the id {panel.get('id')}")
+        ids.add(panel.get("id"))
+        if panel.get("type") == "row":
+            continue
+        for holder in [panel] + list(panel.get("targets") or []):
+            uid = (holder.get("datasource") or {}).get("uid")
+            if holder is panel or "datasource" in holder:
+                if uid != "${datasource}":
+                    failures.add(here, f"panel {panel.get('id')} {panel.get('title')!r}: data source {uid!r}, not ${{datasource}}")
+        if not panel.get("targets"):
+            failures.add(here, f"panel {panel.get('id')} {panel.get('title')!r} has no query")
+    queries = promql_names.dashboard_queries(dashboard)
+    used = set()
+    for where_query, expr in queries:
+        for problem in promql_names.check_expression(expr, listed):
+            failures.add(here, f"{where_query}: {problem}")
+        for name, _ in promql_names.metric_uses(expr)[0]:
+            metric, _ = promql_names.resolve(name, listed)
+            if metric:
+                used.add(metric.name)
+    for name in sorted(n for n in listed if n.startswith("clipcut_") and n not in used):
+        failures.add(here, f"shows nothing of {name} (every ClipCut metric has a panel, as on the admin page)")
+    return queries
+
+
+def check_rule_groups(groups, listed, failures, here):
+    """Alert rules: a `for`, a severity, a summary and a description; known metric names."""
+    if not isinstance(groups, list) or not groups:
+        failures.add(here, "has no rule groups")
+        return
+    recorded = {r.get("record") for g in groups for r in g.get("rules") or [] if r.get("record")}
+    names = set()
+    for group in groups:
+        for rule in group.get("rules") or []:
+            name = rule.get("alert") or rule.get("record")
+            where_rule = f"{here} {'alert' if rule.get('alert') else 'record'} {name}"
+            if (rule.get("alert") is None) == (rule.get("record") is None):
+                failures.add(where_rule, "needs exactly one of `alert` and `record`")
+            for problem in promql_names.check_expression(str(rule.get("expr", "")), listed, recorded):
+                failures.add(where_rule, problem)
+            if not rule.get("alert"):
+                continue
+            if name in names:
+                failures.add(where_rule, "is defined twice")
+            names.add(name)
+            if "for" not in rule:
+                failures.add(where_rule, "has no `for` (an alert must hold a while before it fires)")
+            elif not PROMETHEUS_DURATION.match(str(rule["for"])):
+                failures.add(where_rule, f"`for: {rule['for']}` is not a Prometheus duration")
+            if (rule.get("labels") or {}).get("severity") not in SEVERITIES:
+                failures.add(where_rule, f"has no severity label ({', '.join(SEVERITIES)})")
+            for annotation in ("summary", "description"):
+                if not (rule.get("annotations") or {}).get(annotation):
+                    failures.add(where_rule, f"has no {annotation} annotation")
+
+
+def check_podmonitor(k8s, failures):
+    here = "k8s/optional/prometheus-podmonitor.yaml"
+    monitor = read_yaml_file(k8s / "optional/prometheus-podmonitor.yaml", failures)
+    if not monitor:
+        return
+    spec = monitor.get("spec") or {}
+    if monitor.get("kind") != "PodMonitor" or monitor.get("apiVersion") != "monitoring.coreos.com/v1":
+        failures.add(here, "is not a monitoring.coreos.com/v1 PodMonitor")
+    if spec.get("jobLabel") != "app.kubernetes.io/name":
+        failures.add(here, "jobLabel is not app.kubernetes.io/name (the dashboard and rules tell services apart by job)")
+    if "clipcut" not in ((spec.get("namespaceSelector") or {}).get("matchNames") or []):
+        failures.add(here, "does not look in namespace clipcut")
+    selector = spec.get("selector") or {}
+    named = set()
+    for expression in selector.get("matchExpressions") or []:
+        if expression.get("key") == "app.kubernetes.io/name" and expression.get("operator") == "In":
+            named |= set(expression.get("values") or [])
+    if named != set(promql_names.SERVICES):
+        failures.add(here, f"selects {', '.join(sorted(named)) or 'no app.kubernetes.io/name'}, not the five services")
+    endpoints = spec.get("podMetricsEndpoints") or [{}]
+    if [(e.get("port"), e.get("path")) for e in endpoints] != [("http", "/metrics")]:
+        failures.add(here, "does not scrape /metrics on the port named http")
+    for service in promql_names.SERVICES:
+        path = k8s / f"base/{service}.yaml"
+        docs = [d for d in yaml.load_all(path.read_text(), Loader=YAML_LOADER) if d] if path.exists() else []
+        deployment = next((d for d in docs if d.get("kind") == "Deployment"), None)
+        if deployment is None:
+            failures.add(here, f"no Deployment in k8s/base/{service}.yaml to scrape")
+            continue
+        template = deployment["spec"]["template"]
+        labels = template.get("metadata", {}).get("labels", {})
+        wanted = dict(selector.get("matchLabels") or {}, **{"app.kubernetes.io/name": service})
+        if any(labels.get(k) != v for k, v in wanted.items()):
+            failures.add(here, f"does not select {service}'s pods (their labels: {labels})")
+        ports = {p.get("name") for c in template["spec"]["containers"] for p in c.get("ports") or []}
+        if "http" not in ports:
+            failures.add(here, f"{service}'s pods have no port named http")
+
+
+# promtool's answers by what it was given (the self-test checks the same files many times).
+PROMTOOL_ANSWERS = {}
+
+
+def promtool_answer(promtool, args, inputs):
+    """(exit status, output) of promtool with `args`, run in the directory holding `inputs`
+    ({file name: text}); remembered by those contents."""
+    key = (promtool, tuple(args), tuple(sorted(inputs.items())))
+    if key not in PROMTOOL_ANSWERS:
+        with tempfile.TemporaryDirectory() as work:
+            for name, text in inputs.items():
+                (Path(work) / name).write_text(text)
+            result = subprocess.run([promtool, *args], capture_output=True, text=True, timeout=120, cwd=work)
+            PROMTOOL_ANSWERS[key] = (result.returncode, (result.stdout + result.stderr).strip())
+    return PROMTOOL_ANSWERS[key]
+
+
+def run_promtool(promtool, args, inputs, failures, here):
+    status, output = promtool_answer(promtool, args, inputs)
+    if status != 0:
+        failures.add(here, f"promtool {' '.join(args)} failed: {output[-1500:]}")
+    return status == 0
+
+
+def check_monitoring(root, k8s, failures, say=print):
+    optional = k8s / "optional"
+    list_path = optional / "metric-names.txt"
+    if not list_path.exists():
+        failures.add("k8s/optional/metric-names.txt", "missing")
+        return
+    listed, problems = promql_names.read_metric_list(list_path.read_text())
+    for problem in problems:
+        failures.add("k8s/optional/metric-names.txt", problem)
+    check_metric_list(root, listed, failures, say)
+    queries = check_dashboard(optional / "grafana-dashboard.json", listed, failures)
+
+    plain_path, operator_path = optional / "prometheus-rules.rules.yml", optional / "prometheus-rules.yaml"
+    plain, operator = read_yaml_file(plain_path, failures), read_yaml_file(operator_path, failures)
+    groups = (plain or {}).get("groups")
+    check_rule_groups(groups, listed, failures, "k8s/optional/prometheus-rules.rules.yml")
+    if operator is not None:
+        if operator.get("kind") != "PrometheusRule" or operator.get("apiVersion") != "monitoring.coreos.com/v1":
+            failures.add("k8s/optional/prometheus-rules.yaml", "is not a monitoring.coreos.com/v1 PrometheusRule")
+        if (operator.get("spec") or {}).get("groups") != groups:
+            failures.add("k8s/optional/prometheus-rules.yaml", "its spec.groups differ from prometheus-rules.rules.yml's groups")
+    # The live check (Tests/Hostile/metric_names.py) reads the rules without a YAML library.
+    for path, document in ((plain_path, plain), (operator_path, operator)):
+        if document is None:
+            continue
+        rules = (document.get("spec") or document).get("groups") or []
+        parsed = [(r.get("alert") or r.get("record"), r.get("expr")) for g in rules for r in g.get("rules") or []]
+        if promql_names.rule_expressions(path.read_text()) != parsed:
+            failures.add(f"k8s/optional/{path.name}", "its expressions are written so that promql_names.rule_expressions "
+                                                      "reads them differently from a YAML parser: use a plain one-line value or a | block")
+    check_podmonitor(k8s, failures)
+
+    alerts = {r["alert"]: r["expr"] for g in groups or [] for r in g.get("rules") or [] if r.get("alert")}
+    tests_path = optional / "prometheus-rules.test.yml"
+    tests = read_yaml_file(tests_path, failures) if tests_path.exists() else None
+    if tests is None:
+        failures.add("k8s/optional/prometheus-rules.test.yml", "missing: every alert needs a test")
+        tests = {"tests": []}
+    firing = set()
+    for case in tests.get("tests") or []:
+        for expression_test in case.get("promql_expr_test") or []:
+            alert = expression_test.pop("alert", None)
+            if alert not in alerts:
+                failures.add("k8s/optional/prometheus-rules.test.yml", f"tests {alert!r}, which is no alert of the rules")
+                continue
+            expression_test["expr"] = alerts[alert]
+            if expression_test.get("exp_samples"):
+                firing.add(alert)
+    for alert in sorted(set(alerts) - firing):
+        failures.add("k8s/optional/prometheus-rules.test.yml", f"has no case in which {alert} fires")
+
+    promtool = find_promtool(root)
+    if not promtool:
+        say("note: promtool (Debian package prometheus) is not installed; rules and dashboard queries not parsed by it")
+        return
+    rules_text = plain_path.read_text()
+    if run_promtool(promtool, ["check", "rules", "rules.yml"], {"rules.yml": rules_text}, failures,
+                    "k8s/optional/prometheus-rules.rules.yml"):
+        tests.update(rule_files=["rules.yml"], evaluation_interval="1m")
+        run_promtool(promtool, ["test", "rules", "tests.yml"],
+                     {"rules.yml": rules_text, "tests.yml": yaml.safe_dump(tests, sort_keys=False)},
+                     failures, "k8s/optional/prometheus-rules.test.yml")
+    # Each dashboard query as a recording rule, Grafana's variables filled in, for promtool's parser.
+    records = []
+    for number, (_, expr) in enumerate(queries):
+        for variable, value in GRAFANA_VARIABLES.items():
+            expr = expr.replace(variable, value)
+        records.append({"record": f"clipcut_dashboard:query_{number}", "expr": expr})
+    status, output = promtool_answer(promtool, ["check", "rules", "dashboard.yml"],
+                                     {"dashboard.yml": yaml.safe_dump({"groups": [{"name": "dashboard", "rules": records}]}, sort_keys=False)})
+    if status != 0:
+        for number, (where_query, _) in reversed(list(enumerate(queries))):  # query_12 before query_1
+            output = output.replace(f'"clipcut_dashboard:query_{number}"', where_query)
+        failures.add("k8s/optional/grafana-dashboard.json", f"promtool cannot parse a query: {output[-1500:]}")
+    say(f"dashboards and alerts: {len(queries)} dashboard queries, {len(alerts)} alerts and their tests: checked "
+        f"(promtool {promtool})")
+
+
+# ------------------------------------------------------------------------------------------
 # The Dockerfile
 
 
@@ -870,6 +1193,7 @@ def check_dockerfile(root, dockerfile, bin_dir, descriptions, objects, failures,
                 programs = {program}
                 check_programs(programs, packages, failures, say)
     check_programs(absolute_programs(descriptions), packages, failures, say)
+    check_image_paths(stages, packages, objects, failures, say)
     # Shared libraries of the locally built binaries.
     binaries = [Path(bin_dir) / s for s in services] if bin_dir else []
     missing = [b for b in binaries if not b.exists()]
@@ -889,11 +1213,11 @@ def check_dockerfile(root, dockerfile, bin_dir, descriptions, objects, failures,
                 failures.add(f"{binary.name}", f"ldd: {name} not found")
                 continue
             if SWIFT_RUNTIME_LIBRARY.match(name):
-                if "COPY --from=build /staging/swift/ /usr/lib/swift/linux/" not in runtime_text:
+                if "COPY --from=binaries /staging/swift/ /usr/lib/swift/linux/" not in runtime_text:
                     failures.add("Dockerfile", f"the runtime stage does not copy the Swift runtime ({name})")
                 continue
             if WHISPER_LIBRARY.match(name):
-                if "COPY --from=build /staging/lib/" not in runtime_text:
+                if "COPY --from=binaries /staging/lib/" not in runtime_text:
                     failures.add("Dockerfile", f"the runtime stage does not copy whisper.cpp's libraries ({name})")
                 continue
             package = package_of(path)
@@ -909,6 +1233,169 @@ def check_dockerfile(root, dockerfile, bin_dir, descriptions, objects, failures,
     packages_needed = sorted({package for _, package in checked})
     say(f"ldd: {len(binaries)} binaries in {bin_dir} need {', '.join(packages_needed)} "
           f"(besides {', '.join(sorted(BASE_LIBRARY_PACKAGES))}, the Swift runtime and whisper.cpp)")
+
+
+def runtime_copies(stages):
+    """[(from stage or None, destination)] of the runtime stage's COPY instructions."""
+    copies = []
+    for line in stages.get("runtime", []):
+        match = re.match(r"COPY\s+(.*)$", line, re.I)
+        if not match:
+            continue
+        words = match.group(1).split()
+        origin = next((w.split("=", 1)[1] for w in words if w.startswith("--from=")), None)
+        paths = [w for w in words if not w.startswith("--")]
+        if len(paths) >= 2:
+            copies.append((origin, paths[-1]))
+    return copies
+
+
+def in_image(path, copies):
+    """Whether the runtime stage's COPYs put `path` into the image (a file or under a directory)."""
+    for _, destination in copies:
+        if path == destination.rstrip("/") or (destination.endswith("/") and path.startswith(destination)):
+            return True
+    return False
+
+
+def package_paths_ok(path, packages):
+    """(True, owner) when an installed Debian package the runtime stage installs (or one they
+    depend on directly) ships `path`; (False, owner) when another does; (None, None) when this
+    machine cannot tell (not installed here)."""
+    if not shutil.which("dpkg"):
+        return None, None
+    owner = package_of(path.rstrip("/"))
+    if owner is None:
+        return None, None
+    owner = owner.split(":")[0]
+    if owner in packages:
+        return True, owner
+    for package in packages:
+        depends = subprocess.run(["dpkg-query", "-W", "-f=${Depends}", package], capture_output=True, text=True).stdout
+        if re.search(rf"(^|[,|]\s*){re.escape(owner)}(\s|,|$|:)", depends):
+            return True, owner
+    return False, owner
+
+
+NGINX_WRITES = re.compile(r"^\s*(pid|client_body_temp_path|proxy_temp_path|fastcgi_temp_path|uwsgi_temp_path|scgi_temp_path"
+                          r"|error_log|access_log)\s+([^\s;]+)", re.M)
+NGINX_READS = re.compile(r"^\s*(?:location\s+[^{]*\{\s*)?(root|alias|include)\s+([^\s;]+)\s*;", re.M)
+
+
+def check_image_paths(stages, packages, objects, failures, say=print):
+    """Every path the manifests hand a container of the image is where the container can use it:
+    on one of its volumes (written only on a writable emptyDir, a mounted file a key of its Secret
+    or ConfigMap), or in the image (a runtime-stage COPY destination, or a file of a package the
+    runtime stage installs); and no volume hides what the image has. For the web page's nginx,
+    the paths of its config file too: the file itself on the ConfigMap volume `-c` names, pid,
+    temporary files and logs on a writable emptyDir, its root, aliases and includes in the image.
+    These are the mistakes a container on a read-only root file system shows only when it runs
+    (scripts/image-test runs it)."""
+    copies = runtime_copies(stages)
+    checked = {"read": 0, "write": 0, "containers": 0}
+    # Packages of the runtime stage this machine lacks: the files they ship cannot be looked up.
+    not_installed_here = ["its packages (no dpkg here)"] if not shutil.which("dpkg") else sorted(
+        package for package in packages
+        if "install ok installed" not in subprocess.run(["dpkg-query", "-W", "-f=${Status}", package],
+                                                        capture_output=True, text=True).stdout)
+    for origin, destination in copies:
+        if origin is not None and origin != "binaries":
+            failures.add("Dockerfile", f"the runtime stage copies {destination} --from={origin}, not from the binaries stage "
+                                       "(BINARIES picks build or prebuilt: scripts/image-test runs what scripts/image builds)")
+    text = "\n".join(line for lines in stages.values() for line in lines)
+    if "binaries" not in stages or not re.search(r"FROM\s+\$\{BINARIES\}\s+AS\s+binaries", text, re.I) \
+            or "prebuilt" not in stages:
+        failures.add("Dockerfile", "needs the stages prebuilt and `FROM ${BINARIES} AS binaries` (scripts/image-test's runtime leg)")
+    for obj in workloads(objects):
+        pod = obj["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        for container in pod.get("containers", []):
+            if not is_clipcut(container):
+                continue
+            here = where(obj, container["name"])
+            checked["containers"] += 1
+            read_only_root = (container.get("securityContext") or {}).get("readOnlyRootFilesystem") is True
+            mounts = [(m["mountPath"].rstrip("/") or "/", m, volumes.get(m["name"])) for m in container.get("volumeMounts", [])]
+            for mount_path, mount, _volume in mounts:
+                for _, destination in copies:
+                    target = destination.rstrip("/")
+                    if target == mount_path or target.startswith(mount_path + "/"):
+                        failures.add(here, f"the volume {mount['name']} at {mount_path} hides {destination}, which the image has")
+
+            def place(path):
+                """(kind of place, volume, mount) for an absolute path: 'volume' or 'image'."""
+                best = None
+                for mount_path, mount, volume in mounts:
+                    if path == mount_path or path.startswith(mount_path.rstrip("/") + "/"):
+                        if best is None or len(mount_path) > len(best[1]["mountPath"].rstrip("/")):
+                            best = (volume, mount)
+                return best
+
+            def needs_read(path, why):
+                checked["read"] += 1
+                found = place(path)
+                if found:
+                    volume, mount = found
+                    source = (volume or {}).get("secret") or (volume or {}).get("configMap")
+                    if source is not None:
+                        key = path[len(mount["mountPath"].rstrip("/")) + 1:]
+                        items = {i["path"]: i["key"] for i in source.get("items", [])}
+                        kind = "Secret" if (volume or {}).get("secret") is not None else "ConfigMap"
+                        target = find(objects, kind, source.get("secretName") or source.get("name"))
+                        if key and (target is None or items.get(key, key) not in (target.get("data") or {})):
+                            failures.add(here, f"{why} {path} is on the {kind} volume {mount['name']}, which has no key {key}")
+                    return
+                if in_image(path, copies):
+                    return
+                ok, owner = package_paths_ok(path, packages)
+                if ok:
+                    return
+                if ok is None and path.startswith(("/etc/", "/usr/")) and not_installed_here:
+                    say(f"note: {why} {path} may come from {', '.join(not_installed_here)}, not installed here; not checked")
+                elif ok is None:
+                    failures.add(here, f"{why} {path} is on no volume of the container and not in the image "
+                                       "(no COPY of the runtime stage puts it there)")
+                else:
+                    failures.add(here, f"{why} {path} comes from the package {owner}, which the runtime stage does not install")
+
+            def needs_write(path, why):
+                checked["write"] += 1
+                found = place(path)
+                volume, mount = found if found else (None, None)
+                if volume is None or "emptyDir" not in volume or mount.get("readOnly"):
+                    failures.add(here, f"{why} {path} is not on a writable emptyDir mount"
+                                       f"{' (the root file system is read-only)' if read_only_root else ''}")
+
+            env = container_env(obj, container, objects, Failures(), "paths")
+            for name, value in sorted(env.items()):
+                for item in (value or "").split(","):
+                    item = item.strip()
+                    if re.fullmatch(r"/[\w./-]*", item) and not name.endswith("_URL"):
+                        needs_read(item, name)
+            command = container.get("command") or []
+            if command[:1] == ["nginx"]:
+                config = command[command.index("-c") + 1] if "-c" in command[:-1] else "/etc/nginx/nginx.conf"
+                found = place(config)
+                source = ((found[0] or {}).get("configMap") if found else None)
+                if not source:
+                    failures.add(here, f"nginx -c {config}: the config file is not on a ConfigMap volume of the container")
+                    continue
+                key = config[len(found[1]["mountPath"].rstrip("/")) + 1:]
+                items = {i["path"]: i["key"] for i in source.get("items", [])}
+                config_map = find(objects, "ConfigMap", source.get("name"))
+                content = ((config_map or {}).get("data") or {}).get(items.get(key, key))
+                if content is None:
+                    failures.add(here, f"nginx -c {config}: the ConfigMap {source.get('name')} has no key {key}")
+                    continue
+                for directive, path in NGINX_WRITES.findall(content):
+                    if path in ("off", "stderr") or path.startswith("syslog:") or not path.startswith("/"):
+                        continue
+                    needs_write(path, f"nginx's {directive}")
+                for directive, path in NGINX_READS.findall(content):
+                    if path.startswith("/"):
+                        needs_read(path, f"nginx's {directive}")
+    say(f"paths: {checked['read']} read and {checked['write']} written by {checked['containers']} containers of the image, "
+        "each on a volume of its container or in the image; no volume hides the image's files")
 
 
 def check_programs(programs, packages, failures, say=print):
@@ -951,6 +1438,8 @@ def check_swift_image(dockerfile, failures):
 def run_checks(root, k8s, dockerfile, kubectl, modern_kubectl, bin_dir, quiet=False):
     failures = Failures()
     say = (lambda *a: None) if quiet else print
+    # Needs neither the binaries nor a render: checked first.
+    check_monitoring(root, k8s, failures, say)
     try:
         descriptions = service_descriptions(root, bin_dir)
     except (NotBuilt, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
@@ -1108,9 +1597,69 @@ MUTATIONS = [
      lambda t: replace_once(t / "k8s/base/upload-service.yaml", "            sizeLimit: 10Gi", "            sizeLimit: 8Gi")),
     ("the media cache on the read-only root file system", "not on a writable emptyDir",
      lambda t: replace_once(t / "k8s/base/upload-service.yaml", "value: /var/cache/clipcut/media", "value: /var/cache/clipcut/elsewhere")),
+    ("the multilingual model where the image does not put it", "CLIPCUT_WHISPER_MULTILINGUAL_MODEL /usr/local/share/clipcut/ggml-base.bin",
+     lambda t: replace_once(t / "k8s/base/audio-service.yaml", "value: /usr/local/share/clipcut/models/ggml-base.bin",
+                            "value: /usr/local/share/clipcut/ggml-base.bin")),
+    ("the page copied elsewhere in the image", "nginx's root /srv/www is on no volume",
+     lambda t: replace_once(t / "Dockerfile", "COPY frontend-static/ /srv/www/", "COPY frontend-static/ /srv/web/")),
+    ("nginx writing its pid on the read-only root file system", "nginx's pid /run/nginx.pid is not on a writable emptyDir",
+     lambda t: replace_once(t / "k8s/base/web-nginx.conf", "pid /tmp/nginx.pid;", "pid /run/nginx.pid;")),
+    ("the web page's config mounted where nginx does not read it", "nginx -c /etc/clipcut/nginx/nginx.conf",
+     lambda t: replace_once(t / "k8s/base/web.yaml", "mountPath: /etc/clipcut/nginx", "mountPath: /etc/nginx/clipcut")),
+    ("a volume hiding the image's models", "hides /usr/local/share/clipcut/models/",
+     lambda t: yaml_edit(t / "k8s/base/audio-service.yaml", "Deployment", "audio-service",
+                         lambda d: first_container(d)["volumeMounts"].append({"name": "tmp", "mountPath": "/usr/local/share/clipcut"}))),
+    ("the runtime stage copying from the build stage itself", "not from the binaries stage",
+     lambda t: replace_once(t / "Dockerfile", "COPY --from=binaries /staging/bin/ /usr/local/bin/", "COPY --from=build /staging/bin/ /usr/local/bin/")),
     ("whisper.cpp configured differently from scripts/bootstrap", "GGML_NATIVE",
      lambda t: replace_once(t / "Dockerfile", "-DGGML_NATIVE=OFF", "-DGGML_NATIVE=ON")),
+    ("a dashboard query on a metric no service exports", "clipcut_dead_letter_count is no metric",
+     lambda t: dashboard_edit(t, "Dead letters", lambda p: p["targets"].append(
+         {"refId": "B", "datasource": {"type": "prometheus", "uid": "${datasource}"}, "expr": "max(clipcut_dead_letter_count)"}))),
+    ("a histogram queried without _bucket, _sum or _count", "is a histogram",
+     lambda t: dashboard_edit(t, "Transcriptions", lambda p: p["targets"][0].update(
+         expr="sum(rate(clipcut_transcription_real_time_factor[5m]))"))),
+    ("a dashboard matcher on a label the metric does not have", "has no label 'phase'",
+     lambda t: dashboard_edit(t, "Job queue depth", lambda p: p["targets"][0].update(
+         expr='max(clipcut_jobs{phase="waiting"})'))),
+    ("an alert without `for`", "has no `for`",
+     lambda t: [drop_for(t / f"k8s/optional/{name}", "ClipCutQueueWaitHigh")
+                for name in ("prometheus-rules.rules.yml", "prometheus-rules.yaml")]),
+    ("the PrometheusRule and the rules file disagreeing", "differ from prometheus-rules.rules.yml",
+     lambda t: replace_once(t / "k8s/optional/prometheus-rules.yaml", "> 0.2\n", "> 0.3\n")),
+    ("metric-names.txt listing a metric no source defines", "which no source defines",
+     lambda t: (t / "k8s/optional/metric-names.txt").write_text(
+         (t / "k8s/optional/metric-names.txt").read_text() + "clipcut_made_up gauge monitoring-service eager -\n")),
+    ("an alert that no longer does what its test says", "promtool test rules",
+     lambda t: [replace_once(t / f"k8s/optional/{name}", "> 15 * 60\n", "> 60 * 60\n")
+                for name in ("prometheus-rules.rules.yml", "prometheus-rules.yaml")], "promtool"),
+    ("a dashboard query that does not parse", "promtool cannot parse",
+     lambda t: dashboard_edit(t, "Requests in progress", lambda p: p["targets"][0].update(
+         expr="sum by (job) (http_server_active_requests{job=~\"$service\"}")), "promtool"),
 ]
+
+
+def dashboard_edit(tree, title, edit):
+    """Edits the one panel of k8s/optional/grafana-dashboard.json titled `title`."""
+    path = tree / "k8s/optional/grafana-dashboard.json"
+    dashboard = json.loads(path.read_text())
+    hits = [p for p in promql_names._panels(dashboard["panels"]) if p.get("title") == title]
+    if len(hits) != 1:
+        raise SystemExit(f"self-test: no single panel {title!r} in {path.name}; update the self-test")
+    edit(hits[0])
+    path.write_text(json.dumps(dashboard, indent=2))
+
+
+def drop_for(path, alert):
+    """Removes the `for:` line of one alert of a rules file."""
+    lines = path.read_text().splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == f"- alert: {alert}"), None)
+    if start is None:
+        raise SystemExit(f"self-test: no alert {alert} in {path.name}; update the self-test")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].strip().startswith("- alert:")), len(lines))
+    position = next(i for i in range(start, end) if lines[i].strip().startswith("for:"))
+    del lines[position]
+    path.write_text("".join(lines))
 
 
 def self_test(root, kubectl, modern_kubectl, bin_dir):
@@ -1135,6 +1684,9 @@ def self_test(root, kubectl, modern_kubectl, bin_dir):
             continue
         if needs == "ldd" and not binaries_built:
             print(f"  skipped: {title} (the service binaries are not built)")
+            continue
+        if needs == "promtool" and not find_promtool(root):
+            print(f"  skipped: {title} (promtool, Debian package prometheus, is not installed)")
             continue
         with tempfile.TemporaryDirectory() as work:
             copy = Path(work)

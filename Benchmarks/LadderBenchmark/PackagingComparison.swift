@@ -21,7 +21,7 @@ func comparePackaging(source: String, work: String, probe: MediaProbe, rungs: [R
         total.cpu += measured.cpu
     }
     func runBefore() throws {
-    let mp4Ladder = LadderCommand(source: source, probe: probe, rungs: rungs, outputDirectory: before, options: options)
+    let mp4Ladder = LadderCommand(source: .file(source), probe: probe, rungs: rungs, outputDirectory: before, options: options)
     add(try run("ffmpeg", mp4Ladder.arguments).0, to: &old, "MP4 ladder")
     for rung in rungs {
         let directory = "\(before)/hls-\(rung.name)"
@@ -40,9 +40,9 @@ func comparePackaging(source: String, work: String, probe: MediaProbe, rungs: [R
     for rung in rungs where rung.isRemux {
         let directory = "\(now)/hls-\(rung.name)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        add(try run("ffmpeg", HLSSegmenting.copy(source: source, hasAudio: probe.audio != nil, directory: directory)).0, to: &new, "copy \(rung.name)")
+        add(try run("ffmpeg", HLSSegmenting.copy(source: .file(source), hasAudio: probe.audio != nil, directory: directory)).0, to: &new, "copy \(rung.name)")
     }
-    let hlsLadder = LadderCommand(source: source, probe: probe, rungs: rungs, outputDirectory: now, options: options,
+    let hlsLadder = LadderCommand(source: .file(source), probe: probe, rungs: rungs, outputDirectory: now, options: options,
                                   hlsSegmentSeconds: HLSSegmenting.segmentSeconds)
     for directory in hlsLadder.outputs.values { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
     if !hlsLadder.outputs.isEmpty {

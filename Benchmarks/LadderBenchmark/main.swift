@@ -103,7 +103,7 @@ for rung in rungs {
     seeds.wall += measured.wall
     seeds.cpu += measured.cpu
 }
-let ours = LadderCommand(source: source, probe: probe, rungs: rungs, outputDirectory: work, options: options)
+let ours = LadderCommand(source: .file(source), probe: probe, rungs: rungs, outputDirectory: work, options: options)
 let (clipcut, _) = try run("ffmpeg", ours.arguments)
 
 print(String(format: "source %@: %.1f s %dx%d %@, rungs %@ (remux: %@), threads/encoder %d (lead %d), scaler %@, %@",

@@ -10,7 +10,7 @@ struct ClipCut: AsyncParsableCommand {
         abstract: "Command-line client for a ClipCut server.",
         subcommands: [
             Login.self, Logout.self, WhoAmI.self, Upload.self, Status.self, History.self, Search.self, Download.self, Captions.self,
-            Remove.self, Services.self,
+            Remove.self, Clip.self, Services.self,
         ]
     )
 }

@@ -164,6 +164,12 @@ extension ConfigKey {
         summary: "upload-service: how often the entries every consumer group acknowledged are trimmed from clipcut:jobs and clipcut:events.",
         defaultValue: "60")
 
+    /// processing- and monitoring-service: which waiting job a free worker gets.
+    public static let queuePolicy = ConfigKey(
+        "CLIPCUT_QUEUE_POLICY",
+        summary: "processing- and monitoring-service: fair (the owner with the least processing recently goes next) or fifo (the oldest job).",
+        defaultValue: "fair")
+
     /// Every key declared in ClipCutCore, in the order the docs list them.
     public static let documented: [ConfigKey] = [
         .httpHost, .httpPort, .logLevel, .logFormat, .redisURL, .mongoURL, .postgresURL,
@@ -172,5 +178,6 @@ extension ConfigKey {
         .loginLimitPerEmail, .loginLimitPerAddress, .loginWindow, .trustForwardedFor,
         .uploadQuotaBytes, .uploadMaxBytes, .playbackSecret, .playbackTokenLifetime, .tusExpiry, .sweepInterval, .serviceToken,
         .eventsClaimIdle, .eventsMaxDeliveries, .consumerName, .allowNoServiceToken, .streamTrimInterval,
+        .queuePolicy,
     ]
 }

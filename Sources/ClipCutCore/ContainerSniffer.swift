@@ -33,6 +33,28 @@ public enum VideoContainer: String, Sendable, CaseIterable {
         case .asf: "video/x-ms-asf"
         }
     }
+
+    /// The container whose ``mediaType`` is `mediaType` (what upload-service stored), if any.
+    public init?(mediaType: String) {
+        guard let container = Self.allCases.first(where: { $0.mediaType == mediaType }) else { return nil }
+        self = container
+    }
+
+    /// The ffmpeg demuxer that reads this container (`-f`): a source read over the network is
+    /// opened with it forced, so no other demuxer (a playlist that opens further URLs) can claim
+    /// the bytes.
+    public var demuxer: String {
+        switch self {
+        case .mp4, .quicktime: "mov"
+        case .matroska: "matroska"
+        case .avi: "avi"
+        case .mpegTS: "mpegts"
+        case .mpegPS: "mpeg"
+        case .flv: "flv"
+        case .ogg: "ogg"
+        case .asf: "asf"
+        }
+    }
 }
 
 /// Recognises video containers by their magic bytes, before a byte is stored.

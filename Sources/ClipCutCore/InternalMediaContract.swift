@@ -3,7 +3,9 @@
 /// derived media through it, with the service token):
 ///
 /// - `GET <root>/<id>`: the ``VideoSnapshot``.
-/// - `GET <root>/<id>/source`: the uploaded source, streamed.
+/// - `GET <root>/<id>/source`: the uploaded source, streamed (byte ranges too).
+/// - `GET <root>/<id>/granted-source?expires=&grant=`: the same without the service token, for a
+///   ``SourceGrant`` (what ffmpeg is given: a URL that opens one source for a while).
 /// - `PUT <root>/<id>/media/<path>?quality=&width=&height=&bitrate=`: stores a derived file as the
 ///   media name `<id>/<path>` (a ``MediaLayout`` name); answers 201 with a ``StoredMediaReceipt``.
 /// - `GET <root>/<id>/media/<path>`: reads one back.
@@ -21,6 +23,13 @@ public enum InternalMediaContract {
 
     /// `/internal/videos/<id>/source`.
     public static func sourcePath(_ id: VideoID) -> String { videoPath(id) + "/source" }
+
+    /// `/internal/videos/<id>/granted-source`: the source for a ``SourceGrant`` in the query.
+    public static func grantedSourcePath(_ id: VideoID) -> String { videoPath(id) + "/granted-source" }
+
+    /// `/internal/videos/<id>/granted-media/<path>`: one media file with a grant instead of the
+    /// token (GET, byte ranges), for ffmpeg reading a rendition (a clip's cut).
+    public static func grantedMediaPath(_ id: VideoID, path: String) -> String { videoPath(id) + "/granted-media/" + path }
 
     /// `/internal/videos/<id>/media`: every derived file of the video (DELETE).
     public static func allMediaPath(_ id: VideoID) -> String { videoPath(id) + "/media" }
@@ -47,12 +56,19 @@ public struct VideoSnapshot: Codable, Sendable, Equatable {
     public var captionTracks: [StoredCaptionTrack]?
     /// The owner changed the tracks since Whisper wrote them: a late caption retry leaves them.
     public var captionEdited: Bool?
+    /// The source's container as upload-service recognised it at upload (``VideoContainer``'s raw
+    /// value); `nil` for a document that predates it.
+    public var container: String?
+    /// Set on a clip: what to cut it from (its renditions are made from the source video's).
+    public var clipOf: ClipOrigin?
 
     /// A snapshot.
     public init(
         id: VideoID, owner: UserID, status: VideoStatus, burnSubtitles: Bool, speechLanguage: String? = nil,
-        renditions: [String]? = nil, captionTracks: [StoredCaptionTrack]? = nil, captionEdited: Bool? = nil
+        renditions: [String]? = nil, captionTracks: [StoredCaptionTrack]? = nil, captionEdited: Bool? = nil, container: String? = nil,
+        clipOf: ClipOrigin? = nil
     ) {
+        self.clipOf = clipOf
         self.id = id
         self.owner = owner
         self.status = status
@@ -61,6 +77,7 @@ public struct VideoSnapshot: Codable, Sendable, Equatable {
         self.renditions = renditions
         self.captionTracks = captionTracks
         self.captionEdited = captionEdited
+        self.container = container
     }
 }
 

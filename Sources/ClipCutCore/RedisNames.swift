@@ -17,6 +17,21 @@ public enum RedisNames {
     /// reason, the entry id, the group and the number of deliveries.
     public static let eventsDeadLetterStream = "clipcut:events:dead"
 
+    /// Prefix of the fair job queue's keys (``jobsStream`` entries admitted by processing-service
+    /// and waiting for a worker): `owners` (sorted set of owners with waiting jobs, score: the
+    /// start tag of their next job), `owner:<userId>` (list of one owner's waiting entry ids),
+    /// `priority` (list of entry ids an administrator moved to the front), `job:<entryId>`
+    /// (hash: the message, owner, video, arrival, deliveries, worker, charge), `leases` (sorted
+    /// set of running entry ids, score: when their worker's lease ends), `member` (hash: owner →
+    /// their member in `owners`, `<oldest arrival>|<owner>`), `videos` (hash: video
+    /// id → entry id), `clock`, `arrivals`, `finish`, `estimates` and `weights` (hashes by
+    /// owner). One Redis instance, not a cluster: the scripts compute owners' keys.
+    public static let jobQueuePrefix = "clipcut:queue:"
+
+    /// Hash of the speed processing-service's ladder encodes reached (media seconds per wall
+    /// second), by the top rung's height: the first estimate of the next encode's time left.
+    public static let encodeSpeeds = "clipcut:processing:encode-speed"
+
     /// Consumer group of processing-service on ``jobsStream``.
     public static let processingGroup = "processing"
     /// Consumer group of upload-service on ``eventsStream`` (keeps `videos` documents current,

@@ -21,6 +21,23 @@ public enum CaptionState: String, Codable, Sendable, CaseIterable {
     case noAudioTrack = "none"
 }
 
+/// Where a clip was cut from: its source video and the range, in seconds of the source.
+public struct ClipOrigin: Codable, Hashable, Sendable {
+    /// The video the clip was cut from (it may have been deleted since: the clip owns its media).
+    public var videoId: VideoID
+    /// Start of the range in the source, in seconds.
+    public var from: Double
+    /// End of the range in the source, in seconds (exclusive).
+    public var to: Double
+
+    /// A clip's origin.
+    public init(videoId: VideoID, from: Double, to: Double) {
+        self.videoId = videoId
+        self.from = from
+        self.to = to
+    }
+}
+
 /// One encoded quality of a video (a rung of the ladder).
 public struct Rendition: Codable, Hashable, Sendable {
     /// The rung's name, by the picture's short side: `"1080p"`, `"720p"`, `"480p"`, `"360p"`,
@@ -105,6 +122,8 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
     public var captionEdited: Bool?
     /// Whether the owner asked for the captions to be rendered into the picture.
     public var burnSubtitles: Bool
+    /// Set on a clip: the video and range it was cut from.
+    public var clipOf: ClipOrigin?
 
     /// Creates a video document; a new upload starts as `uploaded` and `private`.
     public init(
@@ -176,7 +195,7 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         case id, owner, title, description, filename, size, sha256, contentType, status, visibility
         case createdAt, updatedAt, failureReason, playableAt, durationSeconds, sourceWidth, sourceHeight
         case renditions, captionState, captionLanguage, captionFailureReason, burnSubtitles
-        case captionModel, captionLanguageProbability, captionTranslated, speechLanguage, captionEdited
+        case captionModel, captionLanguageProbability, captionTranslated, speechLanguage, captionEdited, clipOf
     }
 
     /// Decodes a video; `description`, `visibility`, `updatedAt`, `renditions` and `burnSubtitles` default when absent.
@@ -209,5 +228,6 @@ public struct Video: Codable, Hashable, Sendable, Identifiable {
         captionTranslated = try c.decodeIfPresent(Bool.self, forKey: .captionTranslated)
         speechLanguage = try c.decodeIfPresent(String.self, forKey: .speechLanguage)
         captionEdited = try c.decodeIfPresent(Bool.self, forKey: .captionEdited)
+        clipOf = try c.decodeIfPresent(ClipOrigin.self, forKey: .clipOf)
     }
 }

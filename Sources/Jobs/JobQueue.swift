@@ -36,12 +36,35 @@ public struct JobQueueSnapshot: Sendable, Equatable {
     public var inProgress: Int
     /// Jobs waiting for a retry.
     public var delayed: Int
+    /// Each owner with waiting jobs (the prioritized ones included), most waiting first.
+    public var owners: [OwnerQueue]
 
     /// A snapshot.
-    public init(waiting: [VideoID], inProgress: Int, delayed: Int) {
+    public init(waiting: [VideoID], inProgress: Int, delayed: Int, owners: [OwnerQueue] = []) {
         self.waiting = waiting
         self.inProgress = inProgress
         self.delayed = delayed
+        self.owners = owners
+    }
+
+    /// One owner's waiting jobs.
+    public struct OwnerQueue: Codable, Sendable, Equatable {
+        /// The owner's user id.
+        public var owner: String
+        /// How many of their jobs wait.
+        public var waiting: Int
+        /// Since when their oldest waiting job waits.
+        public var oldestSince: Date
+        /// The owner's share weight (1 unless an administrator set another).
+        public var weight: Double
+
+        /// An owner's line.
+        public init(owner: String, waiting: Int, oldestSince: Date, weight: Double) {
+            self.owner = owner
+            self.waiting = waiting
+            self.oldestSince = oldestSince
+            self.weight = weight
+        }
     }
 
     /// Where a waiting video stands: `position` 1 is the next job a worker takes.
@@ -75,12 +98,24 @@ public protocol JobQueueReader: Sendable {
     func deadLetterCount() async throws -> Int
 }
 
+/// What an administrator may change about the order of the queue.
+public protocol JobQueueAdmin: Sendable {
+    /// Sets an owner's share weight (``QueuePolicy/weightRange``; 1 is everyone's default).
+    func setWeight(_ weight: Double, for owner: UserID) async throws
+    /// An owner's share weight.
+    func weight(of owner: UserID) async throws -> Double
+    /// Moves the video's waiting job before every other waiting job; `false` when it is not
+    /// waiting (running, done, or not admitted yet).
+    func prioritize(_ videoId: VideoID) async throws -> Bool
+}
+
 /// The transcode job queue, in the domain's words. Delivery is at least once: a job stays the
 /// worker's until it is completed, retried later, dead-lettered or released; a worker that stops
 /// heartbeating loses it to the next ``claimNext(wait:)`` anywhere. Two implementations behave
 /// the same (one test suite runs against both): ``RedisJobQueue`` (a stream with a consumer
-/// group, a delayed set, a dead-letter stream, per-video locks) and ``MemoryJobQueue`` for tests.
-public protocol JobQueue: JobQueueReader {
+/// group, a fair queue per owner, a delayed set, a dead-letter stream, per-video locks) and
+/// ``MemoryJobQueue`` for tests. Which waiting job comes next is the ``QueuePolicy``'s choice.
+public protocol JobQueue: JobQueueReader, JobQueueAdmin {
     /// Queues a job; returns its entry id.
     @discardableResult
     func enqueue(_ job: TranscodeJob) async throws -> String

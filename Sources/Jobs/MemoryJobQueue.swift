@@ -3,9 +3,9 @@ import ClipCutCore
 import Foundation
 import Synchronization
 
-/// The in-memory twin of ``RedisJobQueue``, for tests: the same guarantees (delivery counts,
-/// take-over after `claimIdle` without a heartbeat, expiring per-video locks, delayed retries,
-/// dead letters) in one process. Workers that share a ``MemoryJobQueue/Store`` behave like
+/// The in-memory twin of ``RedisJobQueue``, for tests: the same guarantees (the policy's order
+/// on a ``FairQueueState``, delivery counts, take-over after `claimIdle` without a heartbeat,
+/// expiring per-video locks, delayed retries, dead letters) in one process. Workers that share a ``MemoryJobQueue/Store`` behave like
 /// consumers of one Redis group.
 public struct MemoryJobQueue: JobQueue {
     /// What Redis holds for the queue: shared by every handle made on it.
@@ -15,11 +15,15 @@ public struct MemoryJobQueue: JobQueue {
             var consumer: String
             var lastDelivered: ContinuousClock.Instant
             var deliveries: Int
+            var dispatch: FairQueueState.Dispatch
+            /// When this delivery began (heartbeats do not move it).
+            var started: ContinuousClock.Instant
         }
 
         struct State {
             var nextID = 1
-            var waiting: [ClaimedJob] = []
+            var queue: FairQueueState
+            var entries: [String: ClaimedJob] = [:]
             var pending: [String: Pending] = [:]
             var pendingOrder: [String] = []
             var starts: [String: Int] = [:]
@@ -27,12 +31,16 @@ public struct MemoryJobQueue: JobQueue {
             var done: Set<VideoID> = []
             var delayed: [(due: Date, raw: String)] = []
             var dead: [DeadLetter] = []
+            var deadSequence = 0
+            var lockedWhenQueued: [Bool] = []
         }
 
-        let state = Mutex(State())
+        let state: Mutex<State>
 
-        /// An empty queue.
-        public init() {}
+        /// An empty queue whose workers follow `policy`.
+        public init(policy: QueuePolicy = .fair) {
+            state = Mutex(State(queue: FairQueueState(policy: policy)))
+        }
 
         /// A dead-lettered job.
         public struct DeadLetter: Sendable, Equatable {
@@ -40,14 +48,22 @@ public struct MemoryJobQueue: JobQueue {
             public var reason: String
             public var attempts: Int
             public var entry: String
+            /// The dead letter's own id (`<n>-0`, like a stream id).
+            public var id: String
+            /// When it was dead-lettered.
+            public var at: Date
         }
 
         /// Everything dead-lettered so far, oldest first.
         public var deadLetters: [DeadLetter] { state.withLock { $0.dead } }
         /// Jobs delivered and not completed.
         public var pendingCount: Int { state.withLock { $0.pending.count } }
+        /// For each message queued so far (enqueued, released, retried), whether its video's lock
+        /// was held at that moment: a released job whose lock is still held would be taken by
+        /// the next worker for a duplicate.
+        public var lockedWhenQueued: [Bool] { state.withLock { $0.lockedWhenQueued } }
         /// Jobs waiting for their first delivery.
-        public var waitingCount: Int { state.withLock { $0.waiting.count } }
+        public var waitingCount: Int { state.withLock { $0.queue.count } }
         /// Another worker takes the video's lock (as one that took the job over would).
         public func seizeLock(of videoId: VideoID, holder: String = "another-worker|0-0") {
             state.withLock { $0.locks[videoId] = (holder, .now + .seconds(3600)) }
@@ -86,7 +102,12 @@ public struct MemoryJobQueue: JobQueue {
         store.state.withLock { state in
             let id = "\(state.nextID)-0"
             state.nextID += 1
-            state.waiting.append(ClaimedJob(id: id, job: Self.decode(raw), raw: raw))
+            let job = ClaimedJob(id: id, job: Self.decode(raw), raw: raw)
+            state.entries[id] = job
+            let now = ContinuousClock.now
+            state.lockedWhenQueued.append(job.job.flatMap { state.locks[$0.payload.videoId] }.map { $0.expires > now } ?? false)
+            state.queue.admit(
+                id: id, videoId: job.job?.payload.videoId, owner: job.job.map { $0.payload.owner.description } ?? "-", since: Date())
             return id
         }
     }
@@ -108,13 +129,13 @@ public struct MemoryJobQueue: JobQueue {
             {
                 entry.consumer = consumer
                 entry.lastDelivered = now
+                entry.started = now
                 entry.deliveries += 1
                 state.pending[id] = entry
                 return entry.job
             }
-            guard !state.waiting.isEmpty else { return nil }
-            let job = state.waiting.removeFirst()
-            state.pending[job.id] = Store.Pending(job: job, consumer: consumer, lastDelivered: now, deliveries: 1)
+            guard let dispatch = state.queue.next(), let job = state.entries.removeValue(forKey: dispatch.job.id) else { return nil }
+            state.pending[job.id] = Store.Pending(job: job, consumer: consumer, lastDelivered: now, deliveries: 1, dispatch: dispatch, started: now)
             state.pendingOrder.append(job.id)
             return job
         }
@@ -174,8 +195,13 @@ public struct MemoryJobQueue: JobQueue {
     }
 
     public func complete(_ job: ClaimedJob) async throws {
+        let now = ContinuousClock.now
         store.state.withLock { state in
-            state.pending[job.id] = nil
+            if let pending = state.pending.removeValue(forKey: job.id) {
+                let took = now - pending.started
+                let actual = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+                state.queue.settle(owner: pending.dispatch.job.owner, charged: pending.dispatch.charged, weight: pending.dispatch.weight, actual: actual)
+            }
             state.pendingOrder.removeAll { $0 == job.id }
             state.starts[job.id] = nil
         }
@@ -193,7 +219,10 @@ public struct MemoryJobQueue: JobQueue {
     }
 
     public func deadLetter(_ job: ClaimedJob, reason: String, attempts: Int) async throws {
-        store.state.withLock { $0.dead.append(Store.DeadLetter(raw: job.raw, reason: reason, attempts: attempts, entry: job.id)) }
+        store.state.withLock {
+            $0.deadSequence += 1
+            $0.dead.append(Store.DeadLetter(raw: job.raw, reason: reason, attempts: attempts, entry: job.id, id: "\($0.deadSequence)-0", at: Date()))
+        }
         try await complete(job)
     }
 
@@ -211,13 +240,31 @@ public struct MemoryJobQueue: JobQueue {
 
     public func snapshot() async throws -> JobQueueSnapshot {
         store.state.withLock { state in
-            JobQueueSnapshot(
-                waiting: state.waiting.compactMap { $0.job?.payload.videoId }, inProgress: state.pending.count, delayed: state.delayed.count)
+            let owners = state.queue.waitingByOwner.compactMap { owner, jobs in
+                jobs.first.map {
+                    JobQueueSnapshot.OwnerQueue(
+                        owner: owner, waiting: jobs.count, oldestSince: $0.since, weight: state.queue.weights[owner] ?? QueuePolicy.defaultWeight)
+                }
+            }.sorted { $0.waiting != $1.waiting ? $0.waiting > $1.waiting : $0.oldestSince < $1.oldestSince }
+            return JobQueueSnapshot(
+                waiting: state.queue.order().compactMap(\.videoId), inProgress: state.pending.count, delayed: state.delayed.count, owners: owners)
         }
     }
 
     public func deadLetterCount() async throws -> Int {
         store.state.withLock { $0.dead.count }
+    }
+
+    public func setWeight(_ weight: Double, for owner: UserID) async throws {
+        store.state.withLock { $0.queue.weights[owner.description] = weight == QueuePolicy.defaultWeight ? nil : weight }
+    }
+
+    public func weight(of owner: UserID) async throws -> Double {
+        store.state.withLock { $0.queue.weights[owner.description] ?? QueuePolicy.defaultWeight }
+    }
+
+    public func prioritize(_ videoId: VideoID) async throws -> Bool {
+        store.state.withLock { $0.queue.prioritize(videoId) }
     }
 
     static func decode(_ raw: String) -> TranscodeJob? {

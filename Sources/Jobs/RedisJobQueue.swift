@@ -4,25 +4,34 @@ import Foundation
 import Redis
 import Synchronization
 
-/// ``JobQueue`` over Redis: the stream ``RedisNames/jobsStream`` read by the consumer group
-/// ``RedisNames/processingGroup``; take-over of entries idle past `claimIdle` (XAUTOCLAIM);
-/// heartbeats that reset the entry's idle time and renew the video's lock
-/// (``RedisNames/videoLock(_:)``); delayed retries in ``RedisNames/delayedJobs``; dead letters
-/// in ``RedisNames/deadLetterStream``. Scripts are loaded once and run by SHA.
+/// ``JobQueue`` over Redis. Producers append to the stream ``RedisNames/jobsStream``; workers
+/// read it in the consumer group ``RedisNames/processingGroup`` and *admit* each entry to the
+/// fair queue under ``RedisNames/jobQueuePrefix`` (one line per owner, scored by
+/// ``QueuePolicy``) in the same script (``FairQueueScripts/intake``), where the entry stays
+/// pending in the group until its job completes, so
+/// the group's pending count (KEDA's scaler) is every job admitted and not done. A free worker
+/// takes the next job by one script (``FairQueueScripts/next``): a running job whose lease ended
+/// (its worker stopped heartbeating), else the policy's choice. Per-video locks
+/// (``RedisNames/videoLock(_:)``), delayed retries (``RedisNames/delayedJobs``) and dead letters
+/// (``RedisNames/deadLetterStream``) are as before. An entry read by a blocking wait and never
+/// admitted (its worker died in between) is found by ``recoverStranded(now:)``.
 public struct RedisJobQueue: JobQueue {
     let redis: RedisClient
     /// This worker's consumer name (host and process: a replaced pod is a new consumer).
     public let consumer: String
     /// How long a job may go without a heartbeat before another worker takes it over.
     public let claimIdle: Duration
-    /// Where the next XAUTOCLAIM scan starts (Redis looks at COUNT × 10 entries per call).
+    /// Which waiting job goes next.
+    public let policy: QueuePolicy
+    /// When this process last looked for stranded entries.
     private let claimCursor = ClaimCursor()
 
     /// A queue handle for `consumer`.
-    public init(redis: RedisClient, consumer: String, claimIdle: Duration) {
+    public init(redis: RedisClient, consumer: String, claimIdle: Duration, policy: QueuePolicy = .fair) {
         self.redis = redis
         self.consumer = consumer
         self.claimIdle = claimIdle
+        self.policy = policy
     }
 
     @discardableResult
@@ -32,29 +41,68 @@ public struct RedisJobQueue: JobQueue {
 
     public func claimNext(wait: Duration) async throws -> ClaimedJob? {
         do {
-            return try await claimOrRead(wait: wait)
-        } catch RedisError.server(let message) where message.hasPrefix("NOGROUP") {
+            return try await admitAndTake(wait: wait)
+        } catch RedisError.server(let message) where message.contains("NOGROUP") {
             // The first worker ever, or the stream was deleted: the group reads from the start,
             // so jobs queued before any worker ran are not missed.
             _ = try await redis.xgroupCreate(RedisNames.jobsStream, group: RedisNames.processingGroup, startID: "0")
-            return try await claimOrRead(wait: wait)
+            return try await admitAndTake(wait: wait)
         }
     }
 
-    private func claimOrRead(wait: Duration) async throws -> ClaimedJob? {
-        let claimed = try await redis.xautoclaim(
-            RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: consumer, minIdle: claimIdle,
-            start: claimCursor.value, count: 1)
-        claimCursor.value = claimed.nextStart  // "0-0" once the scan went round
-        if let entry = claimed.entries.first { return Self.claimed(entry) }
-        let fresh = try await redis.xreadgroup(
-            RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: consumer, id: ">", count: 1, block: wait)
-        return fresh.first.map(Self.claimed)
+    private func admitAndTake(wait: Duration) async throws -> ClaimedJob? {
+        // What arrived since, read and admitted in one script; then the policy's next job.
+        _ = try await redis.run(
+            FairQueueScripts.intake, keys: [RedisNames.jobsStream],
+            arguments: [
+                RedisNames.jobQueuePrefix, RedisNames.processingGroup, consumer, "100", policy.rawValue, RedisNames.messageField,
+            ])
+        if let job = try await take() { return job }
+        // Nothing waits: block for a new entry (admitted right away; if this worker dies in
+        // between, ``recoverStranded(now:)`` admits it later).
+        try await admit(try await redis.xreadgroup(
+            RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: consumer, id: ">", count: 1, block: wait))
+        return try await take()
+    }
+
+    private func admit(_ entries: [RedisStreamEntry]) async throws {
+        guard !entries.isEmpty else { return }
+        var arguments = [RedisNames.jobQueuePrefix, RedisNames.processingGroup, policy.rawValue]
+        for entry in entries { arguments += [entry.id, entry.fields[RedisNames.messageField] ?? ""] }
+        _ = try await redis.run(FairQueueScripts.admit, keys: [RedisNames.jobsStream], arguments: arguments)
+    }
+
+    /// Entries a worker read and died before admitting: the whole pending list is scanned
+    /// (XAUTOCLAIM, entries idle past `claimIdle`) once per `claimIdle`, and what is not admitted
+    /// yet is admitted (admitted ones are left as they are). Returns how many were scanned.
+    @discardableResult
+    public func recoverStranded(now: ContinuousClock.Instant = .now) async throws -> Int {
+        guard claimCursor.scanDue(now: now, every: claimIdle) else { return 0 }
+        var start = "0-0", scanned = 0
+        repeat {
+            let page = try await redis.xautoclaim(
+                RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: consumer, minIdle: claimIdle, start: start, count: 100)
+            try await admit(page.entries)
+            scanned += page.entries.count
+            start = page.nextStart
+        } while start != "0-0"
+        return scanned
+    }
+
+    private func take() async throws -> ClaimedJob? {
+        let reply = try await redis.run(
+            FairQueueScripts.next, keys: [],
+            arguments: [
+                RedisNames.jobQueuePrefix, consumer, String(claimIdle.milliseconds), policy.rawValue,
+                String(QueuePolicy.defaultCostSeconds), String(QueuePolicy.defaultWeight),
+            ])
+        guard let parts = reply.array, parts.count == 3, let id = parts[0].string else { return nil }
+        let raw = parts[1].string ?? ""
+        return ClaimedJob(id: id, job: MemoryJobQueue.decode(raw), raw: raw)
     }
 
     public func deliveries(of job: ClaimedJob) async throws -> Int {
-        try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup, start: job.id, end: job.id, count: 1)
-            .first?.deliveries ?? 1
+        Int(try await redis.execute(["HGET", RedisNames.jobQueuePrefix + "job:" + job.id, "deliveries"]).integer ?? 1)
     }
 
     public func recordStart(of job: ClaimedJob) async throws -> Int {
@@ -73,12 +121,11 @@ public struct RedisJobQueue: JobQueue {
     }
 
     public func heartbeat(_ job: ClaimedJob, videoId: VideoID) async throws -> Bool {
+        // A worker that lost the lock must not take the job back from the one that has it.
         let renewed = try await redis.run(
-            JobScripts.renewLock, keys: [RedisNames.videoLock(videoId)], arguments: [lockValue(job), String(claimIdle.milliseconds)])
-        // A worker that lost the lock must not take the entry back from the one that has it.
-        guard (renewed.integer ?? 0) == 1 else { return false }
-        _ = try await redis.execute(["XCLAIM", RedisNames.jobsStream, RedisNames.processingGroup, consumer, "0", job.id, "JUSTID"])
-        return true
+            FairQueueScripts.heartbeat, keys: [RedisNames.videoLock(videoId)],
+            arguments: [lockValue(job), String(claimIdle.milliseconds), RedisNames.jobQueuePrefix, job.id, consumer])
+        return (renewed.integer ?? 0) == 1
     }
 
     public func unlock(_ videoId: VideoID, for job: ClaimedJob) async {
@@ -97,7 +144,9 @@ public struct RedisJobQueue: JobQueue {
     }
 
     public func complete(_ job: ClaimedJob) async throws {
-        try await redis.xack(RedisNames.jobsStream, group: RedisNames.processingGroup, ids: [job.id])
+        _ = try await redis.run(
+            FairQueueScripts.complete, keys: [RedisNames.jobsStream],
+            arguments: [RedisNames.jobQueuePrefix, job.id, RedisNames.processingGroup, policy.rawValue])
         _ = try? await redis.delete(RedisNames.jobStarts(entryID: job.id))
     }
 
@@ -122,6 +171,11 @@ public struct RedisJobQueue: JobQueue {
 
     @discardableResult
     public func releaseDueRetries(now: Date = Date()) async throws -> Int {
+        do {
+            try await recoverStranded()
+        } catch RedisError.server(let message) where message.contains("NOGROUP") {
+            // No worker has read the stream yet: nothing can be stranded.
+        }
         let reply = try await redis.run(
             JobScripts.releaseDue, keys: [RedisNames.delayedJobs, RedisNames.jobsStream],
             arguments: [String(now.timeIntervalSince1970), RedisNames.messageField])
@@ -129,7 +183,7 @@ public struct RedisJobQueue: JobQueue {
     }
 
     public func snapshot() async throws -> JobQueueSnapshot {
-        try await RedisJobQueueReader(redis: redis).snapshot()
+        try await RedisJobQueueReader(redis: redis, policy: policy).snapshot()
     }
 
     public func deadLetterCount() async throws -> Int {
@@ -145,9 +199,6 @@ public struct RedisJobQueue: JobQueue {
 
 /// The queue's Lua scripts, loaded once per process.
 enum JobScripts {
-    /// Renews the lock's expiry if it still holds this job's value.
-    static let renewLock = RedisScript(
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0")
     /// Deletes the lock if it still holds this job's value.
     static let unlock = RedisScript(
         "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0")
@@ -162,38 +213,16 @@ enum JobScripts {
         """)
 }
 
-/// ``JobQueueReader`` over the Redis queue, for services that only look (monitoring-service).
-public struct RedisJobQueueReader: JobQueueReader {
-    let redis: RedisClient
-    /// At most this many waiting entries are read per snapshot.
-    public var scanLimit = 10_000
-
-    /// A reader on `redis`.
-    public init(redis: RedisClient) {
-        self.redis = redis
-    }
-
-    /// Waiting entries are those after the group's last-delivered id (all of them before any
-    /// worker ran); pending ones (delivered, not acknowledged) are in progress.
-    public func snapshot() async throws -> JobQueueSnapshot {
-        let group = try await redis.xinfoGroups(RedisNames.jobsStream).first { $0.name == RedisNames.processingGroup }
-        let start = group.map { "(" + $0.lastDeliveredID } ?? "-"
-        let entries = try await redis.xrange(RedisNames.jobsStream, start: start, count: scanLimit)
-        let waiting = entries.compactMap { RedisJobQueue.claimed($0).job?.payload.videoId }
-        let delayed = Int(try await redis.execute(["ZCARD", RedisNames.delayedJobs]).integer ?? 0)
-        return JobQueueSnapshot(waiting: waiting, inProgress: group?.pending ?? 0, delayed: delayed)
-    }
-
-    public func deadLetterCount() async throws -> Int {
-        try await redis.xlen(RedisNames.deadLetterStream)
-    }
-}
-
-/// The XAUTOCLAIM scan position, shared by one process's workers.
+/// When this process last scanned the pending list for stranded entries.
 final class ClaimCursor: Sendable {
-    private let position = Mutex("0-0")
-    var value: String {
-        get { position.withLock { $0 } }
-        set { position.withLock { $0 = newValue } }
+    private let lastScan = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// Whether a scan is due (`every` since the last one, or never done); marks it done.
+    func scanDue(now: ContinuousClock.Instant, every interval: Duration) -> Bool {
+        lastScan.withLock { last in
+            if let last, now - last < interval { return false }
+            last = now
+            return true
+        }
     }
 }

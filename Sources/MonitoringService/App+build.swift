@@ -26,7 +26,7 @@ func buildApplication(
     let postgres = PostgresClient(configuration: postgresConfiguration, backgroundLogger: logger)
     let store = PostgresHistoryStore(client: postgres, logger: logger)
     let auth = AccessTokenVerifier.live(configuration: configuration, revocations: RedisTokenRevocations(redis: redis))
-    let hub = ProgressHub(redis: redis, store: store, logger: logger)
+    let hub = ProgressHub(redis: redis, store: store, logger: logger, queuePolicy: settings.queuePolicy)
     let metrics = PlatformMetrics(registry: metricsRegistry)
     let router = buildRouter(
         store: store, redis: redis, hub: hub, verifier: auth.verifier,
@@ -67,6 +67,7 @@ func buildRouter(
     HistoryRoutes(store: store, verifier: verifier, adminCheck: adminCheck).add(to: router)
     ProgressFeedRoutes(store: store, redis: redis, hub: hub, verifier: verifier, adminCheck: adminCheck, limiter: SlotLimiter(perKey: feedsPerUser)).add(to: router)
     SearchRoutes(store: store, verifier: verifier).add(to: router)
-    StatsRoutes(store: store, redis: redis, verifier: verifier, adminCheck: adminCheck).add(to: router)
+    StatsRoutes(store: store, redis: redis, queue: hub.queue, verifier: verifier, adminCheck: adminCheck).add(to: router)
+    QueueRoutes(queue: hub.queue, policy: hub.queue.policy, store: store, redis: redis, verifier: verifier, adminCheck: adminCheck).add(to: router)
     return router
 }

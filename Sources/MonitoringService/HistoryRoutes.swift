@@ -51,6 +51,9 @@ struct HistoryRoutes: Sendable {
         }
         if let text = parameters.get("q"), !text.isEmpty {
             guard text.count <= 200 else { throw APIError(.badRequest, code: "invalid_query", message: "q is longer than 200 characters.") }
+            guard !text.unicodeScalars.contains(where: { $0.value == 0 }) else {
+                throw APIError(.badRequest, code: "invalid_query", message: "q must not contain NUL characters.")
+            }
             query.titleContains = text
         }
         if let text = parameters.get("cursor"), !text.isEmpty {

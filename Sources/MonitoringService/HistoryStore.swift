@@ -99,10 +99,36 @@ struct TranscriptMatch: Codable, Sendable, Equatable {
 
 /// What `GET /api/stats` reports (over every upload; deleted ones through their anonymous counts).
 struct UploadStats: Codable, Sendable, Equatable {
+    /// One day's uploads (days without any are absent).
     struct Day: Codable, Sendable, Equatable {
         var day: String
         var uploads: Int
         var bytes: Int64
+        var ready = 0
+        var failed = 0
+        /// ready / (ready + failed) of the day's uploads; `nil` before any finished.
+        var successRate: Double?
+        /// Seconds from upload to ready per minute of video, the day's median.
+        var medianSecondsPerMinute: Double?
+        /// Seconds from upload (or retry) until a worker took the job, the day's median.
+        var medianQueueWaitSeconds: Double?
+        /// Seconds whisper.cpp took per second of audio, the day's median.
+        var medianTranscriptionRealTimeFactor: Double?
+
+        init(
+            day: String, uploads: Int, bytes: Int64, ready: Int = 0, failed: Int = 0, medianSecondsPerMinute: Double? = nil,
+            medianQueueWaitSeconds: Double? = nil, medianTranscriptionRealTimeFactor: Double? = nil
+        ) {
+            self.day = day
+            self.uploads = uploads
+            self.bytes = bytes
+            self.ready = ready
+            self.failed = failed
+            self.successRate = ready + failed > 0 ? Double(ready) / Double(ready + failed) : nil
+            self.medianSecondsPerMinute = medianSecondsPerMinute
+            self.medianQueueWaitSeconds = medianQueueWaitSeconds
+            self.medianTranscriptionRealTimeFactor = medianTranscriptionRealTimeFactor
+        }
     }
 
     struct Totals: Codable, Sendable, Equatable {

@@ -1,4 +1,5 @@
 import ClipCutCore
+import Jobs
 import Foundation
 import ServiceSupport
 
@@ -20,9 +21,13 @@ struct MonitoringSettings: Sendable {
     /// Take-over time and delivery cap of that group's entries.
     var eventsClaimIdle: Duration
     var eventsMaxDeliveries: Int
+    /// The workers' queue policy, replayed to tell queue positions.
+    var queuePolicy: QueuePolicy
 
     /// Every variable read here, for `--print-config` (a test checks the list against the reads).
-    static let keys: [ConfigKey] = [.redisURL, .postgresURL, .feedsPerUser, .consumerName, .eventsClaimIdle, .eventsMaxDeliveries]
+    static let keys: [ConfigKey] = [
+        .redisURL, .postgresURL, .feedsPerUser, .consumerName, .eventsClaimIdle, .eventsMaxDeliveries, .queuePolicy,
+    ]
 
     /// What `monitoring-service --print-config` prints.
     static let description = ServiceDescription(
@@ -40,5 +45,6 @@ struct MonitoringSettings: Sendable {
         consumerName = reader.string(.consumerName, default: "monitoring-\(ProcessInfo.processInfo.hostName)")
         eventsClaimIdle = try reader.seconds(.eventsClaimIdle, default: .seconds(60))
         eventsMaxDeliveries = try reader.int(.eventsMaxDeliveries, default: 10, in: 1...1000)
+        queuePolicy = try reader.choice(.queuePolicy, default: .fair)
     }
 }

@@ -19,6 +19,8 @@ struct PlatformMetrics: Sendable {
     let jobsWaiting: Gauge
     let jobsInProgress: Gauge
     let jobsDelayed: Gauge
+    /// How long the oldest waiting job has waited (0 with none waiting).
+    let oldestWait: Gauge
     let deadJobs: Gauge
     let deadEvents: Gauge
     let feeds: Gauge
@@ -47,6 +49,7 @@ struct PlatformMetrics: Sendable {
         jobsWaiting = registry.makeGauge(name: "clipcut_jobs", labels: [("state", "waiting")])
         jobsInProgress = registry.makeGauge(name: "clipcut_jobs", labels: [("state", "in_progress")])
         jobsDelayed = registry.makeGauge(name: "clipcut_jobs", labels: [("state", "delayed")])
+        oldestWait = registry.makeGauge(name: "clipcut_jobs_oldest_wait_seconds")
         deadJobs = registry.makeGauge(name: "clipcut_dead_letters", labels: [("stream", "jobs")])
         deadEvents = registry.makeGauge(name: "clipcut_dead_letters", labels: [("stream", "events")])
         feeds = registry.makeGauge(name: "clipcut_progress_feeds_open")
@@ -91,6 +94,7 @@ struct PlatformMetrics: Sendable {
         jobsWaiting.set(Double(stats.queue.waiting))
         jobsInProgress.set(Double(stats.queue.inProgress))
         jobsDelayed.set(Double(stats.queue.delayed))
+        oldestWait.set(stats.queue.owners.map(\.oldestWaitSeconds).max() ?? 0)
         deadJobs.set(Double(stats.deadLetters.jobs))
         deadEvents.set(Double(stats.deadLetters.events))
         feeds.set(Double(openFeeds))
@@ -121,7 +125,7 @@ struct PlatformMetricsRefresher: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    metrics.update(try await PlatformStats.collect(store: store, redis: redis), openFeeds: hub.watcherCount)
+                    metrics.update(try await PlatformStats.collect(store: store, redis: redis, jobs: hub.queue), openFeeds: hub.watcherCount)
                     try await metrics.updateGroups(redis)
                 } catch {
                     logger.warning("platform metrics not refreshed", metadata: ["error": "\(error)"])

@@ -56,24 +56,34 @@ extension PostgresHistoryStore {
     /// Every upload the stats count: those in the history and the anonymous figures of deleted ones.
     static let everyUploadSQL = """
         (SELECT (created_at AT TIME ZONE 'UTC')::date AS day, size, status AS outcome, duration_seconds,
-                CASE WHEN status = 'ready' AND ready_at IS NOT NULL THEN extract(epoch FROM ready_at - created_at)::float8 END AS seconds_to_ready
+                CASE WHEN status = 'ready' AND ready_at IS NOT NULL THEN extract(epoch FROM ready_at - created_at)::float8 END AS seconds_to_ready,
+                \(queueWaitSQL) AS queue_wait,
+                transcription_rtf
          FROM uploads
          UNION ALL
-         SELECT day, size, outcome, duration_seconds, seconds_to_ready FROM deleted_upload_counts) AS every_upload
+         SELECT day, size, outcome, duration_seconds, seconds_to_ready, queue_wait, transcription_rtf FROM deleted_upload_counts) AS every_upload
         """
 
     func stats(days: Int) async throws -> UploadStats {
         var perDay: [UploadStats.Day] = []
         var dayQuery = PostgresQuery(unsafeSQL: """
-            SELECT to_char(day, 'YYYY-MM-DD'), count(*)::int, coalesce(sum(size), 0)::bigint
+            SELECT to_char(day, 'YYYY-MM-DD'), count(*)::int, coalesce(sum(size), 0)::bigint,
+                   count(*) FILTER (WHERE outcome = 'ready')::int, count(*) FILTER (WHERE outcome = 'failed')::int,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN duration_seconds > 0 THEN seconds_to_ready / (duration_seconds / 60.0) END),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN queue_wait >= 0 THEN queue_wait END),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY transcription_rtf)
             FROM \(Self.everyUploadSQL)
             WHERE day >= (now() AT TIME ZONE 'UTC')::date - $1::int
             GROUP BY day ORDER BY day
             """)
         dayQuery.binds.append(days - 1)
         let dayRows = try await client.query(dayQuery, logger: logger)
-        for try await (day, uploads, bytes) in dayRows.decode((String, Int, Int64).self) {
-            perDay.append(.init(day: day, uploads: uploads, bytes: bytes))
+        for try await (day, uploads, bytes, ready, failed, perMinute, wait, factor) in dayRows.decode(
+            (String, Int, Int64, Int, Int, Double?, Double?, Double?).self
+        ) {
+            perDay.append(.init(
+                day: day, uploads: uploads, bytes: bytes, ready: ready, failed: failed,
+                medianSecondsPerMinute: perMinute, medianQueueWaitSeconds: wait, medianTranscriptionRealTimeFactor: factor))
         }
         var totals = UploadStats.Totals(uploads: 0, bytes: 0, ready: 0, failed: 0, inFlight: 0)
         let totalRows = try await client.query(

@@ -78,17 +78,88 @@ struct PostgresHistoryStore: HistoryStore {
         PostgresMigration(version: 4, name: "playable_at: when a video first played while processing", statements: [
             "ALTER TABLE uploads ADD COLUMN playable_at TIMESTAMPTZ",
         ]),
+        PostgresMigration(version: 5, name: "tombstones of deleted videos and users", statements: [
+            // Deletion wins over an event that comes after it (delivery is at-least-once and
+            // unordered; upload-service's outbox may publish `video.uploaded` again): see
+            // `isOfDeleted`. Ids and the deletion's time only, which the ledger has anyway.
+            // `counted`: the video's anonymous figures are in `deleted_upload_counts`.
+            """
+            CREATE TABLE deleted_videos (
+                video_id UUID PRIMARY KEY,
+                deleted_at TIMESTAMPTZ NOT NULL,
+                counted BOOLEAN NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE deleted_users (
+                user_id UUID PRIMARY KEY,
+                deleted_at TIMESTAMPTZ NOT NULL
+            )
+            """,
+            // The deletions the ledger already holds. A deleted video was counted when its upload
+            // was recorded before its deletion.
+            """
+            INSERT INTO deleted_videos (video_id, deleted_at, counted)
+            SELECT d.video_id, d.at, EXISTS (
+                SELECT 1 FROM upload_events u WHERE u.video_id = d.video_id AND u.type = 'video.uploaded' AND u.recorded_at < d.recorded_at)
+            FROM (SELECT DISTINCT ON (video_id) video_id, at, recorded_at FROM upload_events
+                  WHERE type = 'video.deleted' AND video_id IS NOT NULL ORDER BY video_id, recorded_at) AS d
+            """,
+            // `user.deleted` has no video id, so its message (the user id) was kept.
+            """
+            INSERT INTO deleted_users (user_id, deleted_at)
+            SELECT d.id::uuid, min(d.at) FROM (
+                SELECT CASE WHEN message <> '' THEN message::jsonb ->> 'userId' END AS id, at
+                FROM upload_events WHERE type = 'user.deleted') AS d
+            WHERE d.id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+            GROUP BY d.id
+            """,
+            // What late events brought back before this migration: a deleted user's uploads get
+            // tombstones, figures are kept of those not counted yet, then the rows (their
+            // transcripts with them) and what the ledger's messages say of them go.
+            """
+            INSERT INTO deleted_videos (video_id, deleted_at, counted)
+            SELECT up.video_id, du.deleted_at, false FROM uploads up JOIN deleted_users du ON du.user_id = up.owner
+            ON CONFLICT (video_id) DO NOTHING
+            """,
+            """
+            INSERT INTO deleted_upload_counts (day, size, outcome, duration_seconds, seconds_to_ready)
+            SELECT (created_at AT TIME ZONE 'UTC')::date, size,
+                   CASE WHEN status IN ('ready', 'failed') THEN status ELSE 'unfinished' END, duration_seconds,
+                   CASE WHEN status = 'ready' AND ready_at IS NOT NULL THEN extract(epoch FROM ready_at - created_at)::float8 END
+            FROM uploads WHERE video_id IN (SELECT video_id FROM deleted_videos WHERE NOT counted)
+            """,
+            "UPDATE deleted_videos SET counted = true WHERE NOT counted AND video_id IN (SELECT video_id FROM uploads)",
+            "UPDATE upload_events SET message = '' WHERE message <> '' AND video_id IN (SELECT video_id FROM deleted_videos)",
+            "DELETE FROM uploads WHERE video_id IN (SELECT video_id FROM deleted_videos)",
+        ]),
+        PostgresMigration(version: 6, name: "transcription real-time factor and the time of a retry", statements: [
+            "ALTER TABLE uploads ADD COLUMN transcription_rtf DOUBLE PRECISION",
+            "ALTER TABLE uploads ADD COLUMN retried_at TIMESTAMPTZ",
+            // Kept for the figures when the upload is deleted, like the others.
+            "ALTER TABLE deleted_upload_counts ADD COLUMN queue_wait DOUBLE PRECISION",
+            "ALTER TABLE deleted_upload_counts ADD COLUMN transcription_rtf DOUBLE PRECISION",
+        ]),
     ])
+
+    /// Serialises deletions against the projection of other events (replicas project at once):
+    /// `video.deleted` and `user.deleted` take it exclusively, every other event shared. A deletion
+    /// so sees everything stored before it, and an event after it sees its tombstones.
+    static let deletionLockKey: Int64 = 0x436C_6970_4375_7402  // "ClipCut" + 2 (the migrator has + 1)
 
     /// Keeps the anonymous figures of the uploads matching `condition` (a fixed SQL fragment over
     /// `uploads`, never input) before they are deleted.
     static let keepCountsSQL = """
-        INSERT INTO deleted_upload_counts (day, size, outcome, duration_seconds, seconds_to_ready)
+        INSERT INTO deleted_upload_counts (day, size, outcome, duration_seconds, seconds_to_ready, queue_wait, transcription_rtf)
         SELECT (created_at AT TIME ZONE 'UTC')::date, size,
                CASE WHEN status IN ('ready', 'failed') THEN status ELSE 'unfinished' END, duration_seconds,
-               CASE WHEN status = 'ready' AND ready_at IS NOT NULL THEN extract(epoch FROM ready_at - created_at)::float8 END
+               CASE WHEN status = 'ready' AND ready_at IS NOT NULL THEN extract(epoch FROM ready_at - created_at)::float8 END,
+               \(queueWaitSQL), transcription_rtf
         FROM uploads
         """
+
+    /// Seconds from the upload (or its retry) until a worker took the job, of an `uploads` row.
+    static let queueWaitSQL = "extract(epoch FROM coalesce(transcribing_at, transcoding_at) - coalesce(retried_at, created_at))::float8"
 
     /// The order statuses move in; an event never moves an upload back.
     static let rankSQL = "CASE status WHEN 'uploaded' THEN 0 WHEN 'transcribing' THEN 1 WHEN 'transcoding' THEN 2 WHEN 'playable' THEN 3 ELSE 4 END"
@@ -97,21 +168,83 @@ struct PostgresHistoryStore: HistoryStore {
     func apply(_ event: ClipCutEvent) async throws -> Bool {
         let json = String(decoding: try event.encoded(), as: UTF8.self)
         let videoUUID = event.videoId?.uuid
+        let lockKey = Self.deletionLockKey
         return try await client.withTransaction(logger: logger) { connection in
+            switch event {
+            case .videoDeleted, .userDeleted:
+                try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            default:
+                try await connection.query("SELECT pg_advisory_xact_lock_shared(\(lockKey))", logger: logger)
+            }
+            // An event of a deleted video or owner is recorded as delivered (id, type, time, so a
+            // redelivery changes nothing), but not what it says.
+            let refused = try await isOfDeleted(event, on: connection)
+            let message = refused ? "" : json
             let inserted = try await connection.query(
                 """
-                INSERT INTO upload_events (event_id, video_id, type, at, message) VALUES (\(event.eventId), \(videoUUID), \(event.type.rawValue), \(event.at), \(json))
+                INSERT INTO upload_events (event_id, video_id, type, at, message) VALUES (\(event.eventId), \(videoUUID), \(event.type.rawValue), \(event.at), \(message))
                 ON CONFLICT (event_id) DO NOTHING RETURNING event_id
                 """, logger: logger)
             var fresh = false
             for try await _ in inserted.decode(UUID.self) { fresh = true }
             guard fresh else { return false }
-            try await project(event, on: connection)
+            try await project(event, refused: refused, on: connection)
             return true
         }
     }
 
-    private func project(_ event: ClipCutEvent, on connection: PostgresConnection) async throws {
+    /// Whether `event` is about a deleted video (`deleted_videos`), or is a deleted user's
+    /// (`deleted_users`) `video.uploaded` or job. Such an event came after the deletion (a late
+    /// `video.captions`, a `video.uploaded` published again by upload-service's outbox): deletion
+    /// wins. The deletions themselves are never refused; applying them again changes nothing.
+    private func isOfDeleted(_ event: ClipCutEvent, on connection: PostgresConnection) async throws -> Bool {
+        let owner: UUID?
+        switch event {
+        case .videoDeleted, .userDeleted: return false
+        case .videoUploaded(let e): owner = e.payload.owner.uuid
+        case .transcodeRequested(let e): owner = e.payload.owner.uuid
+        default: owner = nil
+        }
+        guard let video = event.videoId?.uuid else { return false }
+        let rows = try await connection.query(
+            """
+            SELECT true WHERE EXISTS (SELECT 1 FROM deleted_videos WHERE video_id = \(video))
+                OR EXISTS (SELECT 1 FROM deleted_users WHERE user_id = \(owner))
+            """, logger: logger)
+        var deleted = false
+        for try await _ in rows.decode(Bool.self) { deleted = true }
+        return deleted
+    }
+
+    /// What a refused `video.uploaded` still does (nothing titled is stored): a deleted user's
+    /// video gets its tombstone, so that its later events are refused too; what its earlier
+    /// events said (cues of a `video.captions` that came first) is emptied; and the upload is
+    /// counted anonymously, once, if its deletion had no row to count (it came before this event).
+    private func refuseUpload(_ event: VideoUploadedEvent, on connection: PostgresConnection) async throws {
+        let p = event.payload
+        let video = p.videoId.uuid
+        try await connection.query(
+            """
+            INSERT INTO deleted_videos (video_id, deleted_at, counted)
+            SELECT \(video), deleted_at, false FROM deleted_users WHERE user_id = \(p.owner.uuid)
+            ON CONFLICT (video_id) DO NOTHING
+            """, logger: logger)
+        try await connection.query(
+            """
+            WITH claimed AS (UPDATE deleted_videos SET counted = true WHERE video_id = \(video) AND NOT counted RETURNING video_id)
+            INSERT INTO deleted_upload_counts (day, size, outcome)
+            SELECT (\(event.at) AT TIME ZONE 'UTC')::date, \(p.size), 'unfinished' FROM claimed
+            """, logger: logger)
+        try await connection.query("UPDATE upload_events SET message = '' WHERE video_id = \(video) AND message <> ''", logger: logger)
+    }
+
+    /// Projects a fresh event into `uploads`; a `refused` one (see ``isOfDeleted(_:on:)``) is
+    /// dropped: no row, title, file name, status or cues.
+    private func project(_ event: ClipCutEvent, refused: Bool, on connection: PostgresConnection) async throws {
+        if refused {
+            if case .videoUploaded(let e) = event { try await refuseUpload(e, on: connection) }
+            return
+        }
         let at = event.at
         switch event {
         case .videoUploaded(let e):
@@ -145,6 +278,10 @@ struct PostgresHistoryStore: HistoryStore {
         case .videoCaptions(let e):
             try await connection.query(
                 "UPDATE uploads SET captions = \(e.payload.state.rawValue) WHERE video_id = \(e.payload.videoId.uuid)", logger: logger)
+            if let factor = e.payload.realTimeFactor, factor.isFinite, factor >= 0 {
+                try await connection.query(
+                    "UPDATE uploads SET transcription_rtf = \(factor) WHERE video_id = \(e.payload.videoId.uuid)", logger: logger)
+            }
             if e.payload.state == .ready {
                 // Both tracks are searchable: the speech's own words and their English translation.
                 try await storeTranscript(e.payload.cues + e.payload.translation, of: e.payload.videoId, on: connection)
@@ -162,7 +299,24 @@ struct PostgresHistoryStore: HistoryStore {
             try await connection.query(
                 "UPDATE uploads SET failure_reason = \(e.payload.reason) WHERE video_id = \(e.payload.videoId.uuid) AND status = 'failed'",
                 logger: logger)
+        case .videoRetried(let e):
+            // Back to `uploaded` from `failed` only, and only for a failure older than the retry
+            // (a late retry must not erase the failure of the run it started).
+            try await connection.query(
+                """
+                UPDATE uploads SET status = 'uploaded', failure_reason = NULL, failed_at = NULL, transcribing_at = NULL,
+                    transcoding_at = NULL, playable_at = NULL, retried_at = \(at), updated_at = greatest(updated_at, \(at))
+                WHERE video_id = \(e.payload.videoId.uuid) AND status = 'failed' AND (failed_at IS NULL OR failed_at <= \(at))
+                """, logger: logger)
         case .videoDeleted(let e):
+            // Its tombstone first: later events of the video are refused. `counted`: whether the
+            // row below is there to keep the figures of.
+            try await connection.query(
+                """
+                INSERT INTO deleted_videos (video_id, deleted_at, counted)
+                VALUES (\(e.payload.videoId.uuid), \(at), EXISTS (SELECT 1 FROM uploads WHERE video_id = \(e.payload.videoId.uuid)))
+                ON CONFLICT (video_id) DO UPDATE SET counted = deleted_videos.counted OR EXCLUDED.counted
+                """, logger: logger)
             // The row goes (its transcript with it); the ledger keeps only what makes delivery
             // exactly-once (event ids, types, times), not the titles and file names it carried.
             try await connection.query("UPDATE upload_events SET message = '' WHERE video_id = \(e.payload.videoId.uuid)", logger: logger)
@@ -171,6 +325,17 @@ struct PostgresHistoryStore: HistoryStore {
             try await connection.query(keep, logger: logger)
             try await connection.query("DELETE FROM uploads WHERE video_id = \(e.payload.videoId.uuid)", logger: logger)
         case .userDeleted(let e):
+            // Tombstones for the user (an upload of theirs that comes later is refused) and for
+            // each of their videos (so are the videos' later events).
+            try await connection.query(
+                "INSERT INTO deleted_users (user_id, deleted_at) VALUES (\(e.payload.userId.uuid), \(at)) ON CONFLICT (user_id) DO NOTHING",
+                logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO deleted_videos (video_id, deleted_at, counted)
+                SELECT video_id, \(at), true FROM uploads WHERE owner = \(e.payload.userId.uuid)
+                ON CONFLICT (video_id) DO UPDATE SET counted = true
+                """, logger: logger)
             try await connection.query(
                 "UPDATE upload_events SET message = '' WHERE video_id IN (SELECT video_id FROM uploads WHERE owner = \(e.payload.userId.uuid))",
                 logger: logger)

@@ -27,7 +27,8 @@ enum FeedTick: Sendable, Equatable {
 final class ProgressHub: Service, Sendable {
     private let redis: RedisClient
     private let store: any HistoryStore
-    private let queue: any JobQueueReader
+    /// The job queue, read for positions (and shared with the queue and stats routes).
+    let queue: RedisJobQueueReader
     private let logger: Logger
     private let heartbeat: Duration
     private let statusPoll: Duration
@@ -42,11 +43,11 @@ final class ProgressHub: Service, Sendable {
 
     init(
         redis: RedisClient, store: any HistoryStore, logger: Logger,
-        heartbeat: Duration = .seconds(15), statusPoll: Duration = .seconds(1)
+        heartbeat: Duration = .seconds(15), statusPoll: Duration = .seconds(1), queuePolicy: QueuePolicy = .fair
     ) {
         self.redis = redis
         self.store = store
-        self.queue = RedisJobQueueReader(redis: redis)
+        self.queue = RedisJobQueueReader(redis: redis, policy: queuePolicy)
         self.logger = logger
         self.heartbeat = heartbeat
         self.statusPoll = statusPoll

@@ -11,6 +11,10 @@ struct PlatformStats: Codable, Sendable, Equatable {
         var waiting: Int
         var inProgress: Int
         var delayed: Int
+        /// Which waiting job goes next (`fair` or `fifo`).
+        var policy: QueuePolicy
+        /// Each owner's waiting jobs and how long the oldest has waited.
+        var owners: [QueueRoutes.OwnerLine]
     }
 
     struct DeadLetters: Codable, Sendable, Equatable {
@@ -25,15 +29,16 @@ struct PlatformStats: Codable, Sendable, Equatable {
     var deadLetters: DeadLetters
 
     /// Reads every figure now.
-    static func collect(store: any HistoryStore, redis: RedisClient, days: Int = 30) async throws -> PlatformStats {
+    static func collect(store: any HistoryStore, redis: RedisClient, jobs: RedisJobQueueReader, days: Int = 30) async throws -> PlatformStats {
         let uploads = try await store.stats(days: days)
-        let jobs = RedisJobQueueReader(redis: redis)
         let snapshot = try await jobs.snapshot()
         let deadJobs = try await jobs.deadLetterCount()
         let deadEvents = try await redis.xlen(RedisNames.eventsDeadLetterStream)
         return PlatformStats(
             uploads: uploads,
-            queue: Queue(waiting: snapshot.waiting.count, inProgress: snapshot.inProgress, delayed: snapshot.delayed),
+            queue: Queue(
+                waiting: snapshot.waiting.count, inProgress: snapshot.inProgress, delayed: snapshot.delayed, policy: jobs.policy,
+                owners: snapshot.owners.map { QueueRoutes.OwnerLine($0, now: Date()) }),
             deadLetters: DeadLetters(jobs: deadJobs, events: deadEvents))
     }
 }
@@ -43,6 +48,7 @@ struct PlatformStats: Codable, Sendable, Equatable {
 struct StatsRoutes: Sendable {
     let store: any HistoryStore
     let redis: RedisClient
+    let queue: RedisJobQueueReader
     let verifier: AccessTokenVerifier
     /// Confirms the administrator's role (the token's claim alone is not enough).
     let adminCheck: any AdminRoleCheck
@@ -61,6 +67,6 @@ struct StatsRoutes: Sendable {
             }
             days = parsed
         }
-        return jsonResponse(try await PlatformStats.collect(store: store, redis: redis, days: days))
+        return jsonResponse(try await PlatformStats.collect(store: store, redis: redis, jobs: queue, days: days))
     }
 }

@@ -54,7 +54,7 @@ struct ProcessingParts {
         pipeline = TranscodePipeline(
             media: media, events: events,
             captions: AudioServiceClient(http: http, baseURL: settings.audioServiceURL, token: settings.serviceToken),
-            settings: settings, logger: logger)
+            settings: settings, logger: logger, speeds: RedisEncodeSpeeds(redis: redis))
         schedule = RedisCaptionRetrySchedule(redis: redis)
         captionRetry = CaptionRetry(
             schedule: schedule, pipeline: pipeline, media: media, events: events, retryDelay: settings.captionRetry, logger: logger)
@@ -67,7 +67,7 @@ extension JobWorker {
         let consumer = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let parts = ProcessingParts(settings: settings, redis: redis, http: http, logger: logger)
         return JobWorker(
-            queue: RedisJobQueue(redis: redis, consumer: consumer, claimIdle: settings.claimIdle), processor: parts.pipeline,
+            queue: RedisJobQueue(redis: redis, consumer: consumer, claimIdle: settings.claimIdle, policy: settings.queuePolicy), processor: parts.pipeline,
             captions: parts.schedule, media: parts.media, events: parts.events, policy: JobPolicy(settings: settings), logger: logger)
     }
 }

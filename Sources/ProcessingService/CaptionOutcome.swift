@@ -1,3 +1,4 @@
+import Primitives
 import ClipCutCore
 import Foundation
 import Transcoder
@@ -27,7 +28,8 @@ struct CaptionTrack: Sendable, Equatable {
 enum CaptionOutcome: Sendable {
     /// The tracks are written: the speech's own first, then its English translation when the
     /// speech is not English. `model` heard `language` with `probability` (when detected).
-    case ready(tracks: [CaptionTrack], model: String?, probability: Double?)
+    /// `realTimeFactor`: seconds whisper.cpp took per second of audio, for the operators' figures.
+    case ready(tracks: [CaptionTrack], model: String?, probability: Double?, realTimeFactor: Double? = nil)
     /// The audio holds no speech (a music bed, a tone): `captionState: none`, "no speech found".
     case noSpeech
     /// The source has no audio track: nothing to caption (`captionState: none`).
@@ -44,12 +46,13 @@ enum CaptionOutcome: Sendable {
     /// The `video.captions` event that announces this outcome.
     func event(_ videoId: VideoID) -> VideoCaptionsEvent {
         switch self {
-        case .ready(let tracks, let model, let probability):
+        case .ready(let tracks, let model, let probability, let realTimeFactor):
             let original = tracks.first { !$0.isTranslation }
             let translation = tracks.first { $0.isTranslation }
             return VideoCaptionsEvent(
                 videoId: videoId, state: .ready, language: original?.language ?? "en", cues: original?.cues ?? [],
-                model: model, languageProbability: probability, translation: translation?.cues ?? [])
+                model: model, languageProbability: probability, translation: translation?.cues ?? [],
+                realTimeFactor: realTimeFactor)
         case .noSpeech:
             return VideoCaptionsEvent(videoId: videoId, state: .noAudioTrack, language: "en", reason: Self.noSpeechReason)
         case .noAudioTrack:
@@ -66,20 +69,27 @@ extension TranscodePipeline {
     /// Extracts the speech audio to a scratch file and streams it to audio-service for a WebVTT
     /// in the language spoken (`language`: the uploader's choice, `nil` to detect), and, for
     /// speech that is not English, an English translation track.
-    func makeCaptions(_ videoId: VideoID, probe: MediaProbe, work: Scratch, language: String? = nil) async -> CaptionOutcome {
+    func makeCaptions(_ videoId: VideoID, probe: MediaProbe, source: MediaInput, work: Scratch, language: String? = nil) async -> CaptionOutcome {
         guard probe.audio != nil else { return .noAudioTrack }
         await report(videoId, .extractingAudio, percent: 0, log: "extracting the audio for captions")
         let wav = work.path("speech.wav")
         do {
             _ = try await runTool(
-                Programs.ffmpeg, Packaging.speechAudio(input: work.path("source"), output: wav), timeLimit: toolTimeLimit(probe, factor: 0.2))
+                Programs.ffmpeg, Packaging.speechAudio(input: source, output: wav), timeLimit: toolTimeLimit(probe, factor: 0.2))
+        } catch let failure as ToolFailure where SourceInspection.sourceUnreachable(failure.detail) != nil {
+            // upload-service, not the audio: the caption retry tries again later.
+            logger.warning("speech audio not read", metadata: ["videoId": "\(videoId)", "error": "\(failure)"])
+            return .unavailable("the source could not be read")
         } catch {
             logger.warning("speech audio not extracted", metadata: ["videoId": "\(videoId)", "error": "\(error)"])
             return .failed("the audio track could not be decoded")
         }
         await report(videoId, .transcribing, percent: 0, log: "transcribing with whisper.cpp")
         do {
+            let started = ContinuousClock.now
             let heard = try await captions.transcribe(wav: wav, language: language)
+            let elapsed = (ContinuousClock.now - started).seconds
+            let realTimeFactor = probe.duration > 0 && probe.duration.isFinite ? elapsed / probe.duration : nil
             let original = try write(heard, as: "captions.vtt", in: work)
             guard !original.cues.isEmpty else {
                 await report(videoId, .transcribing, percent: 100, log: "no captions: no speech found")
@@ -97,7 +107,7 @@ extension TranscodePipeline {
                 translation.isTranslation = true
                 if !translation.cues.isEmpty { tracks.append(translation) }
             }
-            return .ready(tracks: tracks, model: heard.model, probability: heard.languageProbability)
+            return .ready(tracks: tracks, model: heard.model, probability: heard.languageProbability, realTimeFactor: realTimeFactor)
         } catch let failure as AudioServiceClient.Failure where failure.isRefusal {
             let reason = failure.status == 413 ? "the speech is longer than the transcriber accepts" : "the transcriber refused the speech"
             await report(videoId, .transcribing, percent: 100, log: "no captions: \(reason)")

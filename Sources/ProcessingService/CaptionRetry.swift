@@ -29,9 +29,12 @@ struct CaptionRetry: Sendable {
             }
             let work = try Scratch(root: pipeline.settings.scratchDirectory, videoId: videoId)
             defer { work.remove() }
-            try await media.downloadSource(video, to: work.path("source"))
-            let probe = try await SourceInspection.probe(work.path("source"), policy: pipeline.settings.policy)
-            let outcome = await pipeline.makeCaptions(videoId, probe: probe, work: work, language: video.speechLanguage)
+            let downloaded = media.sourceInput(video, validFor: .seconds(60)) == nil
+            if downloaded { try await media.downloadSource(video, to: work.path("source")) }
+            let probe = try await SourceInspection.probe(
+                pipeline.source(video, work, downloaded: downloaded, for: SourceInspection.probeTimeLimit * 3), policy: pipeline.settings.policy)
+            let input = pipeline.source(video, work, downloaded: downloaded, for: pipeline.toolTimeLimit(probe, factor: 0.2))
+            let outcome = await pipeline.makeCaptions(videoId, probe: probe, source: input, work: work, language: video.speechLanguage)
             switch outcome {
             case .noAudioTrack, .noSpeech, .failed:
                 try await events.publish(outcome.event(videoId))
@@ -42,7 +45,7 @@ struct CaptionRetry: Sendable {
                 }
                 logger.info("captions still pending", metadata: ["videoId": "\(videoId)", "reason": "\(reason)"])
                 try await schedule.schedule(videoId, attempt: attempt + 1, after: retryDelay * (1 << min(attempt, 20)))
-            case .ready(let tracks, _, _):
+            case .ready(let tracks, _, _, _):
                 try await attach(videoId: videoId, tracks: tracks, probe: probe, work: work)
                 try await events.publish(outcome.event(videoId))
             }

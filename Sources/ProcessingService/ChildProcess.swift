@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Transcoder
 
 /// How a child process ended.
 struct ChildProcessResult: Sendable {
@@ -116,6 +117,9 @@ func runTool(
     if result.timedOut { throw ToolFailure(tool: tool, status: result.status, detail: "stopped after \(timeLimit)", timedOut: true) }
     if overflowed.isSet { throw ToolFailure(tool: tool, status: result.status, detail: "more than \(outputLimit) bytes of output") }
     guard result.status == 0 else { throw ToolFailure(tool: tool, status: result.status, detail: result.errorTail) }
+    // A network input that broke off reads as an early end of file: the tool exits 0 with part
+    // of the work done. It failed.
+    if MediaInput.transportFailed(result.errorTail) { throw ToolFailure(tool: tool, status: result.status, detail: result.errorTail) }
     return collected.withLock { $0 }
 }
 

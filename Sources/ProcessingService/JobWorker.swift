@@ -51,7 +51,7 @@ struct JobWorker: Service {
                     continue
                 }
                 if Task.isShuttingDownGracefully {
-                    try? await queue.release(job)  // taken just as shutdown began: hand it straight back
+                    try? await queue.release(job)  // taken just as shutdown began (no lock yet): hand it straight back
                     return
                 }
                 await handle(job)
@@ -119,8 +119,10 @@ struct JobWorker: Service {
             return
         } catch is CancellationError {
             logger.notice("job released: its task was cancelled", metadata: ["videoId": "\(videoId)"])
-            try? await queue.release(claimed)
+            // The lock first: a worker that takes the released entry at once must find it free,
+            // or it would take the entry for a duplicate and complete it.
             await queue.unlock(videoId, for: claimed)
+            try? await queue.release(claimed)
             return
         } catch {
             await retryOrGiveUp(claimed, job: job, error: error)
@@ -136,8 +138,8 @@ struct JobWorker: Service {
             logger.warning("lock lost; the job continues elsewhere", metadata: ["videoId": "\(videoId)"])
         case .graceOver:
             logger.notice("job released at shutdown", metadata: ["videoId": "\(videoId)"])
+            await queue.unlock(videoId, for: claimed)  // before the release, as above
             try? await queue.release(claimed)
-            await queue.unlock(videoId, for: claimed)
         }
     }
 

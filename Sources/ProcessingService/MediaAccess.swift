@@ -3,6 +3,8 @@ import ClipCutCore
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ServiceSupport
+import Transcoder
 
 /// Media as processing-service uses it: it reads documents and sources, and writes derived
 /// media (names from ``MediaLayout``). Only upload-service touches GridFS; this goes through it.
@@ -10,6 +12,10 @@ protocol MediaAccess: Sendable {
     func video(_ id: VideoID) async throws -> VideoSnapshot?
     /// Streams the source to a file on disk.
     func downloadSource(_ video: VideoSnapshot, to path: String) async throws
+    /// Where ffmpeg can read the source itself, with byte ranges, for `lifetime` (a URL with a
+    /// ``SourceGrant``, the demuxer of the container upload-service recognised); `nil` when it
+    /// cannot (no container on record): then the source is downloaded first.
+    func sourceInput(_ video: VideoSnapshot, validFor lifetime: Duration) -> MediaInput?
     /// Stores a derived file under `name`, replacing any earlier file of that name; returns its length.
     func store(_ path: String, as name: String, videoId: VideoID, metadata: [String: String]) async throws -> Int
     /// Stores small bytes (playlists, captions) the same way.
@@ -18,6 +24,16 @@ protocol MediaAccess: Sendable {
     func downloadMedia(named name: String, to path: String) async throws -> Bool
     /// Deletes every derived file of the video (a retry starts clean).
     func deleteMedia(of videoId: VideoID) async throws
+    /// Where ffmpeg can read a stored MP4 (`name`, e.g. a rendition) itself, with byte ranges,
+    /// for `lifetime` (a URL with a ``SourceGrant`` for that file); `nil`: download it first.
+    func mediaInput(named name: String, validFor lifetime: Duration) -> MediaInput?
+}
+
+extension MediaAccess {
+    /// No network reading: the source is downloaded first.
+    func sourceInput(_ video: VideoSnapshot, validFor lifetime: Duration) -> MediaInput? { nil }
+    /// No network reading: the file is downloaded first.
+    func mediaInput(named name: String, validFor lifetime: Duration) -> MediaInput? { nil }
 }
 
 /// upload-service refused or failed a media request.
@@ -55,6 +71,14 @@ struct UploadServiceMediaAccess: MediaAccess {
         try await download(InternalMediaContract.sourcePath(video.id), to: path, what: "the source")
     }
 
+    func sourceInput(_ video: VideoSnapshot, validFor lifetime: Duration) -> MediaInput? {
+        guard let container = video.container.flatMap(VideoContainer.init(rawValue:)) else { return nil }
+        // The grant, not the token: a command line is visible to anyone on the machine.
+        var url = baseURL + InternalMediaContract.grantedSourcePath(video.id)
+        if let token { url += "?" + SourceGrant(videoId: video.id, lifetime: lifetime, token: token).query }
+        return .network(url: url, demuxer: container.demuxer)
+    }
+
     func store(_ path: String, as name: String, videoId: VideoID, metadata: [String: String]) async throws -> Int {
         let length = Int((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0)
         try await put(try mediaPath(name), metadata: metadata, body: try FileBody.make(path: path))
@@ -84,6 +108,15 @@ struct UploadServiceMediaAccess: MediaAccess {
         } catch let error as MediaAccessError where error.isMissing {
             return false
         }
+    }
+
+    func mediaInput(named name: String, validFor lifetime: Duration) -> MediaInput? {
+        let parts = name.split(separator: "/", maxSplits: 1)
+        guard parts.count == 2, let videoId = VideoID(String(parts[0])) else { return nil }
+        let path = String(parts[1])
+        var url = baseURL + InternalMediaContract.grantedMediaPath(videoId, path: path)
+        if let token { url += "?" + SourceGrant(videoId: videoId, path: path, lifetime: lifetime, token: token).query }
+        return .network(url: url, demuxer: VideoContainer.mp4.demuxer)
     }
 
     /// The internal path of a media name; a name that is not `<videoId>/…` is a bug here.

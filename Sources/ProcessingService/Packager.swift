@@ -48,7 +48,7 @@ struct Packager: Sendable {
             defer { try? FileManager.default.removeItem(atPath: joined) }
             let offset = try await Self.pictureDelay(playlist, in: directory, joined: joined, timeLimit: toolTimeLimit)
             let download = work.path("\(rung.name).mp4")
-            if case .ready(let tracks, _, _) = captions, !tracks.isEmpty {
+            if case .ready(let tracks, _, _, _) = captions, !tracks.isEmpty {
                 _ = try await tool(Packaging.mp4WithCaptions(
                     rung: joined, tracks: tracks.map { ($0.path, $0.language, $0.label) }, output: download, startOffset: offset))
             } else {
@@ -74,7 +74,7 @@ struct Packager: Sendable {
             try await events.publish(RenditionReadyEvent(videoId: videoId, rendition: rendition))
         }
         var subtitles: [HLSMasterPlaylist.Subtitles] = []
-        if case .ready(let tracks, _, _) = captions {
+        if case .ready(let tracks, _, _, _) = captions {
             subtitles = try await storeCaptions(tracks)
         }
         let master = HLSMasterPlaylist(variants: variants, subtitles: subtitles)
@@ -195,10 +195,14 @@ struct Packager: Sendable {
 
     /// ffprobe of an encoded rung.
     static func inspect(_ path: String, timeLimit: Duration) async throws -> EncodedStream {
+        try await inspect(.file(path), timeLimit: timeLimit)
+    }
+
+    /// The same of a file read where `input` says (a granted URL).
+    static func inspect(_ input: MediaInput, timeLimit: Duration) async throws -> EncodedStream {
         let data = try await runTool(Programs.ffprobe, [
-            "-v", "error", "-protocol_whitelist", "file,pipe", "-select_streams", "v:0", "-of", "json", "-show_entries",
-            "stream=width,height,profile,level,bit_rate,avg_frame_rate", path,
-        ], timeLimit: timeLimit)
+            "-v", "error", "-select_streams", "v:0", "-of", "json", "-show_entries", "stream=width,height,profile,level,bit_rate,avg_frame_rate",
+        ] + input.arguments, timeLimit: timeLimit)
         let stream = ((try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["streams"] as? [[String: Any]])?.first ?? [:]
         return EncodedStream(
             width: stream["width"] as? Int ?? 0, height: stream["height"] as? Int ?? 0, profile: stream["profile"] as? String,

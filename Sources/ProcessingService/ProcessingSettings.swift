@@ -1,4 +1,5 @@
 import ClipCutCore
+import Jobs
 import Foundation
 import ServiceSupport
 import Transcoder
@@ -81,12 +82,18 @@ struct ProcessingSettings: Sendable {
     var policy: MediaPolicy
     /// Seconds of ffmpeg wall-clock time allowed per second of video (after a fixed 2 minutes).
     var toolTimeFactor: Double
+    /// Which waiting job a free worker takes.
+    var queuePolicy: QueuePolicy
+    /// How long a job waits at least for its captions once the picture is done (at least the
+    /// video's length); then they come by the caption retry. Not a variable: tests on a loaded
+    /// machine wait longer.
+    var captionWaitFloor: Duration = .seconds(120)
 
     /// Every variable read here, for `--print-config` (a test checks the list against the reads).
     static let keys: [ConfigKey] = [
         .redisURL, .uploadServiceURL, .processingConcurrency, .jobClaimIdle, .jobMaxAttempts, .jobRetryBase, .audioServiceURL,
         .serviceToken, .allowNoServiceToken, .encoderPreset, .ffmpegStall, .captionRetry, .shutdownGrace, .dataDirectory,
-        .maxFrameSide, .maxDuration, .maxFramePixels, .maxStreams, .toolTimeFactor,
+        .maxFrameSide, .maxDuration, .maxFramePixels, .maxStreams, .toolTimeFactor, .queuePolicy,
     ]
 
     /// What `processing-service --print-config` prints.
@@ -123,5 +130,6 @@ struct ProcessingSettings: Sendable {
             maximumPixels: try reader.int(.maxFramePixels, default: 40_000_000, in: 256...(1 << 32)),
             maximumStreams: try reader.int(.maxStreams, default: 16, in: 1...1024))
         toolTimeFactor = Double(try reader.int(.toolTimeFactor, default: 10, in: 1...1000))
+        queuePolicy = try reader.choice(.queuePolicy, default: .fair)
     }
 }

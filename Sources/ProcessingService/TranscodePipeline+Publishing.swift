@@ -14,7 +14,7 @@ final class PercentGauge: Sendable {
 }
 
 extension TranscodePipeline {
-    /// Makes every rung as HLS segments and publishes them while they are made: rungs the
+    /// Makes every rung as HLS segments from `source` and publishes them while they are made: rungs the
     /// source can be copied into are cut from it first (the video plays from its own encoding
     /// within seconds), then one ffmpeg encodes the others from a single decode. Returns each
     /// rung's finished playlist (its segments are in `hls-<rung>` in the scratch directory).
@@ -25,8 +25,8 @@ extension TranscodePipeline {
     ///   - onPlayable: called once the video plays (its master is stored).
     ///   - captions: the caption tracks once they are done; they join the master then.
     func encodeAndPublish(
-        _ videoId: VideoID, probe: MediaProbe, rungs: [Rung], work: Scratch, burnSubtitles: String?, keyframesFromSource: Bool,
-        stillPicture: String?, earlier: [String: HLSMediaPlaylist], republish: Bool, onPlayable: @escaping @Sendable () -> Void = {},
+        _ videoId: VideoID, probe: MediaProbe, source: MediaInput, rungs: [Rung], work: Scratch, burnSubtitles: String?,
+        keyframesFromSource: Bool, stillPicture: String?, earlier: [String: HLSMediaPlaylist], republish: Bool, onPlayable: @escaping @Sendable () -> Void = {},
         captions: @escaping @Sendable () -> [CaptionTrack]? = { nil }
     ) async throws -> [String: HLSMediaPlaylist] {
         let copied = burnSubtitles == nil ? rungs.filter(\.isRemux) : []
@@ -48,12 +48,12 @@ extension TranscodePipeline {
                 let directory = work.path("hls-\(rung.name)")
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 await report(videoId, .transcoding, percent: 0, log: "\(rung.name) (remux): cut from the upload's own encoding")
-                try await ffmpeg(HLSSegmenting.copy(source: work.path("source"), hasAudio: probe.audio != nil, directory: directory), videoId: videoId, probe: probe)
+                try await ffmpeg(HLSSegmenting.copy(source: source, hasAudio: probe.audio != nil, directory: directory), videoId: videoId, probe: probe)
                 await events.progress(VideoProgressEvent(videoId: videoId, stage: .transcoding, rung: rung.name, percent: 100))
             }
             if !encoded.isEmpty {
                 _ = try await encode(
-                    videoId, probe: probe, rungs: rungs, work: work, burnSubtitles: burnSubtitles, keyframesFromSource: keyframesFromSource,
+                    videoId, probe: probe, source: source, rungs: rungs, work: work, burnSubtitles: burnSubtitles, keyframesFromSource: keyframesFromSource,
                     stillPicture: stillPicture, gauge: gauge)
             }
             group.cancelAll()

@@ -28,21 +28,28 @@ struct TranscodePipeline: Sendable {
     let captions: any CaptionSource
     let settings: ProcessingSettings
     let logger: Logger
+    /// The speeds earlier encodes reached, for the first estimates of the time left.
+    var speeds: any EncodeSpeeds = MemoryEncodeSpeeds()
 
     /// Processes `video`; returns whether captions must be tried again later.
     func run(_ video: VideoSnapshot) async throws -> (renditions: [Rendition], captionsPending: Bool) {
+        if let origin = video.clipOf {
+            return try await ClipPipeline(media: media, events: events, settings: settings, logger: logger).run(video, origin: origin)
+        }
         let work = try Scratch(root: settings.scratchDirectory, videoId: video.id)
         defer { work.remove() }
-        await report(video.id, .probing, percent: 0, log: "fetching the source")
-        do {
-            try await media.downloadSource(video, to: work.path("source"))
-        } catch let error as MediaAccessError where error.isMissing {
-            throw JobFailure.permanent("The uploaded file is missing.")
-        } catch {
-            try Task.checkCancellation()
-            throw JobFailure.transient("The uploaded file could not be read.")
+        // ffmpeg reads the source from upload-service itself, with byte ranges, as it goes: the
+        // encode starts without waiting for the whole file (a 450 MB upload took 2 s to fetch).
+        // Without a container on record the source is downloaded first.
+        var downloaded = false
+        if media.sourceInput(video, validFor: .seconds(60)) == nil {
+            try await fetchSource(video, into: work)
+            downloaded = true
+        } else {
+            await report(video.id, .probing, percent: 0, log: "reading the source from upload-service")
         }
-        let probe = try await SourceInspection.probe(work.path("source"), policy: settings.policy)
+        let probe = try await SourceInspection.probe(
+            source(video, work, downloaded: downloaded, for: SourceInspection.probeTimeLimit * 3), policy: settings.policy)
         if !probe.notes.isEmpty {
             logger.notice("probe values ignored", metadata: ["videoId": "\(video.id)", "notes": "\(probe.notes.joined(separator: "; "))"])
         }
@@ -50,14 +57,25 @@ struct TranscodePipeline: Sendable {
         guard !rungs.isEmpty else { throw JobFailure.permanent(MediaProbe.Rejection.notAVideo.description) }
         var keyframesFromSource = false
         if rungs.contains(where: \.isRemux) {
+            // A copy reads the whole source as fast as the disk goes: fetched once first, the
+            // burst is over before the video plays. Read over HTTP, the keyframe scan and the copy
+            // read it twice, competing with the first segments' stores for the database (5-minute
+            // standard upload in scripts/bench firstplay: playable 0.45-0.66 s after the encode
+            // step began over HTTP, 0.25 s downloaded).
+            if !downloaded {
+                try await fetchSource(video, into: work)
+                downloaded = true
+            }
             // A copied rung keeps the source's keyframes: the encoded rungs put theirs at the same
             // times so segments line up. Sources with keyframes too far apart are encoded instead.
             // Unreadable keyframes (a tool failure, its time limit) only cost the copy: encode instead.
             let times: [Double]
             do {
-                times = try await SourceInspection.keyframeTimes(work.path("source"), duration: probe.duration)
+                let limit = MediaPolicy.toolTimeLimit(duration: probe.duration, factor: 0.5)
+                times = try await SourceInspection.keyframeTimes(source(video, work, downloaded: downloaded, for: limit), duration: probe.duration)
             } catch {
                 try Task.checkCancellation()
+                if let failure = error as? ToolFailure, let unreachable = SourceInspection.sourceUnreachable(failure.detail) { throw unreachable }
                 logger.notice("keyframes not read; every rung is encoded", metadata: ["videoId": "\(video.id)", "error": "\(error)"])
                 times = []
             }
@@ -77,28 +95,32 @@ struct TranscodePipeline: Sendable {
         var picture: String?
         if probe.isAudioOnly {
             picture = work.path("picture.png")
-            try await ffmpeg(Packaging.audioPicture(input: work.path("source"), output: work.path("picture.png")), videoId: video.id, probe: probe)
+            let input = source(video, work, downloaded: downloaded, for: toolTimeLimit(probe, factor: 1))
+            try await ffmpeg(Packaging.audioPicture(input: input, output: work.path("picture.png")), videoId: video.id, probe: probe)
         }
         // Transcription starts once the video plays (at most 30 s later): on two cores it would
         // otherwise take the CPU the first segments need. Burnt-in captions are needed first.
+        let local = downloaded
         let playable = AsyncSemaphore(permits: video.burnSubtitles ? 1 : 0)
         let captionsDone = Mutex<[CaptionTrack]?>(nil)  // for the publisher: the tracks join the master when they arrive
         let captionTask = Task {
             await Self.firstOf({ try await playable.acquire() }, orAfter: .seconds(30))
-            let outcome = await makeCaptions(video.id, probe: probe, work: work, language: video.speechLanguage)
-            if case .ready(let tracks, _, _) = outcome, !video.burnSubtitles { captionsDone.withLock { $0 = tracks } }
+            let input = source(video, work, downloaded: local, for: toolTimeLimit(probe, factor: 0.2))
+            let outcome = await makeCaptions(video.id, probe: probe, source: input, work: work, language: video.speechLanguage)
+            if case .ready(let tracks, _, _, _) = outcome, !video.burnSubtitles { captionsDone.withLock { $0 = tracks } }
             return outcome
         }
         defer { captionTask.cancel() }  // a failed or cancelled job stops its transcription too
         var burn: String?
-        if video.burnSubtitles, case .ready(let tracks, _, _) = await captionTask.value { burn = tracks.first?.path }
+        if video.burnSubtitles, case .ready(let tracks, _, _, _) = await captionTask.value { burn = tracks.first?.path }
+        // The copy of a rung and the encode run one after the other, each within the limit.
         let playlists = try await encodeAndPublish(
-            video.id, probe: probe, rungs: rungs, work: work, burnSubtitles: burn, keyframesFromSource: burn == nil && keyframesFromSource,
+            video.id, probe: probe, source: source(video, work, downloaded: local, for: toolTimeLimit(probe, factor: 2)), rungs: rungs, work: work, burnSubtitles: burn, keyframesFromSource: burn == nil && keyframesFromSource,
             stillPicture: picture, earlier: earlier ?? [:], republish: earlier != nil, onPlayable: { playable.release() },
             captions: { captionsDone.withLock { $0 } })
         playable.release()
         // Captions get a bounded wait once the picture is done; later they come by the caption retry.
-        let captionWait = Duration.seconds(max(120, Int(clampingRounded: probe.duration)))
+        let captionWait = max(settings.captionWaitFloor, .seconds(Int(clampingRounded: probe.duration)))
         let captionOutcome = await Self.value(of: captionTask, within: captionWait, otherwise: .unavailable("timed out"))
 
         let packager = Packager(
@@ -120,6 +142,27 @@ struct TranscodePipeline: Sendable {
         return (renditions, false)
     }
 
+    /// Where a tool running at most `limit` reads `video`'s source: the copy in `work` once it
+    /// is `downloaded`, else upload-service over HTTP with a grant that outlives the run by 10
+    /// minutes.
+    func source(_ video: VideoSnapshot, _ work: Scratch, downloaded: Bool, for limit: Duration) -> MediaInput {
+        let local = MediaInput.file(work.path("source"))
+        return downloaded ? local : media.sourceInput(video, validFor: limit + .seconds(600)) ?? local
+    }
+
+    /// Downloads the source into `work` (``source(_:_:downloaded:for:)`` then reads it there).
+    func fetchSource(_ video: VideoSnapshot, into work: Scratch) async throws {
+        await report(video.id, .probing, percent: 0, log: "fetching the source")
+        do {
+            try await media.downloadSource(video, to: work.path("source"))
+        } catch let error as MediaAccessError where error.isMissing {
+            throw JobFailure.permanent("The uploaded file is missing.")
+        } catch {
+            try Task.checkCancellation()
+            throw JobFailure.transient("The uploaded file could not be read.")
+        }
+    }
+
     /// How long one ffmpeg run over this source may take: 2 minutes plus `factor` × the
     /// configured allowance per second of video.
     func toolTimeLimit(_ probe: MediaProbe, factor: Double) -> Duration {
@@ -133,6 +176,7 @@ struct TranscodePipeline: Sendable {
         } catch let failure as ToolFailure {
             try Task.checkCancellation()
             logger.error("ffmpeg failed", metadata: ["videoId": "\(videoId)", "error": "\(failure)"])
+            if let unreachable = SourceInspection.sourceUnreachable(failure.detail) { throw unreachable }
             if SourceInspection.inputWasDamaged(failure.detail) { throw JobFailure.permanent(MediaProbe.Rejection.damaged.description) }
             throw JobFailure.transient(failure.timedOut ? "ffmpeg took too long." : "ffmpeg failed.")
         }
@@ -169,7 +213,7 @@ struct TranscodePipeline: Sendable {
     /// `gauge`); killed when it stalls or runs past its time limit. A damaged or cut-off source is
     /// a permanent failure, not a retry.
     func encode(
-        _ videoId: VideoID, probe: MediaProbe, rungs: [Rung], work: Scratch, burnSubtitles: String?, keyframesFromSource: Bool = false,
+        _ videoId: VideoID, probe: MediaProbe, source: MediaInput, rungs: [Rung], work: Scratch, burnSubtitles: String?, keyframesFromSource: Bool = false,
         stillPicture: String? = nil, gauge: PercentGauge = PercentGauge()
     ) async throws -> [String: String] {
         var options = settings.encoding
@@ -177,7 +221,7 @@ struct TranscodePipeline: Sendable {
         let encoders = rungs.filter { !$0.isRemux || burnSubtitles != nil }.count
         options.threadsPerEncoder = EncodingOptions.threads(encoders: encoders, cores: ProcessInfo.processInfo.activeProcessorCount)
         let command = LadderCommand(
-            source: work.path("source"), probe: probe, rungs: rungs, outputDirectory: work.directory, options: options,
+            source: source, probe: probe, rungs: rungs, outputDirectory: work.directory, options: options,
             burnSubtitles: burnSubtitles, stillPicture: stillPicture, hlsSegmentSeconds: HLSSegmenting.segmentSeconds)
         for directory in command.outputs.values {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -187,14 +231,21 @@ struct TranscodePipeline: Sendable {
         let (snapshots, continuation) = AsyncStream.makeStream(of: ProgressSnapshot.self, bufferingPolicy: .bufferingNewest(8))
         let parser = Mutex(ProgressParser())
         let duration = probe.duration
-        let rungNames = rungs.filter { !$0.isRemux || burnSubtitles != nil }.map(\.name)
+        let encoded = rungs.filter { !$0.isRemux || burnSubtitles != nil }
+        let rungNames = encoded.map(\.name)
+        let topRung = encoded.map(\.shortSide).max() ?? 0
+        let prior = await speeds.speed(topRung: topRung)
+        let started = ContinuousClock.now
         let reporter = Task {
             let throttle = ProgressThrottle(perSecond: 4)
-            for await snapshot in snapshots where throttle.admit(force: snapshot.isEnd) {
+            var estimate = EncodeTimeEstimate(duration: duration, prior: prior)
+            for await snapshot in snapshots {
+                let left = estimate.update(outTime: snapshot.outTime, elapsed: (ContinuousClock.now - started).seconds, isEnd: snapshot.isEnd)
+                guard throttle.admit(force: snapshot.isEnd) else { continue }
                 gauge.set(snapshot.percent(of: duration))
                 await events.progress(VideoProgressEvent(
                     videoId: videoId, stage: .transcoding, rungs: rungNames, percent: snapshot.percent(of: duration), fps: snapshot.fps,
-                    speed: snapshot.speed, etaSeconds: snapshot.eta(duration: duration)))
+                    speed: snapshot.speed, etaSeconds: left))
             }
         }
         let stallLimit = settings.stallLimit
@@ -229,8 +280,15 @@ struct TranscodePipeline: Sendable {
             if result.errorTail.contains("No space left on device") {
                 throw JobFailure.transient("The processing server ran out of disk space; the job will be retried.")
             }
+            if let unreachable = SourceInspection.sourceUnreachable(result.errorTail) { throw unreachable }
             if SourceInspection.inputWasDamaged(result.errorTail) { throw JobFailure.permanent(MediaProbe.Rejection.damaged.description) }
             throw JobFailure.transient("The encoder failed.")
+        }
+        // ffmpeg encodes what it could read and exits 0 when the network input broke off: the
+        // segments stored so far stay, the retry replaces them.
+        if let unreachable = SourceInspection.sourceUnreachable(result.errorTail) {
+            logger.error("the source broke off", metadata: ["videoId": "\(videoId)", "stderr": "\(result.errorTail.suffix(300))"])
+            throw unreachable
         }
         // ffmpeg encodes what it could read of a cut-off file and exits 0: the container
         // promised more than the file holds.
@@ -238,6 +296,8 @@ struct TranscodePipeline: Sendable {
             logger.notice("source is cut off", metadata: ["videoId": "\(videoId)", "stderr": "\(result.errorTail.suffix(300))"])
             throw JobFailure.permanent(MediaProbe.Rejection.damaged.description)
         }
+        let seconds = (ContinuousClock.now - started).seconds
+        if !encoded.isEmpty, duration > 0, seconds > 0 { await speeds.record(duration / seconds, topRung: topRung) }
         return command.outputs
     }
 

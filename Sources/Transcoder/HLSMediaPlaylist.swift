@@ -113,8 +113,8 @@ public enum HLSSegmenting {
 
     /// A rung cut from the source by stream copy (it is already in the rung's format): its
     /// segments are written in the time it takes to read the file.
-    public static func copy(source: String, hasAudio: Bool, directory: String, segmentSeconds: Int = segmentSeconds) -> [String] {
-        var arguments = ["-nostdin", "-y", "-hide_banner", "-loglevel", "error"] + LadderCommand.input(source) + ["-map", "0:v:0"]
+    public static func copy(source: MediaInput, hasAudio: Bool, directory: String, segmentSeconds: Int = segmentSeconds) -> [String] {
+        var arguments = ["-nostdin", "-y", "-hide_banner", "-loglevel", "error"] + source.arguments + ["-map", "0:v:0"]
         if hasAudio { arguments += ["-map", "0:a:0"] }
         return arguments + ["-c", "copy"] + output(directory: directory, segmentSeconds: segmentSeconds)
     }

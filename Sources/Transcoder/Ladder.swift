@@ -15,6 +15,17 @@ public struct Rung: Sendable, Equatable, Hashable {
 
     /// The short side, which names the rung.
     public var shortSide: Int { min(width, height) }
+
+    /// A rung.
+    public init(name: String, width: Int, height: Int, maxRate: Int, bufferSize: Int, frameRate: Double, isRemux: Bool) {
+        self.name = name
+        self.width = width
+        self.height = height
+        self.maxRate = maxRate
+        self.bufferSize = bufferSize
+        self.frameRate = frameRate
+        self.isRemux = isRemux
+    }
 }
 
 /// Picks the rungs for a source: 1080p, 720p, 480p and 360p by the short side, never above the

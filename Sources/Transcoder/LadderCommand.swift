@@ -69,14 +69,14 @@ public struct LadderCommand: Sendable {
     ///   marked `isRemux` are left out (``HLSSegmenting/copy(source:hasAudio:directory:segmentSeconds:)``
     ///   cuts them from the source first).
     ///
-    /// Every input is read with `-protocol_whitelist file,pipe`: a file cannot make ffmpeg open
-    /// anything but local files.
+    /// The source is read as `source` says (``MediaInput``: a local file, or upload-service over
+    /// HTTP with its demuxer forced); every other input with `-protocol_whitelist file,pipe`.
     public init(
-        source: String, probe: MediaProbe, rungs: [Rung], outputDirectory: String, options: EncodingOptions = .init(),
+        source: MediaInput, probe: MediaProbe, rungs: [Rung], outputDirectory: String, options: EncodingOptions = .init(),
         burnSubtitles: String? = nil, stillPicture: String? = nil, hlsSegmentSeconds: Int? = nil
     ) {
         var arguments = ["-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-nostats", "-progress", "pipe:1"]
-            + Self.input(source)
+            + source.arguments
         var outputs: [String: String] = [:]
         let encoded = rungs.filter { !$0.isRemux || burnSubtitles != nil }
         let hasAudio = probe.audio != nil

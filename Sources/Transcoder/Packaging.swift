@@ -62,14 +62,14 @@ public enum Packaging {
     }
 
     /// 16 kHz mono WAV of the first audio track, for the transcriber.
-    public static func speechAudio(input: String, output: String) -> [String] {
-        quiet + LadderCommand.input(input) + ["-map", "0:a:0", "-vn", "-ac", "1", "-ar", "16000", "-f", "wav", output]
+    public static func speechAudio(input: MediaInput, output: String) -> [String] {
+        quiet + input.arguments + ["-map", "0:a:0", "-vn", "-ac", "1", "-ar", "16000", "-f", "wav", output]
     }
 
     /// The still picture of an audio video: the waveform of the first 30 s of the sound (read no
     /// further, so a long file costs no more), 640×360.
-    public static func audioPicture(input: String, output: String) -> [String] {
-        quiet + ["-t", "30"] + LadderCommand.input(input)
+    public static func audioPicture(input: MediaInput, output: String) -> [String] {
+        quiet + ["-t", "30"] + input.arguments
             + ["-filter_complex", waveformGraph, "-map", "[v]", "-frames:v", "1", output]
     }
 

@@ -11,6 +11,14 @@ public struct ProgressSnapshot: Sendable, Equatable {
     /// Whether this is the last block (`progress=end`).
     public var isEnd: Bool
 
+    /// A block as ffmpeg would report it.
+    public init(outTime: Double, fps: Double?, speed: Double?, isEnd: Bool) {
+        self.outTime = outTime
+        self.fps = fps
+        self.speed = speed
+        self.isEnd = isEnd
+    }
+
     /// Percent done of `duration` (0–100).
     public func percent(of duration: Double) -> Double {
         guard duration > 0 else { return isEnd ? 100 : 0 }

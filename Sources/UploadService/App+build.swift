@@ -1,5 +1,6 @@
 import ClipCutCore
 import Foundation
+import Jobs
 import Hummingbird
 import Logging
 import MediaStore
@@ -20,8 +21,11 @@ func buildApplication(
     let redis = RedisClient(configuration: try RedisConfiguration(url: settings.redisURL), logger: Logger(label: "upload-service.redis"))
     let store = try MediaStore(configuration: .init(uri: settings.mongoURL), logger: Logger(label: "upload-service.mediastore"))
     let auth = AccessTokenVerifier.live(configuration: configuration, revocations: RedisTokenRevocations(redis: redis))
-    let (dependencies, stores) = UploadServiceDependencies.live(
+    let (liveDependencies, stores) = UploadServiceDependencies.live(
         store: store, redis: redis, verifier: auth.verifier, settings: settings, logger: logger)
+    var dependencies = liveDependencies
+    dependencies.adminCheck = UserServiceAdminCheck(
+        client: auth.httpClientService.client, userService: UserServiceAdminCheck.userServiceURL(fromJWKS: configuration.jwksURL))
     let router = buildRouter(
         dependencies: dependencies, metricsRegistry: metricsRegistry,
         readinessChecks: [
@@ -59,7 +63,11 @@ func buildRouter(
     let owned = router.authenticatedGroup("api/videos", verifier: dependencies.verifier)
     DirectUploadRoutes(dependencies: dependencies).add(to: owned)
     UsageRoutes(dependencies: dependencies).add(to: owned)
+    let administered = router.authenticatedGroup("api", verifier: dependencies.verifier)
+        .add(middleware: ConfirmAdminMiddleware<ClipCutRequestContext>(check: dependencies.adminCheck))
+    JobAdminRoutes(dependencies: dependencies).add(to: administered)
     VideoRoutes(dependencies: dependencies).add(to: owned)
+    ClipRoutes(dependencies: dependencies).add(to: owned)
     CaptionEditRoutes(dependencies: dependencies).add(to: owned)
     let lookups = MediaLookups(
         repository: dependencies.repository, storage: dependencies.storage, revisions: dependencies.mediaRevisions, logger: dependencies.logger)
@@ -113,6 +121,8 @@ extension UploadServiceDependencies {
             admission: settings.admission, captionRemux: RedisCaptionRemuxRequester(redis: redis))
         dependencies.mediaCache = cache
         dependencies.mediaRevisions = revisions
+        dependencies.jobs = RedisJobQueueReader(redis: redis)
+        dependencies.captionRetries = RedisCaptionRetrySchedule(redis: redis)
         return (dependencies, stores)
     }
 }

@@ -1,5 +1,6 @@
 import ClipCutCore
 import Foundation
+import Jobs
 import Logging
 import ServiceSupport
 
@@ -36,6 +37,12 @@ struct UploadServiceDependencies: Sendable {
     var mediaCache: MediaCache? = nil
     /// Per-video revisions, for keeping media lookups in memory (none: every lookup from MongoDB).
     var mediaRevisions: (any MediaRevisions)? = nil
+    /// Confirms the administrator's role with user-service (the token's claim alone is not enough).
+    var adminCheck: any AdminRoleCheck = KnownAdmins()
+    /// The job queue's dead letters, for administrators to retry or discard.
+    var jobs: any JobQueueInspector = MemoryJobQueue(store: .init(), consumer: "none", claimIdle: .seconds(60))
+    /// Where a captioning run for a ready video is scheduled (processing-service takes it).
+    var captionRetries: any CaptionRetrySchedule = MemoryCaptionRetrySchedule()
 
     /// What `owner` may still upload; the unfinished tus uploads of `owner` count as used,
     /// except `excludingUpload` (the one being completed).

@@ -5,8 +5,9 @@
 BIN_DIR holds the built services; WORK_DIR gets the servers' data and the services' logs.
 --short runs the small version scripts/test uses (fewer repetitions); scripts/chaos runs the
 long one. Scenarios (all by default): kill-processing, restart-redis, monitoring-down,
-audio-down, restart-databases, disk-full, and from replicas.py replaced-consumer, tus-replicas,
-stalled-uploads, login-burst. Prints a verdict table; exits 1 when any failed.
+audio-down, restart-databases, disk-full, from replicas.py replaced-consumer, tus-replicas,
+stalled-uploads, login-burst, and from fairness.py fair-share; queue-compare (fair against fifo
+in one run, scripts/bench queue) only when named. Prints a verdict table; exits 1 when any failed.
 """
 import os
 import subprocess
@@ -15,6 +16,7 @@ import threading
 import time
 import traceback
 
+from fairness import EXTRA as FAIRNESS_EXTRA, SCENARIOS as FAIRNESS_SCENARIOS
 from replicas import SCENARIOS as REPLICA_SCENARIOS
 from stack import Stack, eventually, gridfs_clean, make_clip, sha256
 
@@ -177,8 +179,10 @@ def disk_full(stack, clips, short):
 SCENARIOS = {
     "kill-processing": kill_processing, "restart-redis": restart_redis, "monitoring-down": monitoring_down,
     "audio-down": audio_down, "restart-databases": restart_databases, "disk-full": disk_full,
-    **REPLICA_SCENARIOS,
+    **REPLICA_SCENARIOS, **FAIRNESS_SCENARIOS,
 }
+# Run only when named (scripts/bench queue): the same round under two policies.
+ON_DEMAND = {**FAIRNESS_EXTRA}
 
 
 def main():
@@ -200,7 +204,7 @@ def main():
             started = time.time()
             print(f"[chaos] {name} ...", flush=True)
             try:
-                detail = SCENARIOS[name](stack, clips, short)
+                detail = {**SCENARIOS, **ON_DEMAND}[name](stack, clips, short)
                 verdict = "SKIP" if detail.startswith("SKIPPED") else "PASS"
             except Exception as error:  # noqa: BLE001 - every failure is a verdict
                 traceback.print_exc()

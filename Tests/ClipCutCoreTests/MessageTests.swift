@@ -32,6 +32,7 @@ enum MessageSamples {
         .renditionReady(RenditionReadyEvent(videoId: videoId, rendition: rendition, at: at)),
         .videoReady(VideoReadyEvent(videoId: videoId, renditions: [rendition], durationSeconds: 30.5, at: at)),
         .videoFailed(VideoFailedEvent(videoId: videoId, reason: "not a video", at: at)),
+        .videoRetried(VideoRetriedEvent(videoId: videoId, previousReason: "not a video", at: at)),
         .videoDeleted(VideoDeletedEvent(videoId: videoId, owner: owner, at: at)),
         .userDeleted(UserDeletedEvent(userId: owner, at: at)),
     ]

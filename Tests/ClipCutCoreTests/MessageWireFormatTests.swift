@@ -89,6 +89,10 @@ enum WireSamples {
             #"{"at":"2025-01-31T12:00:00.250Z","eventId":"\#(id)","reason":"not a video","type":"video.failed","version":1,"videoId":"\#(v)"}"#
         ),
         (
+            VideoRetriedEvent(videoId: v, previousReason: "ffmpeg failed.", at: at, eventId: id),
+            #"{"at":"2025-01-31T12:00:00.250Z","eventId":"\#(id)","previousReason":"ffmpeg failed.","type":"video.retried","version":1,"videoId":"\#(v)"}"#
+        ),
+        (
             VideoDeletedEvent(videoId: v, owner: o, at: at, eventId: id),
             #"{"at":"2025-01-31T12:00:00.250Z","eventId":"\#(id)","owner":"\#(o)","type":"video.deleted","version":1,"videoId":"\#(v)"}"#
         ),

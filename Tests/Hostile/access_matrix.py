@@ -19,8 +19,12 @@ does not route /internal/. Prints the matrix; exits non-zero on any mismatch.
 """
 
 import base64
+import hashlib
+import hmac
 import json
 import sys
+import time
+import uuid
 
 import requests
 import yaml
@@ -36,6 +40,21 @@ OWNER_ONLY = {"anon": "401", "other": "404", "owner": "2xx", "admin": "404"}
 OWNER_OR_ADMIN = {"anon": "401", "other": "404", "owner": "2xx", "admin": "2xx"}
 ADMIN_ONLY = {"anon": "401", "other": "403", "owner": "403", "admin": "2xx"}
 SERVICE_ONLY = {"anon": "401", "other": "401", "owner": "401", "admin": "401", "service": "2xx"}
+
+
+def media_grant(token, video_id, path, lifetime=600):
+    """The query of a SourceGrant for one media file: the MAC also covers its path."""
+    expires = int(time.time()) + lifetime
+    mac = hmac.new((token or "").encode(), f"clipcut-media-grant\n{video_id}\n{path}\n{expires}".encode(), hashlib.sha256).digest()
+    return f"expires={expires}&grant={base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+def source_grant(token, video_id, lifetime=600):
+    """The query of a SourceGrant (ServiceSupport): HMAC-SHA256 over the video id and the expiry,
+    keyed by the service token, base64url without padding."""
+    expires = int(time.time()) + lifetime
+    mac = hmac.new((token or "").encode(), f"clipcut-source-grant\n{video_id}\n{expires}".encode(), hashlib.sha256).digest()
+    return f"expires={expires}&grant={base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
 
 
 class Row:
@@ -71,6 +90,7 @@ def routes(ctx):
         Row("upload", "GET", "/api/videos", ANY_USER, hidden=v),
         Row("upload", "POST", "/api/videos", ANY_USER, data=ctx["small"], headers={"Content-Type": "video/mp4", "X-Title": "matrix"}),
         Row("upload", "GET", "/api/videos/usage", ANY_USER),
+        Row("upload", "GET", "/api/uploads", ANY_USER, hidden=up),
         Row("upload", "GET", "/api/videos/{id}", OWNER_ONLY, media),
         Row("upload", "PATCH", "/api/videos/{id}", OWNER_ONLY, media, json={"title": "renamed by the matrix"}),
         Row("upload", "GET", "/api/videos/{id}/playback", OWNER_ONLY, f"{media}/playback"),
@@ -94,6 +114,19 @@ def routes(ctx):
             headers={**tus, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}),
         Row("upload", "GET", "/internal/videos/{id}", internal, f"/internal/videos/{w}"),
         Row("upload", "GET", "/internal/videos/{id}/source", internal, f"/internal/videos/{w}/source"),
+        # Without a grant even the service token is refused; with one (minted as processing-service
+        # does, from the token) anyone holding the URL reads that source, whatever else they send.
+        Row("upload", "GET", "/internal/videos/{id}/granted-source", {role: code for role, code in internal.items()
+                                                                      if role != "service"} | ({"service": "401"} if internal else {}),
+            f"/internal/videos/{w}/granted-source"),
+        Row("upload", "GET", "/internal/videos/{id}/granted-source", {role: "2xx" for role in ROLES},
+            f"/internal/videos/{w}/granted-source?{source_grant(ctx['service_token'], w)}"),
+        Row("upload", "GET", "/internal/videos/{id}/granted-media/{path}", {role: code for role, code in internal.items()
+                                                                           if role != "service"} | ({"service": "401"} if internal else {}),
+            f"/internal/videos/{v}/granted-media/{ctx['rung']}/video.mp4"),
+        Row("upload", "GET", "/internal/videos/{id}/granted-media/{path}", {role: "2xx" for role in ROLES},
+            f"/internal/videos/{v}/granted-media/{ctx['rung']}/video.mp4?"
+            f"{media_grant(ctx['service_token'], v, ctx['rung'] + '/video.mp4')}"),
         Row("upload", "PUT", "/internal/videos/{id}/media/{path}", internal, f"/internal/videos/{w}/media/matrix/probe.txt",
             data=b"written by the access matrix", headers={"Content-Type": "application/octet-stream"}),
         Row("upload", "GET", "/internal/videos/{id}/media/{path}", internal, f"/internal/videos/{w}/media/matrix/probe.txt"),
@@ -110,7 +143,24 @@ def routes(ctx):
         Row("monitoring", "GET", "/api/history/{videoId}", OWNER_OR_ADMIN, f"/api/history/{v}"),
         Row("monitoring", "GET", "/api/videos/{id}/events", OWNER_OR_ADMIN, f"/api/videos/{v}/events", stream=True),
         Row("monitoring", "GET", "/api/search", ANY_USER, "/api/search?q=penguin", hidden=v),
+        Row("upload", "POST", "/api/videos/{id}/clips", OWNER_ONLY, f"/api/videos/{v}/clips", json={"from": 0, "to": 1}),
         Row("monitoring", "GET", "/api/stats", ADMIN_ONLY),
+        Row("monitoring", "GET", "/api/queue", ADMIN_ONLY),
+        Row("monitoring", "PUT", "/api/queue/weights/{id}", ADMIN_ONLY, f"/api/queue/weights/{ctx['accounts']['other'].id}",
+            json={"weight": 1}),
+        # The owner's video is ready: nothing of it waits, so even an administrator gets 409.
+        Row("monitoring", "POST", "/api/queue/priority/{id}", ADMIN_ONLY | {"admin": "409"}, f"/api/queue/priority/{v}"),
+        Row("monitoring", "GET", "/api/stats", ADMIN_ONLY, "/api/stats?days=90"),
+        # The operator's view in upload-service: storage by owner, the dead letters and what acts on
+        # them. The role is checked first: a user is refused even for their own video. No dead letter
+        # 0-1 and no video `missing` exist, so an administrator gets 404 there.
+        Row("upload", "GET", "/api/videos/usage/owners", ADMIN_ONLY),
+        Row("upload", "GET", "/api/jobs/dead", ADMIN_ONLY),
+        Row("upload", "POST", "/api/jobs/dead/{id}/retry", ADMIN_ONLY | {"admin": "404"}, "/api/jobs/dead/0-1/retry"),
+        Row("upload", "DELETE", "/api/jobs/dead/{id}", ADMIN_ONLY | {"admin": "404"}, "/api/jobs/dead/0-1"),
+        Row("upload", "POST", "/api/videos/{id}/captions/rerun", {role: code for role, code in ADMIN_ONLY.items() if role != "admin"},
+            f"{media}/captions/rerun"),
+        Row("upload", "POST", "/api/videos/{id}/captions/rerun", ADMIN_ONLY | {"admin": "404"}, f"/api/videos/{ctx['missing']}/captions/rerun"),
         # Destructive, in this order, after everything else.
         Row("upload", "DELETE", "/api/uploads/{upload}", OWNER_ONLY, f"/api/uploads/{up}", last=True, headers=tus),
         Row("upload", "DELETE", "/internal/videos/{id}/media", internal, f"/internal/videos/{w}/media", last=True),
@@ -201,7 +251,8 @@ def main():
     ready = wait_until_processed(urls["upload"], owner, video, captions=True)
     wait_until_processed(urls["upload"], owner, spare)
     ctx = {"urls": urls, "accounts": accounts, "passwords": passwords, "service_token": args.service_token,
-           "registered": [], "mp4": mp4, "small": small, "video": video, "spare": spare, "tus": tus.headers["Location"].rsplit("/", 1)[-1],
+           "registered": [], "mp4": mp4, "small": small, "video": video, "spare": spare, "missing": str(uuid.uuid4()),
+           "tus": tus.headers["Location"].rsplit("/", 1)[-1],
            "rung": ready["renditions"][-1]["quality"],
            "internal_access": SERVICE_ONLY if args.service_token else {},
            "audio_access": PUBLIC if audio_open else SERVICE_ONLY if args.service_token else {}}

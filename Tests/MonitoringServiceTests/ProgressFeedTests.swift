@@ -111,7 +111,8 @@ struct ProgressFeedTests {
                 try await fixture.redis.xadd(RedisNames.jobsStream, fields: [RedisNames.messageField: try TranscodeJob(videoId: video, owner: owner).jsonString()])
             }
             // A worker has taken the first job.
-            _ = try await fixture.redis.xreadgroup(RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: "worker", count: 1)
+            let worker = RedisJobQueue(redis: fixture.redis, consumer: "worker", claimIdle: .seconds(60))
+            _ = try await worker.claimNext(wait: .milliseconds(50))
             let snapshot = try await RedisJobQueueReader(redis: fixture.redis).snapshot()
             #expect(snapshot.position(of: mine) == .init(position: 2, ahead: 1, waiting: 2, inProgress: 1))
             #expect(snapshot.position(of: .random()) == nil)
@@ -123,7 +124,7 @@ struct ProgressFeedTests {
                 // The feed has reported position 2 (on connect and from the hub's poll) before the
                 // worker takes the job ahead.
                 #expect(try await MonitoringFixture.eventually(20) { fixture.hub.lastQueueMessage(for: mine)?.contains("\"position\":2") == true })
-                _ = try await fixture.redis.xreadgroup(RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: "worker", count: 1)
+                _ = try await worker.claimNext(wait: .milliseconds(50))
                 // The hub's next poll sends the new position; then the video finishes.
                 #expect(try await MonitoringFixture.eventually(20) { fixture.hub.lastQueueMessage(for: mine)?.contains("\"position\":1") == true })
                 try await fixture.store.apply(.videoFailed(VideoFailedEvent(videoId: mine, reason: "no video stream")))

@@ -1,5 +1,6 @@
 import ClipCutCore
 import Foundation
+import Jobs
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -81,7 +82,7 @@ struct SearchAndStatsTests {
     @Test("stats count what happened (admins only) and /metrics exports the same figures")
     func stats() async throws {
         try await MonitoringFixture.run(redisDatabase: 10, postgresSchema: "monitoring_stats_test") { fixture in
-            let before = try await PlatformStats.collect(store: fixture.store, redis: fixture.redis)
+            let before = try await PlatformStats.collect(store: fixture.store, redis: fixture.redis, jobs: fixture.hub.queue)
             #expect(before.uploads.totals == .init(uploads: 0, bytes: 0, ready: 0, failed: 0, inFlight: 0, successRate: nil))
             let owner = UserID.random(), ready = VideoID.random(), failed = VideoID.random()
             let start = Date().addingTimeInterval(-60)
@@ -95,7 +96,7 @@ struct SearchAndStatsTests {
             for _ in 0..<3 {
                 try await fixture.redis.xadd(RedisNames.jobsStream, fields: [RedisNames.messageField: try TranscodeJob(videoId: .random(), owner: owner).jsonString()])
             }
-            _ = try await fixture.redis.xreadgroup(RedisNames.jobsStream, group: RedisNames.processingGroup, consumer: "w", count: 1)
+            _ = try await RedisJobQueue(redis: fixture.redis, consumer: "w", claimIdle: .seconds(60)).claimNext(wait: .milliseconds(50))
             try await fixture.redis.xadd(RedisNames.deadLetterStream, fields: ["message": "{}", "reason": "test"])
 
             try await fixture.application().test(.router) { client in
@@ -116,7 +117,12 @@ struct SearchAndStatsTests {
                 let perDay = try #require((body["uploads"] as? [String: Any])?["perDay"] as? [[String: Any]])
                 let today = ISO8601DateFormatter.string(from: start, timeZone: .gmt, formatOptions: [.withFullDate])
                 #expect(perDay.count == 1 && perDay.first?["day"] as? String == today && perDay.first?["uploads"] as? Int == 2)
-                #expect(body["queue"] as? [String: Int] == ["waiting": 2, "inProgress": 1, "delayed": 0])
+                let queue = try #require(body["queue"] as? [String: Any])
+                #expect(queue["waiting"] as? Int == 2 && queue["inProgress"] as? Int == 1 && queue["delayed"] as? Int == 0)
+                #expect(queue["policy"] as? String == "fair")
+                let owners = try #require(queue["owners"] as? [[String: Any]])
+                #expect(owners.count == 1 && owners.first?["owner"] as? String == owner.description && owners.first?["waiting"] as? Int == 2)
+                #expect((owners.first?["oldestWaitSeconds"] as? Double).map { $0 >= 0 && $0 < 60 } == true)
                 #expect(body["deadLetters"] as? [String: Int] == ["jobs": 1, "events": 0])
 
                 let user = try await fixture.token(for: owner)
@@ -127,10 +133,15 @@ struct SearchAndStatsTests {
                 }
 
                 let metrics = PlatformMetrics(registry: fixture.metricsRegistry)
-                metrics.update(try await PlatformStats.collect(store: fixture.store, redis: fixture.redis), openFeeds: 0)
+                let collected = try await PlatformStats.collect(store: fixture.store, redis: fixture.redis, jobs: fixture.hub.queue)
+                metrics.update(collected, openFeeds: 0)
                 metrics.recordReady(try #require(try await fixture.store.upload(ready)))
                 let exported = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
                 #expect(exported.contains("clipcut_jobs{state=\"waiting\"} 2"))
+                // The queue wait the alerts read: the oldest waiting job's, as the stats have it.
+                let oldest = try #require(collected.queue.owners.map(\.oldestWaitSeconds).max())
+                let waitLine = exported.split(separator: "\n").first { $0.hasPrefix("clipcut_jobs_oldest_wait_seconds ") }
+                #expect(waitLine.flatMap { Double($0.split(separator: " ")[1]) } == oldest)
                 #expect(exported.contains("clipcut_uploads{status=\"ready\"} 1") && exported.contains("clipcut_upload_success_ratio 0.5"))
                 #expect(exported.contains("clipcut_dead_letters{stream=\"jobs\"} 1"))
                 #expect(exported.contains("clipcut_processing_seconds_count 1"))

@@ -57,6 +57,8 @@ struct CaptionRetryTests {
         }
         #expect(ready.payload.state == .ready)
         #expect(ready.payload.cues.map(\.text).joined(separator: " ").lowercased().contains("meeting"))
+        // The operators' figure: how long whisper.cpp took per second of this audio, measured.
+        #expect(ready.payload.realTimeFactor.map { $0 > 0 && $0.isFinite } == true)
         let after = try await fixture.download(video.id, to: scratchFile("after"))
         let master = try String(contentsOfFile: "\(after)/hls/master.m3u8", encoding: .utf8)
         #expect(master.contains(#"TYPE=SUBTITLES,GROUP-ID="subs""#) && master.contains(#"SUBTITLES="subs""#))

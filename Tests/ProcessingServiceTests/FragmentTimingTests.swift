@@ -11,7 +11,7 @@ struct FragmentTimingTests {
         let directory = scratchFile("hls")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if copy {
-            try await run("/usr/bin/ffmpeg", HLSSegmenting.copy(source: source, hasAudio: audio, directory: directory))
+            try await run("/usr/bin/ffmpeg", HLSSegmenting.copy(source: .file(source), hasAudio: audio, directory: directory))
         } else {
             try await run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", source, "-c:v", "libx264", "-preset", "veryfast",
                 "-force_key_frames", "expr:gte(t,n_forced*2)"] + (audio ? ["-c:a", "aac"] : ["-an"]) + HLSSegmenting.output(directory: directory))

@@ -103,6 +103,9 @@ struct JobWorkerStateTests {
             harness.store.waitingCount == 1 && harness.store.pendingCount == 0,
             "released as a fresh entry: \(harness.store.waitingCount) waiting, \(harness.store.pendingCount) pending")
         #expect(harness.events.types.isEmpty)
+        // The lock was given back before the entry: a worker taking it at once gets the lock,
+        // instead of completing it as a duplicate of the job that just stopped.
+        #expect(harness.store.lockedWhenQueued == [false, false])
     }
 
     @Test("shutdown mid-job: a job that ends within the grace period completes")

@@ -42,8 +42,13 @@ struct PipelineTests {
             "speech.mp4", video: "testsrc2=size=1920x1080:rate=30", seconds: 6,
             speech: "The quick brown fox jumps over the lazy dog. Every video gets subtitles automatically.")
         let video = try await fixture.addVideo(source)
-        let outcome = try await fixture.pipeline(reporter).run(video)
+        var pipeline = try fixture.pipeline(reporter)
+        let speeds = MemoryEncodeSpeeds()
+        pipeline.speeds = speeds
+        let outcome = try await pipeline.run(video)
         #expect(outcome.renditions.map(\.quality) == ["1080p", "720p", "480p", "360p"])
+        // The encode's speed is kept for the next one's first estimates of the time left.
+        #expect(await speeds.speed(topRung: 1080).map { $0 > 0 && $0.isFinite } == true)
         #expect(!outcome.captionsPending)
         let root = try await Self.checkOutputs(
             fixture, video.id, sizes: ["1080p 1920x1080", "720p 1280x720", "480p 854x480", "360p 640x360"], audio: true)

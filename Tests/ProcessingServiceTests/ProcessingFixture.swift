@@ -34,8 +34,14 @@ struct ProcessingFixture {
     let mongoURL: String
     let redisURL: String
     let scratch: String
-    /// The shared client: a test that throws half-way cannot leave a client to trap at deinit.
-    let http = HTTPClient.shared
+    /// upload-service's `CLIPCUT_SERVICE_TOKEN`, if the test gave it one.
+    let serviceToken: String?
+    /// One client for every fixture, never shut down: a test that throws half-way cannot leave a
+    /// client to trap at deinit. Configured like processing-service's own, with no read timeout
+    /// (`HTTPClient.shared` gives up after 90 s without a byte: a transcription on a loaded
+    /// machine can take longer, and the captions then came out pending).
+    static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10))))
+    let http = ProcessingFixture.client
 
     static func environment(_ name: String) throws -> String {
         try #require(ProcessInfo.processInfo.environment[name], "\(name) is not set: run the tests through scripts/test")
@@ -50,6 +56,7 @@ struct ProcessingFixture {
         let redis = try Self.environment("CLIPCUT_REDIS_URL")
         redisURL = redisDatabase == 0 ? redis : String(redis[..<(redis.lastIndex(of: "/") ?? redis.endIndex)]) + "/\(redisDatabase)"
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("clipcut-proc-\(UUID().uuidString)").path
+        serviceToken = uploadEnvironment[ConfigKey.serviceToken.name]
         do {
             (uploadService, uploadURL) = try await Self.startUploadService(
                 mongoURL: mongoURL, redisURL: redisURL, scratch: scratch, http: http, extra: uploadEnvironment)
@@ -102,7 +109,11 @@ struct ProcessingFixture {
             ConfigKey.allowNoServiceToken.name: "true",
         ]
         environment.merge(extra) { $1 }
-        return try ProcessingSettings(reader: ConfigReader(environment: environment))
+        var settings = try ProcessingSettings(reader: ConfigReader(environment: environment))
+        // The full run transcribes beside ffmpeg and other whisper runs on two cores: a test
+        // about captions waits for them rather than finding them pending after 2 minutes.
+        settings.captionWaitFloor = .seconds(600)
+        return settings
     }
 
     func pipeline(_ reporter: RecordingReporter, settings: ProcessingSettings? = nil) throws -> TranscodePipeline {
@@ -113,8 +124,8 @@ struct ProcessingFixture {
             settings: settings, logger: Logger(label: "test"))
     }
 
-    /// Media through the fixture's upload-service.
-    var media: UploadServiceMediaAccess { UploadServiceMediaAccess(http: http, baseURL: uploadURL, token: nil) }
+    /// Media through the fixture's upload-service (with its service token, when it has one).
+    var media: UploadServiceMediaAccess { UploadServiceMediaAccess(http: http, baseURL: uploadURL, token: serviceToken) }
 
     /// Stores `path` as an uploaded source with its `videos` document, as upload-service would.
     func addVideo(_ path: String, burnSubtitles: Bool = false) async throws -> VideoSnapshot {
@@ -126,8 +137,13 @@ struct ProcessingFixture {
             "sourceFileId": .string(file.id.description), "createdAt": .date(Date()),
         ]
         if burnSubtitles { document["burnSubtitles"] = true }
+        // As upload-service records it: the container its first bytes show (what makes
+        // processing read the source over HTTP with that demuxer forced).
+        let prefix = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: ContainerSniffer.wantedPrefixLength) ?? Data()
+        let container = ContainerSniffer.sniff(Array(prefix))
+        if let container { document["contentType"] = .string(container.mediaType) }
         try await store.collection("videos").insert(document)
-        return VideoSnapshot(id: id, owner: owner, status: .uploaded, burnSubtitles: burnSubtitles)
+        return VideoSnapshot(id: id, owner: owner, status: .uploaded, burnSubtitles: burnSubtitles, container: container?.rawValue)
     }
 
     /// Every stored media file of a video, by name.

@@ -50,7 +50,7 @@ struct SegmentSource {
         let source = try await makeSource(
             "src.mp4", video: "testsrc2=size=320x180:rate=25", seconds: 6, tone: true,
             codec: ["-c:v", "libx264", "-preset", "ultrafast", "-g", "50", "-keyint_min", "50", "-sc_threshold", "0"])
-        try await run("/usr/bin/ffmpeg", HLSSegmenting.copy(source: source, hasAudio: true, directory: made))
+        try await run("/usr/bin/ffmpeg", HLSSegmenting.copy(source: .file(source), hasAudio: true, directory: made))
         let playlist = HLSMediaPlaylist.parse(try String(contentsOfFile: "\(made)/index.m3u8", encoding: .utf8))
         return SegmentSource(made: made, segments: playlist.segments)
     }

@@ -125,7 +125,7 @@ struct JSONErrorMiddlewareTests {
         }
     }
 
-    @Test("an unmatched route is 404 with the JSON body")
+    @Test("an unmatched route is 404 with the JSON body; a path that takes other methods is 405 with the JSON body")
     func notFound() async throws {
         try await makeApp().test(.router) { client in
             try await client.execute(uri: "/nowhere", method: .get) { response in
@@ -134,9 +134,9 @@ struct JSONErrorMiddlewareTests {
                 #expect(code == "not_found")
             }
             try await client.execute(uri: "/health", method: .delete) { response in
-                #expect(response.status == .notFound)
+                #expect(response.status == .methodNotAllowed && response.headers[.allow] == "GET")
                 let code = try errorBody(response).error.code
-                #expect(code == "not_found")
+                #expect(code == "method_not_allowed")
             }
         }
     }

@@ -68,25 +68,29 @@ struct OperationalRoutesTests {
     @Test("a check that hangs (even ignoring cancellation) is reported as timed out while it still hangs")
     func slowCheckTimesOut() async throws {
         let hungCheckFinished = Mutex(false)
+        // The stuck check stays stuck until the test lets it go after the answer: an ordering, so a
+        // loaded machine that answers late cannot see the check finish first.
+        let letGo = DispatchSemaphore(value: 0)
         let hanging = ReadinessProbe(name: "stuck") {
             // Blocks a thread without looking at cancellation, like a stuck C call would.
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 Thread.detachNewThread {
-                    Thread.sleep(forTimeInterval: 5)
+                    letGo.wait()
                     hungCheckFinished.withLock { $0 = true }
                     continuation.resume()
                 }
             }
         }
+        defer { letGo.signal() }
         try await makeApp(checks: [hanging], timeout: .milliseconds(200)).test(.router) { client in
             try await client.execute(uri: "/ready", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 let report = try JSONCoding.decode(ReadinessReport.self, from: Data(response.body.readableBytesView))
                 #expect(report.checks == [.init(name: "stuck", state: .timeout)])
             }
+            // Answered while the stuck check was still stuck.
+            #expect(hungCheckFinished.withLock { $0 } == false)
         }
-        // Answered while the stuck check was still stuck (an ordering, not a timing, assertion).
-        #expect(hungCheckFinished.withLock { $0 } == false)
     }
 
     @Test("/metrics exposes the request counter after a request")

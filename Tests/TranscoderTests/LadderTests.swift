@@ -43,7 +43,7 @@ struct LadderTests {
     func command() {
         let probe = Self.probe(1920, 1080, bitRate: 9_000_000)
         let rungs = Ladder.rungs(for: probe)
-        let command = LadderCommand(source: "in.mp4", probe: probe, rungs: rungs, outputDirectory: "/tmp/x", options: .init(threadsPerEncoder: 1))
+        let command = LadderCommand(source: .file("in.mp4"), probe: probe, rungs: rungs, outputDirectory: "/tmp/x", options: .init(threadsPerEncoder: 1))
         let graph = command.arguments[command.arguments.firstIndex(of: "-filter_complex")! + 1]
         #expect(graph == "[0:v]scale=1920:1080:flags=bicubic,setsar=1,split=2[v0][c0];[c0]scale=1280:720:flags=bicubic,setsar=1,split=2[v1][c1];"
             + "[c1]scale=854:480:flags=bicubic,setsar=1,split=2[v2][c2];[c2]scale=640:360:flags=bicubic,setsar=1[v3]")
@@ -51,11 +51,11 @@ struct LadderTests {
         #expect(command.arguments.filter { $0 == "libx264" }.count == 4)
         #expect(command.arguments.filter { $0 == "expr:gte(t,n_forced*2)" }.count == 4)
         #expect(Set(command.outputs.keys) == ["1080p", "720p", "480p", "360p"])
-        let flat = LadderCommand(source: "in.mp4", probe: probe, rungs: rungs, outputDirectory: "/tmp/x", options: .init(cascadedScaling: false))
+        let flat = LadderCommand(source: .file("in.mp4"), probe: probe, rungs: rungs, outputDirectory: "/tmp/x", options: .init(cascadedScaling: false))
         #expect(flat.arguments.contains { $0.hasPrefix("[0:v]split=4[s0][s1][s2][s3];") })
 
         let remuxable = Self.probe(1280, 720, bitRate: 2_000_000)
-        let mixed = LadderCommand(source: "in.mp4", probe: remuxable, rungs: Ladder.rungs(for: remuxable), outputDirectory: "/o")
+        let mixed = LadderCommand(source: .file("in.mp4"), probe: remuxable, rungs: Ladder.rungs(for: remuxable), outputDirectory: "/o")
         #expect(mixed.arguments.filter { $0 == "libx264" }.count == 2)
         #expect(mixed.arguments.contains("copy"))
         #expect(EncodingOptions.threads(encoders: 4, cores: 2) == 2)

@@ -49,7 +49,7 @@ struct MediaProbeTests {
             #expect(probe.video?.frameRate == 25 && probe.video?.frameRateIsAssumed == true, "\(avg) \(r)")
             #expect(!probe.notes.isEmpty)
             // The encode then sets the rate itself instead of following the file's timestamps.
-            let command = LadderCommand(source: "s", probe: probe, rungs: Ladder.rungs(for: probe), outputDirectory: "/o")
+            let command = LadderCommand(source: .file("s"), probe: probe, rungs: Ladder.rungs(for: probe), outputDirectory: "/o")
             #expect(command.arguments.contains { $0.contains("fps=25") }, "\(avg) \(r)")
         }
     }
@@ -104,7 +104,7 @@ struct MediaProbeTests {
         #expect(audioOnly.isAudioOnly && audioOnly.video == nil)
         #expect(Ladder.rungs(for: audioOnly).map { "\($0.name) \($0.width)x\($0.height)" } == ["360p 640x360"])
         let command = LadderCommand(
-            source: "s.m4a", probe: audioOnly, rungs: Ladder.rungs(for: audioOnly), outputDirectory: "/o", stillPicture: "p.png")
+            source: .file("s.m4a"), probe: audioOnly, rungs: Ladder.rungs(for: audioOnly), outputDirectory: "/o", stillPicture: "p.png")
         #expect(command.arguments.contains("p.png") && command.arguments.contains("-shortest"))
         #expect(command.arguments.contains { $0.hasPrefix("[1:v]scale=640:360") })
         for streams in [
@@ -132,7 +132,7 @@ struct MediaProbeTests {
         var options = EncodingOptions()
         options.keyframesFromSource = true
         let probe = LadderTests.probe(1280, 720, bitRate: 2_000_000)
-        let command = LadderCommand(source: "s", probe: probe, rungs: Ladder.rungs(for: probe), outputDirectory: "/o", options: options)
+        let command = LadderCommand(source: .file("s"), probe: probe, rungs: Ladder.rungs(for: probe), outputDirectory: "/o", options: options)
         #expect(command.arguments.filter { $0 == "source" }.count == 2)  // the two encoded rungs; 720p is copied
         #expect(command.arguments.allSatisfy { $0.utf8.count < 4096 })
         #expect(command.arguments.filter { $0 == "-protocol_whitelist" }.count == 1)

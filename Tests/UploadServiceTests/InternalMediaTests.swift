@@ -6,6 +6,8 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
+import ServiceSupport
+
 @testable import UploadService
 
 @Suite("Internal media routes for processing-service (router, in-memory)")
@@ -28,6 +30,22 @@ struct InternalMediaTests {
             #expect(decodeJSON(video)["status"] as? String == "uploaded" && decodeJSON(video)["burnSubtitles"] as? Bool == false)
             let sourceBytes = try await client.execute(uri: "/internal/videos/\(id)/source", method: .get, headers: auth)
             #expect(Array(sourceBytes.body.readableBytesView) == source)
+            #expect(decodeJSON(video)["container"] as? String == "mp4", "processing forces the demuxer from it")
+
+            // A source grant opens this source alone, without the token, until it expires; byte ranges work.
+            let videoId = id
+            let grant = SourceGrant(videoId: videoId, lifetime: .seconds(60), token: "internal-secret")
+            let granted = "\(InternalMediaContract.grantedSourcePath(videoId))?\(grant.query)"
+            #expect(Array(try await client.execute(uri: granted, method: .get).body.readableBytesView) == source)
+            let ranged = try await client.execute(uri: granted, method: .get, headers: [.range: "bytes=10-19"])
+            #expect(ranged.status == .partialContent && Array(ranged.body.readableBytesView) == Array(source[10..<20]))
+            let otherVideo = SourceGrant(videoId: .random(), lifetime: .seconds(60), token: "internal-secret")
+            let expired = SourceGrant(videoId: videoId, lifetime: .seconds(60), token: "internal-secret", now: Date(timeIntervalSinceNow: -120))
+            let forged = SourceGrant(videoId: videoId, lifetime: .seconds(60), token: "wrong-secret!!!")
+            for query in [otherVideo.query, expired.query, forged.query, "", "expires=99999999999&grant=", "expires=x&grant=\(grant.signature)"] {
+                let refused = try await client.execute(uri: "\(InternalMediaContract.grantedSourcePath(videoId))?\(query)", method: .get)
+                #expect(refused.status == .unauthorized, "\(query)")
+            }
 
             let path = "/internal/videos/\(id)/media/720p/video.mp4"
             #expect(try await client.execute(uri: path + "?quality=720p&width=1280&height=720", method: .put, headers: auth,
@@ -36,6 +54,18 @@ struct InternalMediaTests {
             let stored = try await service.storage.mediaFiles(of: id)
             #expect(stored.count == 1 && stored.first?.name == MediaLayout.renditionMP4(id, quality: "720p") && stored.first?.length == 2)
             #expect(Array(try await client.execute(uri: path, method: .get, headers: auth).body.readableBytesView) == [4, 5])
+            // A media grant opens that one file without the token; not another file, not the source.
+            let fileGrant = SourceGrant(videoId: id, path: "720p/video.mp4", lifetime: .seconds(60), token: "internal-secret")
+            let grantedFile = "\(InternalMediaContract.grantedMediaPath(id, path: "720p/video.mp4"))?\(fileGrant.query)"
+            #expect(Array(try await client.execute(uri: grantedFile, method: .get).body.readableBytesView) == [4, 5])
+            for refusedURI in [
+                "\(InternalMediaContract.grantedMediaPath(id, path: "720p/video.mp4"))?\(grant.query)",  // the source's grant
+                "\(InternalMediaContract.grantedMediaPath(id, path: "480p/video.mp4"))?\(fileGrant.query)",  // another file
+                "\(InternalMediaContract.grantedSourcePath(id))?\(fileGrant.query)",  // the source
+                InternalMediaContract.grantedMediaPath(id, path: "720p/video.mp4"),
+            ] {
+                #expect(try await client.execute(uri: refusedURI, method: .get).status == .unauthorized, "\(refusedURI)")
+            }
 
             for bad in ["/internal/videos/\(id)/media/../../etc/passwd", "/internal/videos/\(id)/media/a/b/c/d/e",
                         "/internal/videos/\(VideoID.random())/media/720p/video.mp4", "/internal/videos/not-an-id"] {

@@ -127,6 +127,20 @@ struct MediaCacheDeliveryTests {
         }
     }
 
+    @Test("the playlists of a video that is not ready (still growing) are read from GridFS, never copied; its segments are")
+    func growingPlaylistsNotCached() async throws {
+        try await Self.withCachedVideo { service, client, token, id, _, _ in
+            let cache = try #require(service.dependencies.mediaCache)
+            for path in ["master.m3u8", "360p/index.m3u8"] {
+                let playlist = try await client.execute(uri: "/api/videos/\(id)/hls/\(path)", method: .get, headers: bearer(token))
+                #expect(playlist.status == .ok && String(buffer: playlist.body).hasPrefix("#EXTM3U"))
+            }
+            #expect(await cache.usage.files == 0, "a growing playlist was copied into the cache")
+            _ = try await client.execute(uri: "/api/videos/\(id)/hls/360p/seg_00001.m4s", method: .get, headers: bearer(token))
+            #expect(await cache.usage.files == 1)
+        }
+    }
+
     @Test("served from memory and disk, the database is asked nothing; a deleted video is 404 at once; a new file is seen at once")
     func lookupsFollowRevisions() async throws {
         try await Self.withCachedVideo { service, client, token, id, _, _ in

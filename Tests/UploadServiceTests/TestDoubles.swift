@@ -66,6 +66,13 @@ final class InMemoryVideoRepository: VideoRepository {
         records.withLock { $0.values.filter { $0.video.owner == owner }.reduce(0) { $0 + $1.video.size } }
     }
 
+    func storedBytesByOwner() async throws -> [(owner: UserID, bytes: Int64, videos: Int)] {
+        records.withLock { records in
+            Dictionary(grouping: records.values, by: \.video.owner)
+                .map { (owner: $0.key, bytes: $0.value.reduce(0) { $0 + $1.video.size }, videos: $0.value.count) }
+        }
+    }
+
     func pendingPublication(limit: Int) async throws -> [VideoRecord] {
         records.withLock { Array($0.values.filter(\.publishPending).sorted { $0.video.createdAt < $1.video.createdAt }.prefix(limit)) }
     }
@@ -273,6 +280,10 @@ final class InMemoryTusUploads: TusUploadRepository {
 
     func reservedBytes(owner: UserID, excluding: String?) async throws -> Int64 {
         uploads.withLock { $0.values.filter { $0.owner == owner && $0.completedVideo == nil && $0.id != excluding }.reduce(0) { $0 + $1.length } }
+    }
+
+    func unfinished(owner: UserID, now: Date) async throws -> [TusUpload] {
+        uploads.withLock { $0.values.filter { $0.owner == owner && $0.completedVideo == nil && $0.expiresAt >= now }.sorted { $0.createdAt > $1.createdAt } }
     }
 
     func expired(before: Date, limit: Int) async throws -> [TusUpload] {

@@ -3,6 +3,7 @@ import ClipCutCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Jobs
 import HummingbirdTesting
 import JWTKit
 import Logging
@@ -25,6 +26,11 @@ struct TestUploadService {
     let dependencies: UploadServiceDependencies
 
     let revisions = InMemoryMediaRevisions()
+    /// Who the admin routes take for an administrator.
+    let admins = KnownAdmins()
+    /// The job queue's store, whose dead letters the admin routes list.
+    let jobStore = MemoryJobQueue.Store()
+    let captionRetries = MemoryCaptionRetrySchedule()
 
     /// With `mediaCache`, media is served through a ``MediaCache`` there (run by the
     /// application) and the lookups are kept under in-memory revisions, as in production.
@@ -40,6 +46,9 @@ struct TestUploadService {
             playbackTokens: PlaybackTokens(secret: Array("a test secret that is long enough!!".utf8), lifetime: .seconds(600)),
             verifier: auth.verifier, quotaBytes: quotaBytes, maximumUploadBytes: maximumUploadBytes, tusExpiry: tusExpiry,
             logger: logger, captionRemux: remuxRequests)
+        dependencies.adminCheck = admins
+        dependencies.jobs = MemoryJobQueue(store: jobStore, consumer: "test", claimIdle: .seconds(60))
+        dependencies.captionRetries = captionRetries
         if let mediaCache {
             dependencies.repository = RevisingVideoRepository(base: repository, revisions: revisions, logger: logger)
             dependencies.storage = RevisingMediaStorage(base: storage, revisions: revisions, logger: logger)

@@ -27,6 +27,15 @@ function readUser() {
   try { return JSON.parse(sessionStorage.getItem(USER_KEY) || 'null'); } catch { return null; }
 }
 
+// A query string with every value percent-encoded (a space as %20, not URLSearchParams' `+`,
+// which a server reading the query literally would keep); empty values are left out.
+export function queryString(params) {
+  return Object.entries(params)
+    .filter(([, value]) => value !== undefined && value !== null && value !== '')
+    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`)
+    .join('&');
+}
+
 export function isLoggedIn() { return Boolean(token); }
 export function currentUser() { return user; }
 
@@ -93,15 +102,16 @@ export async function errorFromResponse(res) {
 /**
  * fetch() with the bearer token. Returns the Response whatever its status, except a 401 to an
  * authenticated request (session expired: the global handler runs, a handled error is thrown).
- * Network failures throw ApiError(0, 'network').
+ * Network failures throw ApiError(0, 'network'). `cache` is fetch's cache mode: 'no-store' unless
+ * the caller wants the browser's HTTP cache (a poster revalidated with its ETag).
  */
-export async function apiFetch(path, { auth = true, headers = {}, ...init } = {}) {
+export async function apiFetch(path, { auth = true, headers = {}, cache = 'no-store', ...init } = {}) {
   const h = new Headers(headers);
   const sent = auth && token;
   if (sent) h.set('Authorization', `Bearer ${token}`);
   let res;
   try {
-    res = await fetch(path, { ...init, headers: h, credentials: 'same-origin', cache: 'no-store' });
+    res = await fetch(path, { ...init, headers: h, credentials: 'same-origin', cache });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'network', NETWORK_MESSAGE);

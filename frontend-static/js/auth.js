@@ -6,7 +6,8 @@ import { $, showMessage, showError, clearMessage } from './ui.js';
 
 export const authView = {
   el: document.getElementById('view-auth'),
-  enter() {},
+  /** `next`: the route opened while logged out, which comes up after logging in. */
+  enter({ next = null } = {}) { $('#login-next').hidden = !next; },
   leave() {},
 };
 
@@ -16,8 +17,10 @@ async function login(email, password) {
   setSession(session.token, publicUser(session.user));
 }
 
+/** What the page keeps of the account; `role` only decides whether the Admin link shows (the
+ *  server checks the role again on every admin route). */
 function publicUser(u) {
-  return { id: u.id, email: u.email, displayName: u.displayName };
+  return { id: u.id, email: u.email, displayName: u.displayName, role: u.role };
 }
 
 /** Disables a form's submit button while `task` runs. */

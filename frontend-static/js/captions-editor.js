@@ -5,6 +5,7 @@
 
 import { api, apiFetch, errorFromResponse } from './api.js';
 import { $, h, showMessage, showError } from './ui.js';
+import { useCueForClip } from './clip-maker.js';
 
 const section = $('#captions-editor');
 const choice = $('#captions-editor-track');
@@ -38,7 +39,10 @@ function row(cue) {
   const play = h('button', { type: 'button', class: 'secondary small', text: '▶' });
   play.setAttribute('aria-label', `Play from ${cue.start.toFixed(1)} s`);
   play.addEventListener('click', () => { video.currentTime = cue.start; video.play().catch(() => {}); });
-  return h('li', { class: 'cue-row' }, play, input(cue.start, 'Start (s)', 'cue-start'), input(cue.end, 'End (s)', 'cue-end'),
+  const clip = h('button', { type: 'button', class: 'secondary small cue-clip', text: '✂' });
+  clip.setAttribute('aria-label', `Use ${cue.start.toFixed(1)}–${cue.end.toFixed(1)} s for the clip`);
+  clip.addEventListener('click', () => useCueForClip(cue.start, cue.end));
+  return h('li', { class: 'cue-row' }, play, clip, input(cue.start, 'Start (s)', 'cue-start'), input(cue.end, 'End (s)', 'cue-end'),
     h('input', { type: 'text', value: cue.text, 'aria-label': 'Text', class: 'cue-text', maxlength: '1000' }));
 }
 

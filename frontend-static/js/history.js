@@ -1,10 +1,18 @@
 // The history view: the caller's uploads with filters, keyset paging (a stack of cursors for
-// Previous) and deletion behind a confirmation dialog.
+// Previous), a poster thumbnail per ready video (fetched once its row nears the screen), and
+// deletion behind a confirmation dialog.
 
-import { api } from './api.js';
-import { $, h, showMessage, showError, formatBytes, formatClock, formatDate, captionStateText } from './ui.js';
+import { api, apiFetch, queryString } from './api.js';
+import {
+  $, h, showMessage, showError, formatBytes, formatClock, formatDate, captionStateText, confirmDialog, closeConfirmDialog,
+} from './ui.js';
 
 const PAGE_SIZE = 20;
+const COLUMNS = 7;
+// The thumbnail's box (16:9), also its width/height attributes: no layout shift when it arrives.
+const POSTER_WIDTH = 96;
+const POSTER_HEIGHT = 54;
+const POSTER_FETCHES = 4; // at most this many poster requests at once
 
 const filters = $('#history-filters');
 const statusSelect = $('#history-status');
@@ -14,8 +22,6 @@ const tbody = $('#history-table tbody');
 const prevButton = $('#history-prev');
 const nextButton = $('#history-next');
 const pageEl = $('#history-page');
-const dialog = $('#confirm-dialog');
-const dialogText = $('#confirm-text');
 
 // Paging: `cursor` is the current page's cursor (null = first page), `stack` the earlier ones.
 let cursor = null;
@@ -30,16 +36,87 @@ const deleted = new Set();
 export const historyView = {
   el: document.getElementById('view-history'),
   enter() { load(); },
-  leave() { generation += 1; if (dialog.open) dialog.close('no'); },
+  leave() { generation += 1; closeConfirmDialog(); dropPosters(); },
 };
 
+// --- Posters ---
+// GET /api/videos/{id}/poster.jpg answers the bearer token too, so each visible row costs one
+// request (no playback links to sign first); an <img> cannot send the header, so the image
+// arrives with fetch() and shows through an object URL, revoked when the page is left or
+// re-rendered. Conditional requests (the poster's ETag) keep a revisit cheap.
+
+let posterUrls = [];
+let posterQueue = [];
+let posterRunning = 0;
+const posterObserver = 'IntersectionObserver' in window
+  ? new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      if (!entry.isIntersecting) continue;
+      posterObserver.unobserve(entry.target);
+      queuePoster(entry.target);
+    }
+  }, { rootMargin: '200px 0px' })
+  : null;
+
+function dropPosters() {
+  if (posterObserver) posterObserver.disconnect();
+  posterQueue = [];
+  for (const url of posterUrls) URL.revokeObjectURL(url);
+  posterUrls = [];
+}
+
+function queuePoster(img) {
+  posterQueue.push({ img, gen: generation });
+  pumpPosters();
+}
+
+function pumpPosters() {
+  while (posterRunning < POSTER_FETCHES && posterQueue.length) {
+    const job = posterQueue.shift();
+    if (job.gen !== generation || !job.img.isConnected) continue;
+    posterRunning += 1;
+    loadPoster(job).finally(() => { posterRunning -= 1; pumpPosters(); });
+  }
+}
+
+async function loadPoster({ img, gen }) {
+  try {
+    const res = await apiFetch(`/api/videos/${encodeURIComponent(img.dataset.videoId)}/poster.jpg`, { cache: 'default' });
+    if (!res.ok) { img.dataset.poster = 'none'; return; }
+    const blob = await res.blob();
+    if (gen !== generation || !img.isConnected) return;
+    const url = URL.createObjectURL(blob);
+    posterUrls.push(url);
+    img.addEventListener('load', () => { img.dataset.poster = 'shown'; }, { once: true });
+    img.addEventListener('error', () => { img.dataset.poster = 'none'; }, { once: true });
+    img.src = url;
+  } catch (err) {
+    img.dataset.poster = 'none';
+    if (err.handled) return; // the session ended: the page says so
+  }
+}
+
+/** The row's thumbnail: a poster for a ready video (lazily), a sized placeholder otherwise. */
+function thumbnail(u) {
+  const img = h('img', {
+    class: 'poster', alt: '', width: POSTER_WIDTH, height: POSTER_HEIGHT, decoding: 'async',
+    dataset: { videoId: u.videoId, poster: u.status === 'ready' ? 'waiting' : 'none' },
+  });
+  if (u.status === 'ready') {
+    if (posterObserver) posterObserver.observe(img);
+    else queuePoster(img);
+  }
+  // The picture is a second way to the same link for the mouse: not a Tab stop, not read twice.
+  return h('a', { class: 'poster-link', href: `#/watch/${u.videoId}`, tabindex: '-1', 'aria-hidden': 'true' }, img);
+}
+
 function query() {
-  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
-  if (statusSelect.value && statusSelect.value !== 'all') params.set('status', statusSelect.value);
-  const q = qInput.value.trim();
-  if (q) params.set('q', q);
-  if (cursor) params.set('cursor', cursor);
-  return params;
+  return queryString({
+    limit: PAGE_SIZE,
+    status: statusSelect.value && statusSelect.value !== 'all' ? statusSelect.value : '',
+    q: qInput.value.trim(),
+    cursor,
+  });
 }
 
 async function load() {
@@ -61,9 +138,10 @@ async function load() {
 }
 
 function render(uploads) {
+  dropPosters();
   if (uploads.length === 0) {
     tbody.replaceChildren(h('tr', { class: 'empty' },
-      h('td', { colspan: 9, text: stack.length ? 'No more uploads.' : 'No uploads match.' })));
+      h('td', { colspan: COLUMNS, text: stack.length ? 'No more uploads.' : 'No uploads match.' })));
   } else {
     tbody.replaceChildren(...uploads.map(row));
   }
@@ -84,35 +162,33 @@ function cell(label, className, ...content) {
   return h('td', { class: className, dataset: { label } }, ...content);
 }
 
+/** One compact row: thumbnail, the title with its renditions and captions under it, the status
+ *  (with the failure reason), duration, size, created, Delete. */
 function row(u) {
-  const renditions = (u.renditions || []).join(', ') || '—';
-  const del = h('button', { type: 'button', class: 'delete', 'aria-label': `Delete “${u.title}”`, text: 'Delete' });
+  const details = [(u.renditions || []).join(', '), captionStateText(u.captions)].filter(Boolean).join(' · ');
+  const del = h('button', { type: 'button', class: 'delete small', 'aria-label': `Delete “${u.title}”`, text: 'Delete' });
   del.addEventListener('click', () => confirmDelete(u, del));
-  return h('tr', { dataset: { videoId: u.videoId } },
-    cell('Title', 'title', h('a', { class: 'watch-link', href: `#/watch/${u.videoId}`, text: u.title })),
-    cell('Status', 'status', u.status),
+  return h('tr', { dataset: { videoId: u.videoId, status: u.status } },
+    cell('Poster', 'thumb', thumbnail(u)),
+    cell('Title', 'title',
+      h('a', { class: 'watch-link', href: `#/watch/${u.videoId}`, text: u.title }),
+      details ? h('span', { class: 'details', text: details }) : null),
+    cell('Status', u.failureReason ? 'status has-failure' : 'status',
+      h('span', { class: 'status-name', text: u.status }),
+      u.failureReason ? h('span', { class: 'failure', text: u.failureReason }) : null),
     cell('Duration', 'duration', Number.isFinite(u.durationSeconds) ? formatClock(u.durationSeconds) : '—'),
     cell('Size', 'size', formatBytes(u.size)),
-    cell('Renditions', 'renditions', renditions),
-    cell('Captions', 'captions', captionStateText(u.captions) || '—'),
     cell('Created', 'created', h('time', { datetime: u.createdAt, text: formatDate(u.createdAt) })),
-    cell('Failure', u.failureReason ? 'failure has-failure' : 'failure', u.failureReason || '—'),
     cell('Actions', 'actions', del));
 }
 
-/** Opens #confirm-dialog; resolves true for #confirm-yes. Escape or #confirm-no is false. */
-function confirmDialog(text) {
-  return new Promise((resolve) => {
-    dialogText.textContent = text;
-    dialog.returnValue = '';
-    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes'), { once: true });
-    dialog.showModal();
-    $('#confirm-no').focus();
-  });
-}
-
 async function confirmDelete(upload, button) {
-  const ok = await confirmDialog(`Delete “${upload.title}”? Its source, renditions and captions are removed for good.`);
+  const ok = await confirmDialog({
+    heading: 'Delete this video?',
+    text: `Delete “${upload.title}”? Its source, renditions and captions are removed for good.`,
+    yes: 'Delete',
+    no: 'Keep it',
+  });
   if (!ok) { button.focus(); return; }
   button.disabled = true;
   try {
@@ -156,6 +232,4 @@ export function initHistory() {
     cursor = stack.pop();
     load();
   });
-  $('#confirm-yes').addEventListener('click', () => dialog.close('yes'));
-  $('#confirm-no').addEventListener('click', () => dialog.close('no'));
 }

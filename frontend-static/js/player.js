@@ -1,13 +1,17 @@
 // The player: Auto (the HLS master, when the browser plays HLS) or a fixed rendition (quality
-// switch keeping time and play state), subtitles, poster, storyboard previews over our seek bar,
-// and download links (always the MP4 renditions). Media URLs carry a playback token in the
-// query, so <video>, <track> and plain fetch() load them without an Authorization header.
+// switch keeping time and play state), subtitles, poster, storyboard previews over our seek bar
+// (the page's own controls, player-controls.js: the <video> has none of its own), and download
+// links (always the MP4 renditions). Media URLs carry a playback token in the query, so <video>,
+// <track> and plain fetch() load them without an Authorization header.
 // Before a video is ready it can play live from its HLS (live-player.js) up to what is encoded;
 // loading the ready player then goes on from the same time and play state.
+// Where the viewer was in each video is kept in sessionStorage (every few seconds while it plays,
+// on pause, seek and when the page goes away), so a reload goes on from the same moment.
 
 import { api, ApiError } from './api.js';
-import { $, h, formatBytes, formatClock, captionStateText, captionLanguageText } from './ui.js';
-import { parseStoryboard, attachPreview } from './storyboard.js';
+import { $, h, formatBytes, captionStateText, captionLanguageText } from './ui.js';
+import { parseStoryboard } from './storyboard.js';
+import { preview, initControls, resetControls } from './player-controls.js';
 import { startLive } from './live-player.js';
 import { fillQuality, sourceFor } from './quality.js';
 
@@ -17,24 +21,42 @@ const quality = $('#quality');
 const captionsToggle = $('#captions-toggle');
 const captionsNote = $('#captions-note');
 const downloads = $('#downloads');
-const seekBar = $('#seek-bar');
 const liveNote = $('#live-note');
 const LIVE_NOTE = 'Playing while processing — more arrives as it is encoded.';
 
 let generation = 0;  // bumps on every load/reset, so late answers of an old load are ignored
-let state = null;    // { videoId, title, playback }
+let state = null;    // { videoId, title, playback, from }
 let lastRefresh = 0;
-let dragging = false;
 let live = null;     // the live loader while a video that is not ready yet plays
 let playing = false; // the viewer's play state: a media error pauses the <video> before its event
 
-const preview = attachPreview({
-  container: $('#seek-preview'),
-  seekBar,
-  preview: $('#storyboard-preview'),
-  timeLabel: $('#storyboard-time'),
-  getDuration: () => video.duration,
-});
+// --- Where the viewer was, per video (sessionStorage: this tab, kept across reloads) ---
+
+const POSITION_KEY = 'clipcut.position.';
+const SAVE_EVERY_MS = 3000;
+let positionKnown = false; // false from a new src until its metadata is in and the start is sought
+let lastSave = 0;
+
+function readPosition(videoId) {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(POSITION_KEY + videoId) || 'null');
+    return saved && Number.isFinite(saved.time) ? saved : null;
+  } catch { return null; }
+}
+
+/** Saves the time and play state of the video on the page; `from` is the `?t=` the view was
+ *  opened with, so a reload of that same link goes on from here while a link to another moment
+ *  still goes to its moment. A finished video (or one barely started) forgets its place. */
+function savePosition() {
+  if (!state || live || !positionKnown || !video.getAttribute('src')) return;
+  const key = POSITION_KEY + state.videoId;
+  const time = video.currentTime;
+  lastSave = Date.now();
+  try {
+    if (video.ended || !(time >= 1)) sessionStorage.removeItem(key);
+    else sessionStorage.setItem(key, JSON.stringify({ time, playing: !video.paused, from: state.from }));
+  } catch { /* storage full or off: nothing to resume from */ }
+}
 
 const captionsChoice = $('#captions-choice');
 const tracks = () => [...video.querySelectorAll('track')];
@@ -82,7 +104,8 @@ function setCaptions(captions, playback = {}) {
   captionsChoice.hidden = items.length === 0;
   captionsToggle.disabled = items.length === 0;
   const why = captionStateText(playback.captionState, playback.captionFailureReason);
-  captionsNote.textContent = items.length ? captionLanguageText(playback) : `(${why || 'no subtitles for this video yet'})`;
+  const none = why || 'no subtitles for this video yet';
+  captionsNote.textContent = items.length ? captionLanguageText(playback) : `${none[0].toUpperCase()}${none.slice(1)}.`;
   applyCaptions();
 }
 
@@ -108,8 +131,10 @@ async function fetchPlayback(videoId) {
 /** Points the <video> at a rendition or the HLS master, then restores time, rate and play state. */
 function setSource(url, { time = 0, paused = true, rate = 1 } = {}) {
   playing = !paused;
+  positionKnown = false;
   video.addEventListener('loadedmetadata', () => {
     if (time > 0) video.currentTime = Math.min(time, video.duration || time);
+    positionKnown = true;
     video.playbackRate = rate;
     applyCaptions();
     if (!paused) video.play().catch(() => {});
@@ -176,20 +201,24 @@ export async function loadLive(videoId, { title = '' } = {}) {
 
 /**
  * Loads the player for a ready video, in Auto (else the best rendition) or the quality already
- * chosen for it; `t` (seconds) seeks once the metadata is in. After live playback it goes on from
- * the live player's time and play state instead. Resolves the playback links, or null when
- * another load or a reset overtook this one.
+ * chosen for it; `t` (seconds) seeks once the metadata is in. With `resume` (the view opening),
+ * a position saved for the same video and the same `t` (a reload) wins: it goes on from there,
+ * playing if it was. After live playback it goes on from the live player's time and play state
+ * instead. Resolves the playback links, or null when another load or a reset overtook this one.
  */
-export async function loadPlayer(videoId, { t = null, title = '' } = {}) {
+export async function loadPlayer(videoId, { t = null, title = '', resume = false } = {}) {
   const gen = ++generation;
+  const opened = resume ? (t ?? null) : (state?.videoId === videoId ? state.from : null);
   const playback = await fetchPlayback(videoId);
   if (gen !== generation) return null;
-  state = { videoId, title: title || playback.title, playback };
+  state = { videoId, title: title || playback.title, playback, from: opened };
   if (!playback.renditions.length) throw new ApiError(0, 'no_renditions', 'No playable rendition is stored for this video.');
+  const saved = resume ? readPosition(videoId) : null;
   // Taken now, not when the load began: the live video kept playing while the links came.
-  const from = live
+  let from = live
     ? { time: video.currentTime, paused: video.paused, rate: video.playbackRate }
     : { time: t && t > 0 ? t : 0 };
+  if (!live && saved && (saved.from ?? null) === opened) from = { time: saved.time, paused: !saved.playing };
   stopLive();
   video.poster = playback.poster || '';
   fillQuality(quality, playback, video);
@@ -236,7 +265,15 @@ async function switchQuality() {
   switchTo(saved);
 }
 
+/** The title changed (the owner edited it): the download names follow. */
+export function setPlayerTitle(title) {
+  if (!state || !title) return;
+  state.title = title;
+  if (!live) fillDownloads(state.playback.renditions, title);
+}
+
 export function resetPlayer() {
+  savePosition(); // leaving the view: coming back goes on from here
   generation += 1;
   stopLive();
   state = null;
@@ -247,12 +284,11 @@ export function resetPlayer() {
   video.load();
   quality.replaceChildren();
   downloads.replaceChildren();
-  preview.clear();
-  seekBar.value = 0;
-  seekBar.max = 0;
+  resetControls();
 }
 
 export function initPlayer() {
+  initControls();
   quality.addEventListener('change', switchQuality);
   captionsToggle.addEventListener('change', applyCaptions);
   captionsChoice.addEventListener('change', applyCaptions);
@@ -265,18 +301,12 @@ export function initPlayer() {
     if (showing) captionsChoice.value = `${showing.srclang}|${showing.dataset.kind}`;
   });
 
-  // Our seek bar (the storyboard previews hang over it) mirrors the video's position.
-  const sync = () => {
-    const duration = Number.isFinite(video.duration) ? video.duration : 0;
-    seekBar.max = duration;
-    seekBar.disabled = duration === 0;
-    if (!dragging) seekBar.value = video.currentTime;
-    seekBar.setAttribute('aria-valuetext', `${formatClock(video.currentTime)} of ${formatClock(duration)}`);
-  };
-  for (const type of ['loadedmetadata', 'durationchange', 'timeupdate', 'seeked']) video.addEventListener(type, sync);
-  seekBar.addEventListener('pointerdown', () => { dragging = true; });
-  window.addEventListener('pointerup', () => { dragging = false; });
-  seekBar.addEventListener('input', () => { video.currentTime = Number(seekBar.value); });
+  // Where the viewer is: every few seconds while playing, at once on pause, seek and the end,
+  // and when the page goes away (a reload, a closed tab, a phone switching apps).
+  video.addEventListener('timeupdate', () => { if (Date.now() - lastSave >= SAVE_EVERY_MS) savePosition(); });
+  for (const type of ['pause', 'seeked', 'ended']) video.addEventListener(type, savePosition);
+  window.addEventListener('pagehide', savePosition);
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') savePosition(); });
 
   // An expired playback token makes the media request fail: fetch fresh links once and go on
   // (playing again if it was: a pause the error itself causes does not count).

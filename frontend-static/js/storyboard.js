@@ -1,5 +1,6 @@
 // Storyboard previews: the WebVTT track maps time ranges to regions of one sprite image
-// (cue text `storyboard.jpg?token=…#xywh=x,y,w,h`), shown over the seek bar on hover or focus.
+// (cue text `storyboard.jpg?token=…#xywh=x,y,w,h`), shown over the seek bar on hover, while the
+// thumb is dragged, and (through showAt) when the keyboard focuses or moves it.
 
 import { formatClock } from './ui.js';
 
@@ -39,7 +40,8 @@ function cueAt(cues, time) {
 }
 
 /**
- * Wires a range input (the seek bar) to a preview box, once. Returns { setCues(cues), clear() }.
+ * Wires a range input (the seek bar) to a preview box, once. Returns { setCues(cues), clear(),
+ * showAt(seconds) (over where the thumb is at that time), hide() }.
  * The box is positioned with inline styles from JS (allowed by the CSP, unlike style attributes).
  */
 export function attachPreview({ container, seekBar, preview, timeLabel, getDuration }) {
@@ -92,5 +94,7 @@ export function attachPreview({ container, seekBar, preview, timeLabel, getDurat
       cues = [];
       hide();
     },
+    showAt(time) { show(time); },
+    hide,
   };
 }

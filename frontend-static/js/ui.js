@@ -58,6 +58,39 @@ export function showError(err) {
   }
 }
 
+// --- The confirmation dialog (#confirm-dialog) ---
+
+let dialogWired = false;
+
+/**
+ * Opens #confirm-dialog with these words; resolves true for its "yes" button, false for "no" or
+ * Escape. Focus starts on "no" (the safe choice).
+ */
+export function confirmDialog({ heading = 'Delete this video?', text = '', yes = 'Delete', no = 'Keep it' } = {}) {
+  const dialog = document.getElementById('confirm-dialog');
+  if (!dialogWired) {
+    dialogWired = true;
+    $('#confirm-yes').addEventListener('click', () => dialog.close('yes'));
+    $('#confirm-no').addEventListener('click', () => dialog.close('no'));
+  }
+  return new Promise((resolve) => {
+    $('#confirm-heading').textContent = heading;
+    $('#confirm-text').textContent = text;
+    $('#confirm-yes').textContent = yes;
+    $('#confirm-no').textContent = no;
+    dialog.returnValue = '';
+    dialog.addEventListener('close', () => resolve(dialog.returnValue === 'yes'), { once: true });
+    dialog.showModal();
+    $('#confirm-no').focus();
+  });
+}
+
+/** Closes #confirm-dialog (as "no") when a view it belongs to is left. */
+export function closeConfirmDialog() {
+  const dialog = document.getElementById('confirm-dialog');
+  if (dialog.open) dialog.close('no');
+}
+
 // --- Formatting ---
 
 export function formatBytes(bytes) {
@@ -68,6 +101,11 @@ export function formatBytes(bytes) {
   while (value >= 1000 && unit < units.length - 1) { value /= 1000; unit += 1; }
   const digits = unit === 0 || value >= 100 ? 0 : 1;
   return `${value.toFixed(digits)} ${units[unit]}`;
+}
+
+/** Bytes per second: "12.3 MB/s". */
+export function formatRate(bytesPerSecond) {
+  return Number.isFinite(bytesPerSecond) && bytesPerSecond >= 0 ? `${formatBytes(bytesPerSecond)}/s` : '—';
 }
 
 /** 83.4 → "1:23", 3723 → "1:02:03". */

@@ -51,7 +51,7 @@ func check(_ json: Data) {
         precondition(rung.width >= 2 && rung.height >= 2 && rung.width % 2 == 0 && rung.height % 2 == 0, "rung \(rung)")
         precondition(rung.frameRate > 0 && rung.frameRate <= 60, "rung rate \(rung.frameRate)")
     }
-    let command = LadderCommand(source: "in", probe: probe, rungs: rungs, outputDirectory: "/o", stillPicture: "p.png")
+    let command = LadderCommand(source: .file("in"), probe: probe, rungs: rungs, outputDirectory: "/o", stillPicture: "p.png")
     precondition(command.arguments.allSatisfy { $0.utf8.count < 4096 }, "an argument grew")
     _ = MediaPolicy.toolTimeLimit(duration: probe.duration, factor: 10)
 }

@@ -35,6 +35,8 @@ public enum ClipCutEvent: Codable, Hashable, Sendable {
     case videoReady(VideoReadyEvent)
     /// `video.failed`
     case videoFailed(VideoFailedEvent)
+    /// `video.retried`
+    case videoRetried(VideoRetriedEvent)
     /// `video.deleted`
     case videoDeleted(VideoDeletedEvent)
     /// `user.deleted`
@@ -53,6 +55,7 @@ public enum ClipCutEvent: Codable, Hashable, Sendable {
         case .renditionReady(let m): m
         case .videoReady(let m): m
         case .videoFailed(let m): m
+        case .videoRetried(let m): m
         case .videoDeleted(let m): m
         case .userDeleted(let m): m
         }
@@ -84,6 +87,7 @@ public enum ClipCutEvent: Codable, Hashable, Sendable {
         case let m as RenditionReadyEvent: self = .renditionReady(m)
         case let m as VideoReadyEvent: self = .videoReady(m)
         case let m as VideoFailedEvent: self = .videoFailed(m)
+        case let m as VideoRetriedEvent: self = .videoRetried(m)
         case let m as VideoDeletedEvent: self = .videoDeleted(m)
         case let m as UserDeletedEvent: self = .userDeleted(m)
         default: return nil
@@ -114,6 +118,7 @@ public enum ClipCutEvent: Codable, Hashable, Sendable {
         case .renditionReady: self = .renditionReady(try RenditionReadyEvent(from: decoder))
         case .videoReady: self = .videoReady(try VideoReadyEvent(from: decoder))
         case .videoFailed: self = .videoFailed(try VideoFailedEvent(from: decoder))
+        case .videoRetried: self = .videoRetried(try VideoRetriedEvent(from: decoder))
         case .videoDeleted: self = .videoDeleted(try VideoDeletedEvent(from: decoder))
         case .userDeleted: self = .userDeleted(try UserDeletedEvent(from: decoder))
         }

@@ -26,6 +26,8 @@ public enum MessageType: String, Codable, Sendable, CaseIterable {
     case videoReady = "video.ready"
     /// ``VideoFailedEvent``: processing gave up.
     case videoFailed = "video.failed"
+    /// ``VideoRetriedEvent``: an administrator sent a failed video's job back to the queue.
+    case videoRetried = "video.retried"
     /// ``VideoDeletedEvent``: the owner deleted the video and its media.
     case videoDeleted = "video.deleted"
     /// ``UserDeletedEvent``: an account was deleted; its videos must go too.

@@ -150,3 +150,25 @@ extension VideoFailedEvent {
         self.init(Payload(videoId: videoId, reason: reason), at: at, eventId: eventId)
     }
 }
+
+/// `video.retried` on `clipcut:events`: an administrator took a dead-lettered job back; the
+/// video left ``VideoStatus/failed`` for ``VideoStatus/uploaded`` and its job is queued again
+/// with its attempts reset.
+public typealias VideoRetriedEvent = MessageEnvelope<VideoRetriedPayload>
+
+/// The fields of a ``VideoRetriedEvent``.
+public struct VideoRetriedPayload: VideoMessagePayload {
+    /// Always `video.retried`.
+    public static let messageType = MessageType.videoRetried
+    /// The video it is about.
+    public var videoId: VideoID
+    /// The reason it had failed with.
+    public var previousReason: String?
+}
+
+extension VideoRetriedEvent {
+    /// Creates the event at the current schema version.
+    public init(videoId: VideoID, previousReason: String?, at: Date = Date(), eventId: UUID = UUID()) {
+        self.init(Payload(videoId: videoId, previousReason: previousReason), at: at, eventId: eventId)
+    }
+}

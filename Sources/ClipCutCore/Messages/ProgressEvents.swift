@@ -82,6 +82,9 @@ public struct VideoCaptionsPayload: VideoMessagePayload {
     @EmptyIfMissing public var translation: [CaptionCue]
     /// The owner changed the tracks (uploaded, edited or deleted one); absent: Whisper's own.
     public var edited: Bool?
+    /// Seconds the transcription took per second of audio (below 1: faster than real time),
+    /// when whisper.cpp heard the speech in this run.
+    public var realTimeFactor: Double?
 }
 
 extension VideoCaptionsEvent {
@@ -96,12 +99,14 @@ extension VideoCaptionsEvent {
         languageProbability: Double? = nil,
         translation: [CaptionCue] = [],
         edited: Bool? = nil,
+        realTimeFactor: Double? = nil,
         at: Date = Date(),
         eventId: UUID = UUID()
     ) {
         self.init(
             Payload(videoId: videoId, state: state, language: language, cues: cues, reason: reason, model: model,
-                    languageProbability: languageProbability, translation: translation, edited: edited),
+                    languageProbability: languageProbability, translation: translation, edited: edited,
+                    realTimeFactor: realTimeFactor),
             at: at, eventId: eventId)
     }
 }

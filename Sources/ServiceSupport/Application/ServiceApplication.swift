@@ -12,6 +12,7 @@ import ServiceLifecycle
 ///   the application's ServiceGroup: started before the server accepts requests and shut down
 ///   gracefully after it stops, in reverse order.
 /// - `logger` defaults to one labelled with the service's name.
+/// - A path that exists only with other methods answers 405 with `Allow` (``MethodNotAllowedMiddleware``).
 ///
 /// Run it with `try await app.runService()` (graceful shutdown on SIGTERM and SIGINT).
 public func makeServiceApplication<Context: RequestContext>(
@@ -24,6 +25,7 @@ public func makeServiceApplication<Context: RequestContext>(
     if logger == nil {
         serviceLogger.logLevel = configuration.logLevel
     }
+    router.answerOtherMethodsWith405()  // after every route: see MethodNotAllowedMiddleware
     return Application(
         router: router,
         configuration: ApplicationConfiguration(

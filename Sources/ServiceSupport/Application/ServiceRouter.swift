@@ -7,8 +7,9 @@ import Prometheus
 /// Creates a router with what every ClipCut service has:
 ///
 /// - middleware, outermost first: request metrics (Hummingbird's `MetricsMiddleware`), request
-///   logging at debug level, and ``JSONErrorMiddleware`` (so every error, including the 404 of an
-///   unmatched path, has the JSON error body);
+///   logging at debug level, ``JSONErrorMiddleware`` (so every error, including the 404 of an
+///   unmatched path, has the JSON error body), and ``FormQueryMiddleware`` (`+` in a query is a
+///   space);
 /// - `GET /health`: liveness, always 200 `{"status":"ok"}`;
 /// - `GET /ready`: 200 when every check in `readinessChecks` passes within `readinessTimeout`,
 ///   else 503; the body lists each check's state (see ``ReadinessReport``);
@@ -25,6 +26,7 @@ public func makeServiceRouter<Context: RequestContext>(
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: FormQueryMiddleware())
     addOperationalRoutes(
         to: router,
         metricsRegistry: metricsRegistry,

@@ -102,7 +102,7 @@ struct LifecycleEventApplier: Sendable {
             try await update(e.payload.videoId, at: e.at) { video in
                 try? video.transition(to: .failed, at: e.at, failureReason: e.payload.reason)
             }
-        case .transcodeRequested, .videoUploaded, .videoProgress, .videoDeleted:
+        case .transcodeRequested, .videoUploaded, .videoProgress, .videoDeleted, .videoRetried:
             break
         }
     }

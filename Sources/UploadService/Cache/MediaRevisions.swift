@@ -75,6 +75,7 @@ struct RevisingVideoRepository: VideoRepository {
     }
 
     func storedBytes(owner: UserID) async throws -> Int64 { try await base.storedBytes(owner: owner) }
+    func storedBytesByOwner() async throws -> [(owner: UserID, bytes: Int64, videos: Int)] { try await base.storedBytesByOwner() }
     func pendingPublication(limit: Int) async throws -> [VideoRecord] { try await base.pendingPublication(limit: limit) }
     func markSent(id: VideoID, _ sent: SentMessages) async throws { try await base.markSent(id: id, sent) }
     func markPublished(id: VideoID) async throws { try await base.markPublished(id: id) }

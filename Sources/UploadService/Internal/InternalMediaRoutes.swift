@@ -17,6 +17,9 @@ struct InternalMediaRoutes: Sendable {
         group.put(":id/media/**", use: storeMedia)
         group.get(":id/media/**", use: readMedia)
         group.delete(":id/media", use: deleteMedia)
+        // Outside the token's group: ffmpeg reads the source with a grant in the URL instead.
+        router.get(RouterPath(InternalMediaContract.root + "/:id/granted-source"), use: grantedSource)
+        router.get(RouterPath(InternalMediaContract.root + "/:id/granted-media/**"), use: grantedMedia)
     }
 
     private func record(_ context: ClipCutRequestContext) async throws -> VideoRecord {
@@ -43,13 +46,42 @@ struct InternalMediaRoutes: Sendable {
         }
         return jsonResponse(VideoSnapshot(
             id: video.id, owner: video.owner, status: video.status, burnSubtitles: video.burnSubtitles, speechLanguage: video.speechLanguage,
-            renditions: video.renditions.map(\.quality), captionTracks: tracks, captionEdited: video.captionEdited))
+            renditions: video.renditions.map(\.quality), captionTracks: tracks, captionEdited: video.captionEdited,
+            container: VideoContainer(mediaType: video.contentType)?.rawValue, clipOf: video.clipOf))
     }
 
     @Sendable func source(request: Request, context: ClipCutRequestContext) async throws -> Response {
         let record = try await record(context)
         guard let file = try await dependencies.storage.source(id: record.sourceFileID) else { throw APIError.notFound("The source is missing.") }
         return try await MediaResponder(storage: dependencies.storage).serve(file, request: request, contentType: record.video.contentType, cache: .revalidate)
+    }
+
+    /// The source for a ``SourceGrant`` (no token: the grant is signed with it). Without a
+    /// configured token, as for every internal route, anyone may read it.
+    @Sendable func grantedSource(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        if let serviceToken {
+            let query = request.uri.queryParameters
+            guard let id = context.parameters.get("id").flatMap(VideoID.init),
+                  SourceGrant.isValid(videoId: id, expires: query.get("expires"), grant: query.get("grant"), token: serviceToken) else {
+                throw APIError.unauthorized("A valid source grant is required.")
+            }
+        }
+        return try await source(request: request, context: context)
+    }
+
+    /// One media file for a ``SourceGrant`` made for its path (ffmpeg reading a rendition for a
+    /// clip). Without a configured token, as for every internal route, anyone may read it.
+    @Sendable func grantedMedia(request: Request, context: ClipCutRequestContext) async throws -> Response {
+        if let serviceToken {
+            let query = request.uri.queryParameters
+            let path = context.parameters.getCatchAll().joined(separator: "/")
+            guard let id = context.parameters.get("id").flatMap(VideoID.init),
+                  SourceGrant.isValid(videoId: id, path: path, expires: query.get("expires"), grant: query.get("grant"), token: serviceToken)
+            else {
+                throw APIError.unauthorized("A valid media grant is required.")
+            }
+        }
+        return try await readMedia(request: request, context: context)
     }
 
     @Sendable func storeMedia(request: Request, context: ClipCutRequestContext) async throws -> Response {

@@ -47,7 +47,10 @@ struct MediaRoutes: Sendable {
         let stored = try await mediaFile(MediaLayout.hlsFile(video, path: path), grant, missing: "No such file.")
         let type = Self.contentType(ofHLSFile: path)
         if path.hasSuffix(".m3u8") {
-            let text = String(decoding: try await responder(context).readAll(stored, of: video), as: UTF8.self)
+            // Until the video is ready its playlists grow: never copied into the cache tier (each
+            // version would be a fill in front of the viewer at first play, and evict what lasts).
+            let reader = grant.record.video.status == .ready ? responder(context) : MediaResponder(storage: storage)
+            let text = String(decoding: try await reader.readAll(stored, of: video), as: UTF8.self)
             return MediaResponder.text(PlaylistRewriter.addingToken(grant.token, toPlaylist: text), contentType: type)
         }
         return try await responder(context).serve(stored, of: video, request: request, contentType: type, cache: .immutable)

@@ -50,11 +50,12 @@ struct VideoPublication: Sendable {
         }
     }
 
-    /// Publishes a lifecycle event now, and keeps it in the outbox until it is confirmed durable
-    /// (or, when Redis is down, until the sweep publishes it).
-    func publish(_ message: some ClipCutMessage) async throws {
+    /// Publishes a lifecycle event (or, with `stream` ``RedisNames/jobsStream``, a job) now, and
+    /// keeps it in the outbox until it is confirmed durable (or, when Redis is down, until the
+    /// sweep publishes it).
+    func publish(_ message: some ClipCutMessage, to stream: String = RedisNames.eventsStream) async throws {
         let json = try message.jsonString()
-        var entry = OutboxEntry(id: message.eventId, json: json, stream: RedisNames.eventsStream)
+        var entry = OutboxEntry(id: message.eventId, json: json, stream: stream)
         do {
             let id = try await publisher.append(json, to: entry.stream)
             entry.sent = SentMessages(at: Date(), entries: [.init(stream: entry.stream, id: id)])

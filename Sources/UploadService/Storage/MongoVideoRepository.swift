@@ -74,6 +74,16 @@ struct MongoVideoRepository: VideoRepository {
             .reduce(0) { $0 + Int64($1["size"]?.int ?? 0) }
     }
 
+    func storedBytesByOwner() async throws -> [(owner: UserID, bytes: Int64, videos: Int)] {
+        var totals: [UserID: (bytes: Int64, videos: Int)] = [:]
+        for document in try await collection.find([:], projection: ["owner": 1, "size": 1]) {
+            guard let owner = document["owner"]?.string.flatMap(UserID.init) else { continue }
+            totals[owner, default: (0, 0)].bytes += Int64(document["size"]?.int ?? 0)
+            totals[owner, default: (0, 0)].videos += 1
+        }
+        return totals.map { (owner: $0.key, bytes: $0.value.bytes, videos: $0.value.videos) }
+    }
+
     func pendingPublication(limit: Int) async throws -> [VideoRecord] {
         try await collection.find(["publishPending": true], sort: ["createdAt": 1], limit: limit).map(Self.record(from:))
     }
@@ -122,6 +132,9 @@ struct MongoVideoRepository: VideoRepository {
         if let translated = video.captionTranslated { document["captionTranslated"] = .bool(translated) }
         if let language = video.speechLanguage { document["speechLanguage"] = .string(language) }
         if let edited = video.captionEdited { document["captionEdited"] = .bool(edited) }
+        if let origin = video.clipOf {
+            document["clipOf"] = ["videoId": .string(origin.videoId.description), "from": .double(origin.from), "to": .double(origin.to)]
+        }
         return document
     }
 
@@ -156,6 +169,10 @@ struct MongoVideoRepository: VideoRepository {
         video.captionTranslated = document["captionTranslated"]?.bool
         video.speechLanguage = document["speechLanguage"]?.string
         video.captionEdited = document["captionEdited"]?.bool
+        if let origin = document["clipOf"]?.document, let source = origin["videoId"]?.string.flatMap(VideoID.init),
+           let from = origin["from"]?.double, let to = origin["to"]?.double {
+            video.clipOf = ClipOrigin(videoId: source, from: from, to: to)
+        }
         return VideoRecord(video: video, sourceFileID: document["sourceFileId"]?.string ?? "",
                            publishPending: document["publishPending"]?.bool ?? false,
                            sent: SentMessages(document: document["sent"]?.document))

@@ -68,6 +68,8 @@ protocol VideoRepository: Sendable {
     func delete(id: VideoID) async throws -> Bool
     /// Bytes of sources the owner stores.
     func storedBytes(owner: UserID) async throws -> Int64
+    /// Every owner's stored source bytes and number of videos (owners with none are absent).
+    func storedBytesByOwner() async throws -> [(owner: UserID, bytes: Int64, videos: Int)]
     /// Videos whose job is not yet durably on Redis, oldest first.
     func pendingPublication(limit: Int) async throws -> [VideoRecord]
     /// Records the entries appended for a video's job and event, to be confirmed later.

@@ -26,6 +26,7 @@ struct TusRoutes: Sendable {
             .add(middleware: JWTAuthenticator<ClipCutRequestContext>(verifier: dependencies.verifier))
             .add(middleware: RequireAuthenticationMiddleware<ClipCutRequestContext>())
         uploads.post(use: create)
+        uploads.get(use: UnfinishedUploads(repository: dependencies.tusUploads).list)
         uploads.on(":upload", method: .head, use: head)
         uploads.patch(":upload", use: patch)
         uploads.delete(":upload", use: terminate)

@@ -62,6 +62,8 @@ protocol TusUploadRepository: Sendable {
     func delete(id: String) async throws
     /// Declared bytes of the owner's unfinished uploads, except `excluding`.
     func reservedBytes(owner: UserID, excluding: String?) async throws -> Int64
+    /// `owner`'s uploads that are neither complete nor expired at `now`, newest first.
+    func unfinished(owner: UserID, now: Date) async throws -> [TusUpload]
     /// Uploads whose expiry passed.
     func expired(before: Date, limit: Int) async throws -> [TusUpload]
 }
@@ -137,6 +139,13 @@ struct MongoTusUploadRepository: TusUploadRepository {
         try await collection.find(["owner": .string(owner.description), "completed": false], projection: ["length": 1])
             .filter { $0["_id"]?.string != excluding }
             .reduce(0) { $0 + Int64($1["length"]?.int ?? 0) }
+    }
+
+    func unfinished(owner: UserID, now: Date) async throws -> [TusUpload] {
+        try await collection.find(
+            ["owner": .string(owner.description), "completed": false, "expiresAt": ["$gte": .date(now)]],
+            sort: ["createdAt": -1], limit: 100
+        ).compactMap(Self.upload(from:))
     }
 
     func expired(before: Date, limit: Int) async throws -> [TusUpload] {

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""scripts/bench clip: a clip cut smartly against the same range re-encoded through the ladder.
+
+    run.py BIN_DIR WORK_DIR [--minutes 10] [--seconds 10]
+
+On one live stack (Tests/Chaos/stack.py): a 10-minute 1080p video (testsrc2 and a tone, made
+once and cached) is uploaded and processed; then a 10 s clip of it is cut (POST .../clips) and,
+as the baseline, the same 10 s of the original upload (cut losslessly) is uploaded and goes
+through today's ladder. For each: wall time from the request to `ready` and processing-service's
+CPU seconds (its own and its ffmpeg children's). Then, per rung, the SSIM against the source
+video's rendition over the same range: the clip's whole, its copied middle, its re-encoded
+edges, and the baseline's. Prints a table and the CPU ratio.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "Chaos"))
+from stack import Stack, call, eventually  # noqa: E402
+
+CACHE = os.path.join(os.environ.get("CLIPCUT_CACHE", os.path.expanduser("~/.cache/clipcut")), "bench-clip-v1")
+
+
+def ffmpeg(*arguments):
+    subprocess.run(["ffmpeg", "-nostdin", "-y", "-loglevel", "error", *arguments], check=True)
+
+
+def make_source(minutes):
+    os.makedirs(CACHE, exist_ok=True)
+    path = os.path.join(CACHE, f"source-1080p-{minutes}min.mp4")
+    if not os.path.exists(path):
+        seconds = minutes * 60
+        ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={seconds}",
+               "-f", "lavfi", "-i", f"sine=frequency=330:duration={seconds}",
+               "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-g", "60", "-pix_fmt", "yuv420p",
+               "-c:a", "aac", "-movflags", "+faststart", path + ".part.mp4")
+        os.rename(path + ".part.mp4", path)
+    return path
+
+
+def cpu_split(pid):
+    """(the process's own CPU seconds, its waited-for children's: ffmpeg and ffprobe)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks, (int(fields[13]) + int(fields[14])) / ticks
+
+
+def cpu_seconds(pid):
+    """utime + stime of the process and of its waited-for children (ffmpeg), in seconds."""
+    return sum(cpu_split(pid))
+
+
+def wait_ready(stack, token, vid, seconds):
+    def done():
+        status = stack.status_of(token, vid)
+        return status if status in ("ready", "failed") else None
+    status = eventually(seconds, done, interval=0.25)
+    assert status == "ready", f"{vid} ended {status}"
+
+
+def download(stack, token, vid, quality, path):
+    playback = call("GET", stack.url("upload-service") + f"/api/videos/{vid}/playback", token=token)[1]
+    url = next(r["url"] for r in playback["renditions"] if r["quality"] == quality)
+    url = url if url.startswith("http") else stack.url("upload-service") + url
+    with urllib.request.urlopen(url, timeout=600) as response, open(path, "wb") as out:
+        while chunk := response.read(1 << 20):
+            out.write(chunk)
+    return path
+
+
+def ssim(a, b, a_from=0.0, b_from=0.0, seconds=None):
+    """SSIM (All) of `a` from `a_from` against `b` from `b_from`, over `seconds`."""
+    arguments = ["ffmpeg", "-nostdin", "-v", "info", "-ss", f"{a_from:.6f}"]
+    if seconds:
+        arguments += ["-t", f"{seconds:.6f}"]
+    arguments += ["-i", a, "-ss", f"{b_from:.6f}"]
+    if seconds:
+        arguments += ["-t", f"{seconds:.6f}"]
+    arguments += ["-i", b, "-lavfi", "[0:v]settb=AVTB,setpts=PTS-STARTPTS[x];[1:v]settb=AVTB,setpts=PTS-STARTPTS[y];[x][y]ssim",
+                  "-f", "null", "-"]
+    output = subprocess.run(arguments, capture_output=True, text=True).stderr
+    match = re.findall(r"All:([0-9.]+)", output)
+    return float(match[-1]) if match else float("nan")
+
+
+def keyframes(path):
+    listing = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
+                              "-of", "csv=p=0", path], capture_output=True, text=True).stdout
+    return sorted(float(line.split(",")[0]) for line in listing.splitlines() if ",K" in line)
+
+
+def main():
+    binaries, work = sys.argv[1], sys.argv[2]
+    minutes = int(sys.argv[sys.argv.index("--minutes") + 1]) if "--minutes" in sys.argv else 10
+    length = float(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else 10.0
+    source = make_source(minutes)
+    start = round(minutes * 30 + 1.3, 2)  # mid-video, inside a GOP: both edges are encoded
+    end = start + length
+    original_range = os.path.join(work, "range.mkv")
+    # The baseline's upload: the same seconds of the original, losslessly (the ladder gets what the source had).
+    ffmpeg("-ss", f"{start}", "-t", f"{length}", "-i", source, "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
+           "-c:a", "flac", original_range)
+
+    stack = Stack(binaries, work, overrides={"processing-service": {"CLIPCUT_JOB_CLAIM_IDLE_SECONDS": "600"}})
+    results = {}
+    try:
+        stack.up()
+        token = stack.user()
+        began = time.time()
+        vid = stack.upload(token, source, "ten minutes")
+        wait_ready(stack, token, vid, 7200)
+        print(f"[clip] the {minutes}-minute source is ready after {time.time() - began:.0f} s", flush=True)
+        pid = stack.processes["processing-service"].pid
+
+        for name in ("smart", "ladder"):
+            cpu0, t0, split0 = cpu_seconds(pid), time.time(), cpu_split(pid)
+            if name == "smart":
+                body = json.dumps({"from": start, "to": end, "title": "bench clip"}).encode()
+                clip = call("POST", stack.url("upload-service") + f"/api/videos/{vid}/clips", token=token, body=body,
+                            headers={"Content-Type": "application/json"})[1]["id"]
+            else:
+                clip = stack.upload(token, original_range, "bench range")
+                cpu0, t0, split0 = cpu_seconds(pid), time.time(), cpu_split(pid)  # from the upload's end, as for the clip
+            wait_ready(stack, token, clip, 1800)
+            time.sleep(1)  # the job's last ffmpeg reaped
+            split = cpu_split(pid)
+            results[name] = {"id": clip, "wall": time.time() - t0, "cpu": cpu_seconds(pid) - cpu0,
+                             "own": split[0] - split0[0], "tools": split[1] - split0[1]}
+
+        video = call("GET", stack.url("upload-service") + f"/api/videos/{vid}", token=token)[1]
+        rows = []
+        for rendition in video["renditions"]:
+            quality = rendition["quality"]
+            src = download(stack, token, vid, quality, os.path.join(work, f"src-{quality}.mp4"))
+            smart = download(stack, token, results["smart"]["id"], quality, os.path.join(work, f"smart-{quality}.mp4"))
+            ladder = download(stack, token, results["ladder"]["id"], quality, os.path.join(work, f"ladder-{quality}.mp4"))
+            keys = [k for k in keyframes(src) if start - 1e-3 <= k <= end + 1e-3]
+            head, tail = keys[0] - start, end - keys[-1]
+            rows.append({
+                "quality": quality,
+                "whole": ssim(smart, src, 0, start, length),
+                "middle": ssim(smart, src, head, keys[0], keys[-1] - keys[0]),
+                "head": ssim(smart, src, 0, start, head) if head > 0.02 else None,
+                "tail": ssim(smart, src, length - tail, keys[-1], tail) if tail > 0.02 else None,
+                "ladder": ssim(ladder, src, 0, start, length),
+                "edges": f"{head:.2f} s + {tail:.2f} s",
+            })
+    finally:
+        stack.down()
+        logs = os.path.join(ROOT, ".test-output", "bench-clip")
+        subprocess.run(["rm", "-rf", logs])
+        subprocess.run(["cp", "-r", os.path.join(work, "logs"), logs])
+
+    smart, ladder = results["smart"], results["ladder"]
+    print(f"\n10 s of a {minutes}-minute 1080p video, {start:.2f}-{end:.2f} s (2 cores)\n")
+    print("| way | wall (s) | processing CPU (s) | of which the service itself | ffmpeg and ffprobe |\n| --- | --- | --- | --- | --- |")
+    for label, r in (("smart cut from the renditions", smart), ("the range re-encoded through the ladder", ladder)):
+        print(f"| {label} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['own']:.1f} | {r['tools']:.1f} |")
+    print(f"\nCPU ladder/smart: x{ladder['cpu'] / max(smart['cpu'], 0.01):.1f}; wall ladder/smart: x{ladder['wall'] / max(smart['wall'], 0.01):.1f}\n")
+    fmt = lambda v: "—" if v is None else f"{v:.5f}"
+    print("| rung | encoded edges | SSIM whole clip | copied middle | head | tail | ladder's re-encode |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r['quality']} | {r['edges']} | {fmt(r['whole'])} | {fmt(r['middle'])} | {fmt(r['head'])} | {fmt(r['tail'])} | {fmt(r['ladder'])} |")
+    print("\nSSIM against the source video's own rendition over the same seconds.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+../../../Sources/Transcoder/MediaInput.swift

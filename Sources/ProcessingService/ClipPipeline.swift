@@ -1,0 +1,122 @@
+import ClipCutCore
+import Foundation
+import Logging
+import Transcoder
+
+/// A clip's media, made from its source video's renditions rather than its upload: each rung
+/// smart-cut (``SmartCut``: the whole GOPs copied, the partial ones at the ends encoded), then
+/// packaged as HLS and MP4 with its poster and storyboard like any video; the source's caption
+/// tracks cut to the range and moved to the clip's timeline (and announced, so the clip's
+/// transcript is searchable).
+struct ClipPipeline: Sendable {
+    let media: any MediaAccess
+    let events: any EventReporter
+    let settings: ProcessingSettings
+    let logger: Logger
+
+    func run(_ video: VideoSnapshot, origin: ClipOrigin) async throws -> (renditions: [Rendition], captionsPending: Bool) {
+        let work = try Scratch(root: settings.scratchDirectory, videoId: video.id)
+        defer { work.remove() }
+        guard let source = try await media.video(origin.videoId), let qualities = source.renditions, !qualities.isEmpty else {
+            throw JobFailure.permanent("The video this clip is cut from was deleted before the clip was made.")
+        }
+        let length = origin.to - origin.from
+        let limit = MediaPolicy.toolTimeLimit(duration: length, factor: settings.toolTimeFactor)
+        try await media.deleteMedia(of: video.id)  // an earlier attempt's files: start clean
+        try await events.publish(VideoTranscribingEvent(videoId: video.id))
+        try await events.publish(VideoTranscodingEvent(videoId: video.id, rungs: qualities, durationSeconds: length))
+
+        var rungs: [Rung] = []
+        var encoded = 0.0
+        for (index, quality) in qualities.enumerated() {
+            await progress(video.id, rung: quality, percent: Double(index) / Double(qualities.count) * 90, log: "cutting \(quality)")
+            let rendition = try await input(MediaLayout.renditionMP4(source.id, quality: quality), work: work, limit: limit)
+            let stream = try await Packager.inspect(rendition, timeLimit: limit)
+            let maxRate = Ladder.standard.first { "\($0.shortSide)p" == quality }?.maxRate ?? 400_000
+            let rung = Rung(
+                name: quality, width: stream.width, height: stream.height, maxRate: maxRate, bufferSize: maxRate * 2,
+                frameRate: stream.frameRate, isRemux: false)
+            let pieces = work.path("pieces-\(quality)")
+            try FileManager.default.createDirectory(atPath: pieces, withIntermediateDirectories: true)
+            let clip = work.path("\(quality).clip.mp4")
+            let outcome = try await SmartCut(rung: rung, options: settings.encoding, timeLimit: limit).run(
+                rendition: rendition, from: origin.from, to: origin.to, hasAudio: try await Self.hasAudio(rendition, limit: limit),
+                directory: pieces, output: clip)
+            encoded += outcome.encodedSeconds
+            try await storeHLS(of: clip, rung: quality, videoId: video.id, work: work, limit: limit)
+            if case .file(let path) = rendition { try? FileManager.default.removeItem(atPath: path) }
+            rungs.append(rung)
+        }
+        logger.info("clip cut", metadata: ["videoId": "\(video.id)", "encodedSeconds": "\(encoded)", "seconds": "\(length)"])
+
+        let best = work.path("\(qualities[0]).clip.mp4")
+        let probe = try await SourceInspection.probe(.file(best), policy: settings.policy)
+        let captions = try await cutCaptions(of: source, origin: origin, hasAudio: probe.audio != nil, work: work)
+        let playlists = try Dictionary(uniqueKeysWithValues: qualities.map { quality in
+            (quality, HLSMediaPlaylist.parse(try String(contentsOfFile: work.path("hls-\(quality)/index.m3u8"), encoding: .utf8)))
+        })
+        let packager = Packager(
+            media: media, events: events, videoId: video.id, work: work, probe: probe, toolTimeLimit: limit, logger: logger)
+        let renditions = try await packager.package(rungs: rungs, playlists: playlists, captions: captions)
+        guard try await media.video(video.id) != nil else {
+            try await media.deleteMedia(of: video.id)
+            throw JobFailure.permanent("The video was deleted.")
+        }
+        try await events.publish(captions.event(video.id))
+        try await events.publish(VideoReadyEvent(videoId: video.id, renditions: renditions, durationSeconds: probe.duration))
+        await progress(video.id, rung: nil, percent: 100, log: "ready: \(qualities.joined(separator: ", ")) (\(String(format: "%.1f", encoded)) s encoded)")
+        return (renditions, false)
+    }
+
+    /// Where ffmpeg reads a rendition: over HTTP with a grant for that file (only the ranges the
+    /// cut needs travel: a 10-minute 1080p rendition is not fetched whole for 10 s of it), else
+    /// downloaded first.
+    private func input(_ name: String, work: Scratch, limit: Duration) async throws -> MediaInput {
+        if let network = media.mediaInput(named: name, validFor: limit * 3 + .seconds(600)) { return network }
+        let path = work.path("source-\((name as NSString).lastPathComponent)-\(UUID().uuidString.prefix(6)).mp4")
+        guard try await media.downloadMedia(named: name, to: path) else {
+            throw JobFailure.permanent("The video this clip is cut from lost a rendition.")
+        }
+        return .file(path)
+    }
+
+    /// The clip's HLS (fMP4 segments by remux) in `work/hls-<rung>`, stored as the rung's files.
+    private func storeHLS(of clip: String, rung: String, videoId: VideoID, work: Scratch, limit: Duration) async throws {
+        let directory = work.path("hls-\(rung)")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        _ = try await runTool(Programs.ffmpeg, Packaging.hls(rung: clip), workingDirectory: directory, timeLimit: limit)
+        let playlist = try String(contentsOfFile: "\(directory)/index.m3u8", encoding: .utf8)
+        for file in [HLSMediaPlaylist.parse(playlist).initURI] + HLSMediaPlaylist.parse(playlist).segments.map(\.uri) {
+            _ = try await media.store("\(directory)/\(file)", as: MediaLayout.hlsFile(videoId, path: "\(rung)/\(file)"), videoId: videoId, metadata: [:])
+        }
+        try await media.store(bytes: Array(playlist.utf8), as: MediaLayout.hlsFile(videoId, path: "\(rung)/index.m3u8"), videoId: videoId)
+    }
+
+    /// The source's caption tracks cut to the clip; none when the source had none.
+    private func cutCaptions(of source: VideoSnapshot, origin: ClipOrigin, hasAudio: Bool, work: Scratch) async throws -> CaptionOutcome {
+        guard hasAudio else { return .noAudioTrack }
+        var tracks: [CaptionTrack] = []
+        for track in source.captionTracks ?? [] {
+            let original = work.path("source-\(track.language).vtt")
+            guard try await media.downloadMedia(named: MediaLayout.captions(source.id, language: track.language), to: original) else { continue }
+            let text = (try? String(contentsOfFile: original, encoding: .utf8)) ?? ""
+            let cues = WebVTTCues.parse(text).map { CaptionCue(start: $0.start, end: $0.end, text: $0.text) }
+            let vtt = CaptionFile.webVTT(CaptionClip.cut(cues, from: origin.from, to: origin.to))
+            let path = work.path("\(track.language).vtt")
+            try vtt.write(toFile: path, atomically: true, encoding: .utf8)
+            tracks.append(CaptionTrack(path: path, language: track.language, text: vtt, isTranslation: track.label.hasSuffix("(translation)")))
+        }
+        return tracks.isEmpty ? .noSpeech : .ready(tracks: tracks, model: nil, probability: nil)
+    }
+
+    private func progress(_ videoId: VideoID, rung: String?, percent: Double, log: String) async {
+        await events.progress(VideoProgressEvent(videoId: videoId, stage: .transcoding, rung: rung, percent: percent, logLine: log))
+    }
+
+    static func hasAudio(_ input: MediaInput, limit: Duration) async throws -> Bool {
+        let output = try await runTool(
+            Programs.ffprobe, ["-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0"] + input.arguments,
+            timeLimit: limit)
+        return !output.isEmpty
+    }
+}

@@ -1,0 +1,90 @@
+import ClipCutCore
+import Foundation
+import Transcoder
+
+/// Cuts `[from, to)` out of one rendition (a rung's MP4): the whole GOPs copied packet for
+/// packet, the partial GOPs at the ends encoded with the rung's settings (``SmartCutPlan``,
+/// ``SmartCutCommands``). When the encoded pieces' parameter sets differ from the rendition's
+/// (a rung copied from a phone's own H.264), joining them would not play everywhere: the whole
+/// range is encoded instead.
+struct SmartCut: Sendable {
+    /// What a cut did.
+    struct Outcome: Sendable, Equatable {
+        var plan: SmartCutPlan
+        /// Seconds of video encoded (the rest was copied).
+        var encodedSeconds: Double
+    }
+
+    let rung: Rung
+    let options: EncodingOptions
+    /// Each tool run's time limit.
+    let timeLimit: Duration
+
+    /// Cuts `rendition` (a local file, or upload-service's granted URL: ffmpeg then reads only
+    /// the ranges it needs) into `output`, working in `directory` (its pieces are left there).
+    func run(rendition: MediaInput, from: Double, to: Double, hasAudio: Bool, directory: String, output: String) async throws -> Outcome {
+        let listing = try await runTool(Programs.ffprobe, RenditionPackets.probeArguments + rendition.arguments, timeLimit: timeLimit)
+        let packets = RenditionPackets(csv: String(decoding: listing, as: UTF8.self))
+        let frame = 1 / max(1, rung.frameRate)
+        let duration = try await Self.duration(of: rendition, timeLimit: timeLimit)
+        var plan = SmartCutPlan.plan(keyframes: packets.keyframes, from: from, to: min(to, duration), duration: duration, frameDuration: frame)
+        var paths = try await cut(plan, rendition: rendition, packets: packets, frame: frame, directory: directory)
+        if plan.encodes, plan.pieces.count > 1, try await !sameParameterSets(rendition, paths, directory: directory) {
+            plan = SmartCutPlan(pieces: [.encode(from: from, to: min(to, duration))])
+            paths = try await cut(plan, rendition: rendition, packets: packets, frame: frame, directory: directory)
+        }
+        let list = "\(directory)/pieces.txt"
+        try SmartCutCommands.concatList(paths).write(toFile: list, atomically: true, encoding: .utf8)
+        let end = plan.pieces.last?.to ?? to
+        _ = try await runTool(
+            Programs.ffmpeg, SmartCutCommands.join(list: list, rendition: rendition, from: from, to: end, hasAudio: hasAudio, output: output),
+            timeLimit: timeLimit)
+        let encoded = plan.pieces.reduce(0.0) { total, piece in
+            if case .encode(let a, let b) = piece { total + (b - a) } else { total }
+        }
+        return Outcome(plan: plan, encodedSeconds: encoded)
+    }
+
+    private func cut(_ plan: SmartCutPlan, rendition: MediaInput, packets: RenditionPackets, frame: Double, directory: String) async throws -> [String] {
+        var paths: [String] = []
+        for (index, piece) in plan.pieces.enumerated() {
+            let path = "\(directory)/piece-\(index).mp4"
+            var count: Int?  // a copy stops after exactly its own packets
+            if case .copy(let a, let b) = piece { count = packets.count(from: a, to: b, frameDuration: frame) }
+            _ = try await runTool(
+                Programs.ffmpeg,
+                SmartCutCommands.piece(piece, input: rendition, packets: count, rung: rung, options: options, output: path),
+                timeLimit: timeLimit)
+            paths.append(path)
+        }
+        return paths
+    }
+
+    /// Whether every piece carries the rendition's own SPS and PPS (`avcC`).
+    private func sameParameterSets(_ rendition: MediaInput, _ pieces: [String], directory: String) async throws -> Bool {
+        let reference = try await Self.parameterSets(of: rendition, timeLimit: timeLimit)
+        for piece in pieces where try await Self.parameterSets(of: .file(piece), timeLimit: timeLimit) != reference { return false }
+        return true
+    }
+
+    /// The video stream's codec extradata, as ffprobe prints it.
+    static func parameterSets(of input: MediaInput, timeLimit: Duration) async throws -> String {
+        let output = try await runTool(
+            Programs.ffprobe,
+            ["-v", "error", "-select_streams", "v:0", "-show_data", "-show_entries", "stream=extradata", "-of", "default"]
+                + input.arguments,
+            timeLimit: timeLimit)
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// The file's duration in seconds.
+    static func duration(of input: MediaInput, timeLimit: Duration) async throws -> Double {
+        let output = try await runTool(
+            Programs.ffprobe, ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"] + input.arguments,
+            timeLimit: timeLimit)
+        guard let value = Double(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), value.isFinite, value > 0 else {
+            throw JobFailure.permanent("The source video's rendition could not be read.")
+        }
+        return value
+    }
+}

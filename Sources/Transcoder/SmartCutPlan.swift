@@ -1,0 +1,63 @@
+/// How one rendition is cut to `[from, to)` with as little encoding as possible: the whole GOPs
+/// inside the range are stream-copied; only the partial GOPs at each end are decoded and
+/// encoded again. A range that starts and ends on keyframes (or at the end of the video) is
+/// copied whole; one that holds no whole GOP is encoded whole.
+public struct SmartCutPlan: Sendable, Equatable {
+    /// One piece of the cut, in the rendition's timeline (seconds).
+    public enum Piece: Sendable, Equatable {
+        /// Decoded and encoded again (a partial GOP).
+        case encode(from: Double, to: Double)
+        /// Stream-copied: starts on a keyframe and ends on the next piece's keyframe (or the end).
+        case copy(from: Double, to: Double)
+
+        /// Where the piece starts.
+        public var from: Double {
+            switch self {
+            case .encode(let from, _), .copy(let from, _): from
+            }
+        }
+
+        /// Where the piece ends.
+        public var to: Double {
+            switch self {
+            case .encode(_, let to), .copy(_, let to): to
+            }
+        }
+    }
+
+    /// The pieces in order; they cover `[from, to)` without gaps.
+    public var pieces: [Piece]
+
+    /// A plan of these pieces.
+    public init(pieces: [Piece]) {
+        self.pieces = pieces
+    }
+
+    /// Whether anything is encoded.
+    public var encodes: Bool { pieces.contains { if case .encode = $0 { true } else { false } } }
+
+    /// Plans the cut.
+    /// - Parameters:
+    ///   - keyframes: the rendition's keyframe times (any order).
+    ///   - from: where the clip starts; `to`: where it ends (`to > from`).
+    ///   - duration: the rendition's length: a range ending there needs no tail.
+    ///   - frameDuration: one frame; times this close to a keyframe count as on it.
+    public static func plan(keyframes: [Double], from: Double, to: Double, duration: Double, frameDuration: Double) -> SmartCutPlan {
+        let tolerance = frameDuration / 2
+        let sorted = keyframes.filter(\.isFinite).sorted()
+        let reachesEnd = to >= duration - tolerance
+        guard
+            let first = sorted.first(where: { $0 >= from - tolerance }),
+            let last = reachesEnd ? Optional(to) : sorted.last(where: { $0 <= to + tolerance }),
+            last - first > tolerance
+        else {
+            return SmartCutPlan(pieces: [.encode(from: from, to: to)])
+        }
+        var pieces: [Piece] = []
+        if first - from > tolerance { pieces.append(.encode(from: from, to: first)) }
+        let copyEnd = reachesEnd ? duration : last
+        pieces.append(.copy(from: max(first, from), to: copyEnd))
+        if !reachesEnd && to - last > tolerance { pieces.append(.encode(from: last, to: to)) }
+        return SmartCutPlan(pieces: pieces)
+    }
+}

@@ -1,0 +1,102 @@
+import ClipCutCore
+import Foundation
+import MediaStore
+import Testing
+import Transcoder
+
+@testable import ProcessingService
+
+/// A clip made from a processed video's renditions, through the fixture's real upload-service
+/// and real ffmpeg: every rung cut smartly, HLS and MP4 that decode, keyframes together, the
+/// captions cut and moved to the clip's timeline.
+@Suite("Clips from a video's renditions")
+struct ClipPipelineTests {
+    @Test("a range inside GOPs of a two-rung video: renditions, HLS, poster and cut captions; the clip plays without an error")
+    func clipFromRenditions() async throws {
+        let fixture = try await ProcessingFixture()
+        do {
+            try await check(fixture)
+        } catch {
+            await fixture.shutdown()
+            throw error
+        }
+        await fixture.shutdown()
+    }
+
+    private func check(_ fixture: ProcessingFixture) async throws {
+        let sourcePath = try await makeSource("clip-source.mp4", video: "testsrc2=size=854x480:rate=30", seconds: 12, tone: true)
+        let source = try await fixture.addVideo(sourcePath)
+        _ = try await fixture.pipeline(RecordingReporter()).run(source)
+        // What upload-service's consumer records once the video is ready, and a caption track.
+        try await fixture.store.collection("videos").update(["_id": .string(source.id.description)], ["$set": [
+            "status": "ready", "durationSeconds": .double(12), "captionLanguage": "en", "captionState": "ready",
+            "renditions": .array([
+                .document(["quality": "480p", "width": .int64(854), "height": .int64(480)]),
+                .document(["quality": "360p", "width": .int64(640), "height": .int64(360)]),
+            ]),
+        ]])
+        let vtt = """
+            WEBVTT
+
+            1
+            00:00:01.000 --> 00:00:03.000
+            The penguins are diving.
+
+            2
+            00:00:05.000 --> 00:00:07.000
+            Seals sleep on the ice.
+
+            3
+            00:00:08.000 --> 00:00:10.000
+            Gulls fly away.
+
+            """
+        try await fixture.media.store(bytes: Array(vtt.utf8), as: MediaLayout.captions(source.id, language: "en"), videoId: source.id)
+
+        // The clip's document, as upload-service writes it for POST /api/videos/:id/clips.
+        let clipId = VideoID.random()
+        try await fixture.store.collection("videos").insert([
+            "_id": .string(clipId.description), "owner": .string(source.owner.description), "status": "uploaded",
+            "sourceFileId": "", "createdAt": .date(Date()), "contentType": "video/mp4",
+            "clipOf": ["videoId": .string(source.id.description), "from": .double(2.5), "to": .double(8.3)],
+        ])
+        let snapshot = try #require(try await fixture.media.video(clipId))
+        #expect(snapshot.clipOf == ClipOrigin(videoId: source.id, from: 2.5, to: 8.3))
+        let reporter = RecordingReporter()
+        let outcome = try await fixture.pipeline(reporter).run(snapshot)
+        #expect(outcome.renditions.map(\.quality) == ["480p", "360p"])
+        #expect(reporter.types == [.videoTranscribing, .videoTranscoding, .renditionReady, .renditionReady, .videoCaptions, .videoReady])
+
+        let events = reporter.events.withLock { $0 }
+        guard case .videoReady(let ready)? = events.last else { throw TestFailure("no video.ready") }
+        #expect(abs((ready.payload.durationSeconds ?? 0) - 5.8) <= 1.0 / 30 + 0.001, "duration \(String(describing: ready.payload.durationSeconds))")
+        guard case .videoCaptions(let captions)? = events.first(where: { $0.type == .videoCaptions }) else { throw TestFailure("no captions") }
+        let cues = captions.payload.cues ?? []
+        #expect(cues.map(\.text) == ["The penguins are diving.", "Seals sleep on the ice.", "Gulls fly away."])
+        #expect(cues.first.map { $0.start == 0 && abs($0.end - 0.5) < 0.001 } == true, "cut at the clip's start")
+        #expect(cues.dropFirst().first.map { abs($0.start - 2.5) < 0.001 && abs($0.end - 4.5) < 0.001 } == true, "moved by 2.5 s")
+        #expect(cues.allSatisfy { $0.start >= 0 && $0.end <= 5.8 + 0.001 })
+
+        let names = try await fixture.mediaNames(clipId)
+        for name in [
+            MediaLayout.renditionMP4(clipId, quality: "480p"), MediaLayout.renditionMP4(clipId, quality: "360p"), MediaLayout.hlsMaster(clipId),
+            MediaLayout.hlsFile(clipId, path: "480p/index.m3u8"), MediaLayout.poster(clipId), MediaLayout.captions(clipId, language: "en"),
+        ] { #expect(names.contains(name), "\(name)") }
+
+        // What a player gets decodes without one error, HLS and MP4, and the rungs' keyframes agree.
+        let root = try await fixture.download(clipId, to: scratchFile("clip-media"))
+        var keyframes: [[Double]] = []
+        for quality in ["480p", "360p"] {
+            _ = try await run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-xerror", "-i", "\(root)/\(quality)/video.mp4", "-f", "null", "-"])
+            _ = try await run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-xerror", "-i", "\(root)/hls/\(quality)/index.m3u8", "-f", "null", "-"])
+            let listing = try await run("/usr/bin/ffprobe", RenditionPackets.probeArguments + ["\(root)/\(quality)/video.mp4"])
+            keyframes.append(RenditionPackets(csv: listing).keyframes)
+        }
+        #expect(keyframes[0] == keyframes[1] && keyframes[0].first == 0, "\(keyframes)")
+    }
+}
+
+private struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,117 @@
+import ClipCutCore
+import Foundation
+import Testing
+import Transcoder
+
+@testable import ProcessingService
+
+/// Smart cuts with real ffmpeg on two rungs made like the ladder's (30 fps, a keyframe every
+/// 2 s): copied middles are the rendition's own packets, the joined clips decode without an
+/// error, their timestamps run on frame by frame, and both rungs keep their keyframes together.
+@Suite("Smart cut of renditions (real ffmpeg)", .serialized)
+struct SmartCutTests {
+    static let rungs = [
+        Rung(name: "360p", width: 640, height: 360, maxRate: 800_000, bufferSize: 1_600_000, frameRate: 30, isRemux: false),
+        Rung(name: "180p", width: 320, height: 180, maxRate: 400_000, bufferSize: 800_000, frameRate: 30, isRemux: false),
+    ]
+    static let limit = Duration.seconds(120)
+
+    /// The range, and which kinds of piece the plan must have (`e` encode, `c` copy).
+    static let cases: [(from: Double, to: Double, pieces: String)] = [
+        (4, 10, "c"),  // keyframe to keyframe: nothing encoded
+        (3.3, 9.5, "ece"),  // inside GOPs at both ends
+        (4.5, 5.7, "e"),  // within one GOP
+        (0, 3.3, "ce"),  // the very start
+        (9.5, 12, "ec"),  // to the very end
+    ]
+
+    @Test("ranges on keyframes, inside GOPs, within one GOP, at the start and at the end")
+    func cuts() async throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("smartcut-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        var renditions: [String] = []
+        for rung in Self.rungs {
+            let path = "\(work)/\(rung.name).mp4"
+            try await Self.makeRendition(rung, at: path)
+            renditions.append(path)
+        }
+        for (index, range) in Self.cases.enumerated() {
+            var keyframesByRung: [[Double]] = []
+            for (rung, rendition) in zip(Self.rungs, renditions) {
+                let directory = "\(work)/\(index)-\(rung.name)"
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                let clip = "\(directory)/clip.mp4"
+                let outcome = try await SmartCut(rung: rung, options: EncodingOptions(), timeLimit: Self.limit).run(
+                    rendition: .file(rendition), from: range.from, to: range.to, hasAudio: true, directory: directory, output: clip)
+                let kinds = outcome.plan.pieces.map { if case .copy = $0 { "c" } else { "e" } }.joined()
+                #expect(kinds == range.pieces, "\(range)")
+
+                // Decodes without a single error (-xerror: the first one fails the run).
+                _ = try await runTool(Programs.ffmpeg, ["-v", "error", "-xerror", "-i", clip, "-f", "null", "-"], timeLimit: Self.limit)
+                let packets = try await Self.packets(clip)
+                let expectedFrames = Int(((range.to - range.from) * 30).rounded())
+                #expect(abs(packets.times.count - expectedFrames) <= 1, "\(range) \(rung.name): \(packets.times.count) frames")
+                let steps = zip(packets.times.sorted().dropFirst(), packets.times.sorted()).map { $0 - $1 }
+                #expect(steps.allSatisfy { abs($0 - 1.0 / 30) < 0.002 }, "\(range) \(rung.name): timestamps jump")
+                #expect(packets.times.min() == 0 && packets.keyframes.first == 0)
+                let audio = try await Self.streamDuration(clip, stream: "a:0")
+                #expect(abs(audio - (range.to - range.from)) < 0.05, "\(range) \(rung.name): audio \(audio) s")
+                keyframesByRung.append(packets.keyframes)
+
+                // The copied middle: the rendition's packets, byte for byte.
+                for piece in outcome.plan.pieces {
+                    guard case .copy(let a, let b) = piece else { continue }
+                    let count = try await Self.packets(rendition).count(from: a, to: b, frameDuration: 1.0 / 30)
+                    let source = try await Self.packetHashes(rendition, seek: a, count: count)
+                    let cut = Set(try await Self.packetHashes(clip, seek: nil, count: nil))
+                    #expect(source.count == count && source.allSatisfy(cut.contains), "\(range) \(rung.name): copied packets changed")
+                }
+            }
+            #expect(keyframesByRung[0] == keyframesByRung[1], "\(range): rungs' keyframes apart")
+        }
+    }
+
+    @Test("the plan: tolerance of half a frame, no whole GOP, the end of the video")
+    func plans() {
+        let keys: [Double] = [0, 2, 4, 6, 8]
+        let frame = 1.0 / 30
+        #expect(SmartCutPlan.plan(keyframes: keys, from: 2.01, to: 6, duration: 10, frameDuration: frame).pieces == [.copy(from: 2.01, to: 6)])
+        #expect(SmartCutPlan.plan(keyframes: keys, from: 2.1, to: 3.9, duration: 10, frameDuration: frame).pieces == [.encode(from: 2.1, to: 3.9)])
+        #expect(SmartCutPlan.plan(keyframes: keys, from: 1, to: 10, duration: 10, frameDuration: frame).pieces == [.encode(from: 1, to: 2), .copy(from: 2, to: 10)])
+        #expect(SmartCutPlan.plan(keyframes: [], from: 1, to: 5, duration: 10, frameDuration: frame).pieces == [.encode(from: 1, to: 5)])
+        #expect(SmartCutPlan.plan(keyframes: keys, from: 0, to: 4, duration: 10, frameDuration: frame).encodes == false)
+    }
+
+    static func makeRendition(_ rung: Rung, at path: String) async throws {
+        _ = try await runTool(Programs.ffmpeg, [
+            "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=\(rung.width)x\(rung.height):rate=30:duration=12",
+            "-f", "lavfi", "-i", "sine=frequency=440:duration=12", "-map", "0:v", "-map", "1:a",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-maxrate", String(rung.maxRate), "-bufsize", String(rung.bufferSize),
+            "-profile:v", "high", "-pix_fmt", "yuv420p", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
+            "-force_key_frames", "expr:gte(t,n_forced*2)", "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-movflags", "+faststart", path,
+        ], timeLimit: limit)
+    }
+
+    static func packets(_ path: String) async throws -> RenditionPackets {
+        let output = try await runTool(Programs.ffprobe, RenditionPackets.probeArguments + [path], timeLimit: limit)
+        return RenditionPackets(csv: String(decoding: output, as: UTF8.self))
+    }
+
+    static func streamDuration(_ path: String, stream: String) async throws -> Double {
+        let output = try await runTool(
+            Programs.ffprobe, ["-v", "error", "-select_streams", stream, "-show_entries", "stream=duration", "-of", "csv=p=0", path], timeLimit: limit)
+        return Double(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    /// The MD5 of each video packet (ffmpeg's `framemd5` of a stream copy).
+    static func packetHashes(_ path: String, seek: Double?, count: Int?) async throws -> [String] {
+        var arguments = ["-v", "error"]
+        if let seek { arguments += ["-ss", String(seek)] }
+        arguments += ["-i", path, "-map", "0:v:0", "-c", "copy"]
+        if let count { arguments += ["-frames:v", String(count)] }
+        let output = try await runTool(Programs.ffmpeg, arguments + ["-f", "framemd5", "-"], timeLimit: limit)
+        return String(decoding: output, as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("#") }
+            .compactMap { $0.split(separator: ",").last?.trimmingCharacters(in: .whitespaces) }
+    }
+}
