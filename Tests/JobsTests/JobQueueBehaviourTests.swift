@@ -25,8 +25,9 @@ struct JobQueueBehaviourTests {
 
     @Test("a job without heartbeats is taken over by the other worker, counted as a second delivery", arguments: QueueKind.allCases)
     func takeOver(kind: QueueKind) async throws {
-        // Generous times: the suites run beside ffmpeg and whisper on two cores.
-        let queues = try await kind.make(claimIdle: .seconds(3))
+        // Generous times: the suites run beside ffmpeg and whisper on two cores, which can stall
+        // a test's task for seconds; 10 s between heartbeats 100 ms apart.
+        let queues = try await kind.make(claimIdle: .seconds(10))
         try await queues.first.enqueue(newJob())
         let taken = try #require(try await queues.first.claimNext(wait: .milliseconds(50)))
         #expect(try await queues.first.deliveries(of: taken) == 1)
@@ -39,7 +40,7 @@ struct JobQueueBehaviourTests {
             #expect(try await queues.second.claimNext(wait: .milliseconds(1)) == nil)
         }
         // The first worker dies: after the idle time the second takes the same entry.
-        try await Task.sleep(for: .milliseconds(3200))
+        try await Task.sleep(for: .milliseconds(10_200))
         let again = try #require(try await queues.second.claimNext(wait: .milliseconds(50)))
         #expect(again.id == taken.id)
         #expect(try await queues.second.deliveries(of: again) == 2)
@@ -123,14 +124,17 @@ struct JobQueueBehaviourTests {
         let queues = try await kind.make()
         let schedule = queues.schedule, video = VideoID.random()
         try await schedule.schedule(video, attempt: 2, after: .zero)
-        let taken = try #require(try await schedule.takeDue(now: Date(), lease: .seconds(1)))
+        // One instant for every step: the lease is a matter of the times given, not of how long
+        // the calls take.
+        let start = Date()
+        let taken = try #require(try await schedule.takeDue(now: start, lease: .seconds(1)))
         #expect(taken.videoId == video && taken.attempt == 2)
-        #expect(try await schedule.takeDue(now: Date(), lease: .seconds(1)) == nil, "leased: no other worker gets it")
+        #expect(try await schedule.takeDue(now: start.addingTimeInterval(0.5), lease: .seconds(1)) == nil, "leased: no other worker gets it")
         // The worker dies before finishing; after the lease the attempt is due again.
-        let again = try #require(try await schedule.takeDue(now: Date().addingTimeInterval(1.5), lease: .seconds(60)))
+        let again = try #require(try await schedule.takeDue(now: start.addingTimeInterval(1.5), lease: .seconds(60)))
         #expect(again.videoId == video && again.attempt == 2)
         try await schedule.finish(again)
-        #expect(try await schedule.takeDue(now: Date().addingTimeInterval(3600), lease: .seconds(1)) == nil)
+        #expect(try await schedule.takeDue(now: start.addingTimeInterval(3600), lease: .seconds(1)) == nil)
         // A run that schedules the same attempt again (the document was not ready) keeps it.
         try await schedule.schedule(video, attempt: 3, after: .zero)
         let third = try #require(try await schedule.takeDue(now: Date(), lease: .seconds(60)))

@@ -84,7 +84,7 @@ struct GridFSTests {
                 continuation.yield(ByteBuffer(bytes: TestBytes.bytes(index * 100_000..<(index + 1) * 100_000)))
             }
             // Wait until some chunks are in, then cancel mid-upload.
-            for _ in 0..<200 where try await bucket.chunkCount(id: id) == 0 {
+            for _ in 0..<3000 where try await bucket.chunkCount(id: id) == 0 {
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(try await bucket.chunkCount(id: id) > 0)

@@ -20,7 +20,7 @@ extension HistoryTests {
             }
             let running = Task { try await fixture.projector().run() }
             defer { running.cancel() }
-            #expect(try await MonitoringFixture.eventually(20) { try await fixture.store.upload(id)?.status == "ready" })
+            #expect(try await MonitoringFixture.eventually(60) { try await fixture.store.upload(id)?.status == "ready" })
             try await fixture.application().test(.router) { client in
                 let adminID = UserID.random()
                 let admin = try await fixture.token(for: adminID, role: .admin)

@@ -18,7 +18,7 @@ struct HistoryTests {
             for message in MonitoringFixture.lifecycle(id, owner: owner, title: "Holiday ☀️", start: start) { try await fixture.publish(message) }
             let running = Task { try await fixture.projector().run() }
             defer { running.cancel() }
-            #expect(try await MonitoringFixture.eventually(20) { try await fixture.store.upload(id)?.status == "ready" })
+            #expect(try await MonitoringFixture.eventually(60) { try await fixture.store.upload(id)?.status == "ready" })
             try await fixture.application().test(.router) { client in
                 let token = try await fixture.token(for: owner)
                 let list = try await client.execute(uri: "/api/history", method: .get, headers: bearer(token))
@@ -76,8 +76,8 @@ struct HistoryTests {
             let running = Task { try await fixture.projector().run() }
             defer { running.cancel() }
             let all = HistoryQuery(owner: owner, limit: 100)
-            #expect(try await MonitoringFixture.eventually(30) { try await fixture.store.history(all).total == 50 })
-            #expect(try await MonitoringFixture.eventually(10) { try await fixture.store.upload(duplicate.payload.videoId)?.status == "failed" })
+            #expect(try await MonitoringFixture.eventually(60) { try await fixture.store.history(all).total == 50 })
+            #expect(try await MonitoringFixture.eventually(60) { try await fixture.store.upload(duplicate.payload.videoId)?.status == "failed" })
             #expect(try await fixture.store.timeline(duplicate.payload.videoId).map(\.type) == ["video.uploaded", "video.failed"])
             #expect(try await fixture.store.apply(.videoUploaded(duplicate)) == false)
             let dead = try await fixture.redis.xrange(RedisNames.eventsDeadLetterStream)

@@ -57,6 +57,10 @@ struct MonitoringFixture: Sendable {
         let hub = Task { try await fixture.hub.run() }
         defer { hub.cancel() }
         do {
+            // The hub's subscription first: a feed opened before it answers 503 after 5 s, which
+            // a loaded machine can take to subscribe.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !fixture.hub.isSubscribed, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             try await body(fixture)
         } catch {
             _ = try? await redis.execute(["FLUSHDB"])

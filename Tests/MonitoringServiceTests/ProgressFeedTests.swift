@@ -49,7 +49,7 @@ struct ProgressFeedTests {
                     let response = try await client.execute(uri: "/api/videos/\(id)/events", method: .get, headers: bearer(token))
                     return (response.status, response.headers[.contentType], String(buffer: response.body))
                 }
-                #expect(try await MonitoringFixture.eventually(10) { fixture.hub.watcherCount == 1 })
+                #expect(try await MonitoringFixture.eventually(60) { fixture.hub.watcherCount == 1 })
                 _ = try await Self.report(fixture, Self.progress(id, 90))
                 // The late client on a connection of its own.
                 let port = try #require(client.port)
@@ -59,7 +59,7 @@ struct ProgressFeedTests {
                         return (response.status, response.headers[.contentType], response.body.map { String(buffer: $0) } ?? "")
                     }
                 }
-                #expect(try await MonitoringFixture.eventually(10) { fixture.hub.watcherCount == 2 })
+                #expect(try await MonitoringFixture.eventually(60) { fixture.hub.watcherCount == 2 })
                 _ = try await Self.report(fixture, Self.progress(id, 100))
                 try await fixture.store.apply(.videoReady(VideoReadyEvent(videoId: id, renditions: [], durationSeconds: 3)))
                 for watching in [early, late] {
@@ -70,7 +70,7 @@ struct ProgressFeedTests {
                     #expect(body.contains("id: \(first)\nevent: progress"))
                     #expect(body.hasSuffix("event: done\ndata: {\"status\":\"ready\"}\n\n"))
                 }
-                #expect(try await MonitoringFixture.eventually(10) { fixture.hub.watcherCount == 0 })
+                #expect(try await MonitoringFixture.eventually(60) { fixture.hub.watcherCount == 0 })
 
                 // A browser that reconnects sends the last id it saw: it gets only what came after.
                 var headers = bearer(token)
@@ -120,13 +120,13 @@ struct ProgressFeedTests {
             try await fixture.application().test(.live) { client in
                 let token = try await fixture.token(for: owner)
                 let watching = Task { try await client.execute(uri: "/api/videos/\(mine)/events", method: .get, headers: bearer(token)) }
-                #expect(try await MonitoringFixture.eventually(10) { fixture.hub.watcherCount == 1 })
+                #expect(try await MonitoringFixture.eventually(60) { fixture.hub.watcherCount == 1 })
                 // The feed has reported position 2 (on connect and from the hub's poll) before the
                 // worker takes the job ahead.
-                #expect(try await MonitoringFixture.eventually(20) { fixture.hub.lastQueueMessage(for: mine)?.contains("\"position\":2") == true })
+                #expect(try await MonitoringFixture.eventually(60) { fixture.hub.lastQueueMessage(for: mine)?.contains("\"position\":2") == true })
                 _ = try await worker.claimNext(wait: .milliseconds(50))
                 // The hub's next poll sends the new position; then the video finishes.
-                #expect(try await MonitoringFixture.eventually(20) { fixture.hub.lastQueueMessage(for: mine)?.contains("\"position\":1") == true })
+                #expect(try await MonitoringFixture.eventually(60) { fixture.hub.lastQueueMessage(for: mine)?.contains("\"position\":1") == true })
                 try await fixture.store.apply(.videoFailed(VideoFailedEvent(videoId: mine, reason: "no video stream")))
                 let body = String(buffer: try await watching.value.body)
                 let queued = body.split(separator: "\n\n").filter { $0.hasPrefix("event: queue") }.map { String($0.split(separator: "\n")[1]) }
@@ -168,7 +168,7 @@ struct ProgressFeedTests {
                 // The first video finishes: its feed ends and its slot is free again.
                 try await fixture.store.apply(.videoFailed(VideoFailedEvent(videoId: videos[0], reason: "r")))
                 _ = try await first.body.collect(upTo: 1 << 20)
-                #expect(try await MonitoringFixture.eventually(10) { fixture.hub.watcherCount == 2 })  // (released before unwatched)
+                #expect(try await MonitoringFixture.eventually(60) { fixture.hub.watcherCount == 2 })  // (released before unwatched)
                 let third = try await feed(videos[2], token)
                 #expect(third.status == .ok)
                 for video in [videos[1], videos[2], theirs] {

@@ -10,7 +10,7 @@ struct EventTakeOverTests {
     /// This suite's own Redis database (it flushes it).
     static let redisDatabase = 9
 
-    @Test("upload-service pod A is frozen with video.ready delivered to it, then killed; pod B (another name) applies it")
+    @Test("upload-service pod A dies with an event read and not acknowledged; pod B (another name) takes it over and applies what follows")
     func replacedPod() async throws {
         let redisURL = try ProcessingFixture.environment("CLIPCUT_REDIS_URL")
         let base = String(redisURL[..<(redisURL.lastIndex(of: "/") ?? redisURL.endIndex)])
@@ -20,10 +20,16 @@ struct EventTakeOverTests {
             redisDatabase: Self.redisDatabase,
             uploadEnvironment: [ConfigKey.consumerName.name: "upload-pod-a", ConfigKey.eventsClaimIdle.name: "1"])
         let video = try await fixture.addVideo(try await makeSource("clip.mp4", video: "testsrc2=size=320x240:rate=25", seconds: 1))
-        // Pod A's consumer is blocked in XREADGROUP: frozen, it still gets the entries (Redis
-        // hands them over server-side) but never applies or acknowledges them.
-        try await Task.sleep(for: .milliseconds(500))
-        kill(fixture.uploadService.processIdentifier, SIGSTOP)
+        // Pod A dies with a batch read but not acknowledged. Its read is made here, under its
+        // name, once its consumer group exists and the process is gone: freezing the process
+        // while it is blocked in XREADGROUP would depend on catching it there.
+        let groupExists = try await eventually(60) {
+            let groups = try await redis.execute(["XINFO", "GROUPS", RedisNames.eventsStream])
+            return groups.array?.contains { $0.array?.contains { $0.string == RedisNames.uploadGroup } ?? false } ?? false
+        }
+        #expect(groupExists, "pod A created its consumer group")
+        kill(fixture.uploadService.processIdentifier, SIGKILL)
+        fixture.uploadService.waitUntilExit()
         let rendition = Rendition(quality: "240p", width: 320, height: 240, bitrate: 300_000, size: 1000)
         for event in [
             try VideoTranscodingEvent(videoId: video.id, rungs: ["240p"], durationSeconds: 1).jsonString(),
@@ -31,16 +37,13 @@ struct EventTakeOverTests {
         ] {
             try await redis.xadd(RedisNames.eventsStream, fields: [RedisNames.messageField: event])
         }
-        // The blocked read is answered with the first entry (the frozen process asks for no more):
-        // video.transcoding is delivered and never acknowledged, video.ready is not read yet.
-        let delivered = try await eventually(10) {
-            try await redis.xpending(RedisNames.eventsStream, group: RedisNames.uploadGroup).count >= 1
-        }
-        #expect(delivered, "the frozen consumer was handed an entry")
+        // The dead pod's read: video.transcoding delivered to upload-pod-a, never acknowledged;
+        // video.ready not read yet.
+        _ = try await redis.execute([
+            "XREADGROUP", "GROUP", RedisNames.uploadGroup, "upload-pod-a", "COUNT", "1", "STREAMS", RedisNames.eventsStream, ">",
+        ])
         let pending = try await redis.xpending(RedisNames.eventsStream, group: RedisNames.uploadGroup, start: "-", end: "+", count: 10)
-        #expect(pending.allSatisfy { $0.consumer == "upload-pod-a" })
-        kill(fixture.uploadService.processIdentifier, SIGKILL)
-        fixture.uploadService.waitUntilExit()
+        #expect(pending.count == 1 && pending.allSatisfy { $0.consumer == "upload-pod-a" })
 
         // The replacement comes up under a new name, as a Kubernetes pod does.
         let (podB, podBURL) = try await ProcessingFixture.startUploadService(
@@ -48,9 +51,9 @@ struct EventTakeOverTests {
             extra: [ConfigKey.consumerName.name: "upload-pod-b", ConfigKey.eventsClaimIdle.name: "1"])
         defer { podB.terminate() }
         let media = UploadServiceMediaAccess(http: fixture.http, baseURL: podBURL, token: nil)
-        let applied = try await eventually(20) { try await media.video(video.id)?.status == .ready }
+        let applied = try await eventually(60) { try await media.video(video.id)?.status == .ready }
         #expect(applied, "pod B took over video.ready from the dead pod A")
-        #expect(try await eventually(10) { try await redis.xpending(RedisNames.eventsStream, group: RedisNames.uploadGroup).count == 0 })
+        #expect(try await eventually(60) { try await redis.xpending(RedisNames.eventsStream, group: RedisNames.uploadGroup).count == 0 })
         podB.terminate()
         podB.waitUntilExit()
         _ = try? await redis.execute(["FLUSHDB"])

@@ -105,7 +105,7 @@ struct ProcessingFixture {
         var environment = [
             ConfigKey.uploadServiceURL.name: uploadURL, ConfigKey.redisURL.name: redisURL, ConfigKey.dataDirectory.name: scratch,
             ConfigKey.audioServiceURL.name: try Self.environment("CLIPCUT_AUDIO_SERVICE_URL"),
-            ConfigKey.jobClaimIdle.name: "3", ConfigKey.jobRetryBase.name: "1", ConfigKey.captionRetry.name: "1",
+            ConfigKey.jobClaimIdle.name: "10", ConfigKey.jobRetryBase.name: "1", ConfigKey.captionRetry.name: "1",
             ConfigKey.allowNoServiceToken.name: "true",
         ]
         environment.merge(extra) { $1 }

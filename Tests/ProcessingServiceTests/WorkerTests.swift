@@ -55,7 +55,7 @@ struct WorkerTests {
             ConfigKey.uploadServiceURL.name: fixture.uploadURL, ConfigKey.redisURL.name: fixture.redisURL,
             // Port 0: the system picks a free one (a random port could be taken, and the worker would exit).
             ConfigKey.httpPort.name: "0", ConfigKey.dataDirectory.name: "\(fixture.scratch)/\(name)",
-            ConfigKey.jobClaimIdle.name: "3", ConfigKey.audioServiceURL.name: try ProcessingFixture.environment("CLIPCUT_AUDIO_SERVICE_URL"),
+            ConfigKey.jobClaimIdle.name: "10", ConfigKey.audioServiceURL.name: try ProcessingFixture.environment("CLIPCUT_AUDIO_SERVICE_URL"),
             ConfigKey.logLevel.name: "info",
         ].merging(extra) { $1 }) { $1 }
         process.standardOutput = FileHandle.nullDevice
@@ -178,7 +178,7 @@ struct WorkerTests {
             let read = try await LivePlaybackTests.frames(joined)
             #expect(read.count == 600 && abs(read.duration - 20) < 0.2, "\(quality): \(read)")
         }
-        #expect(try await Self.eventually(10) { try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0 })
+        #expect(try await Self.eventually(60) { try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0 })
         second.terminate()
         second.waitUntilExit()
         await Self.tearDown(fixture, redis)
@@ -210,7 +210,7 @@ struct WorkerTests {
         #expect(events.contains { if case .videoFailed(let failed) = $0 { failed.payload.reason == JobWorker.crashedReason } else { false } })
         #expect(!events.contains { $0.type == .videoReady })
         #expect(try await starts() == 0, "the counter goes with the entry")
-        #expect(try await Self.eventually(10) { try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0 })
+        #expect(try await Self.eventually(60) { try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0 })
         third.terminate()
         third.waitUntilExit()
         await Self.tearDown(fixture, redis)

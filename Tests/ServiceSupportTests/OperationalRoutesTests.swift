@@ -11,7 +11,7 @@ import Testing
 @Suite("Health, readiness and metrics")
 struct OperationalRoutesTests {
     func makeApp(
-        checks: [any ReadinessCheck] = [], timeout: Duration = .seconds(2),
+        checks: [any ReadinessCheck] = [], timeout: Duration = .seconds(60),
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) -> some ApplicationProtocol {
         let router = makeServiceRouter(

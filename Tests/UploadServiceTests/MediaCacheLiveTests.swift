@@ -39,6 +39,13 @@ struct MediaCacheLiveTests {
         }
         let roots = [temporaryCacheRoot(), temporaryCacheRoot()]
         defer { for root in roots { try? FileManager.default.removeItem(atPath: root) } }
+        // Both replicas start reading the stream where it ends now, as if they had run before:
+        // a first start reads from `$`, and could miss an event appended before its first read.
+        let end = try await redis.xrevrange(RedisNames.eventsStream, count: 1).first?.id ?? "0-0"
+        for root in roots {
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            try Data(end.utf8).write(to: URL(fileURLWithPath: root + "/events-position"))
+        }
         func exists(_ root: String, _ video: VideoID) -> Bool { FileManager.default.fileExists(atPath: root + "/objects/\(video)") }
         func announce(_ video: VideoID) async throws {
             let json = String(decoding: try ClipCutEvent.videoDeleted(VideoDeletedEvent(videoId: video, owner: .random())).encoded(), as: UTF8.self)
@@ -52,7 +59,6 @@ struct MediaCacheLiveTests {
                     group.addTask { try await MediaCacheInvalidator(redis: redis, cache: cache, logger: Logger(label: "replica")).run() }
                 }
                 for cache in caches { while await !cache.isRunning { try await Task.sleep(for: .milliseconds(5)) } }
-                try await Task.sleep(for: .milliseconds(300))  // the invalidators have read their position
                 do { try await body(caches) } catch {
                     group.cancelAll()
                     throw error
@@ -61,7 +67,8 @@ struct MediaCacheLiveTests {
             }
         }
         func waitUntil(_ condition: () -> Bool) async throws {
-            for _ in 0..<100 where !condition() { try await Task.sleep(for: .milliseconds(50)) }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         }
 
         try await replicas(roots) { caches in

@@ -99,7 +99,7 @@ struct MediaCacheTests {
         try await withMediaCache(storage, root: root, waitLimit: 1 << 20) { cache in
             #expect(await cache.copy(of: file, videoId: video) == nil)
             var path: String?
-            for _ in 0..<400 where path == nil {
+            for _ in 0..<6000 where path == nil {
                 path = await cache.cachedCopy(of: file, videoId: video)
                 if path == nil { try await Task.sleep(for: .milliseconds(10)) }
             }
