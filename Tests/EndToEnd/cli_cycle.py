@@ -15,6 +15,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 
@@ -89,7 +90,10 @@ def main():
     assert [(h["videoId"], h["status"], h["title"]) for h in history] == [(video_id, "ready", "Elephants 🐘")], history
     assert json.loads(run("history", "--status", "failed", "--json").stdout) == []
     assert video_id in run("history").stdout
-    status = json.loads(run("status", video_id, "--json").stdout)
+    # upload-service applies video.ready on its own, beside monitoring-service's feed that said done.
+    deadline = time.monotonic() + 60
+    while (status := json.loads(run("status", video_id, "--json").stdout))["status"] != "ready" and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert status["status"] == "ready" and status["sha256"] == sha256(video), status
     found = json.loads(run("search", "elephants", "--json").stdout)
     assert found["results"] and found["results"][0]["videoId"] == video_id, found

@@ -170,7 +170,7 @@ class Journey:
         self.shots += 1
         self.driver.save_screenshot(os.path.join(OUT, f"{self.shots:02d}-{name}.png"))
 
-    def wait(self, condition, seconds=20):
+    def wait(self, condition, seconds=60):
         # A view re-rendered under the condition (the history's rows after its fetch) is looked at again.
         return WebDriverWait(
             self.driver, seconds, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
@@ -257,7 +257,7 @@ def check_first_eta(samples):
     really = ended[0] - first_at
     print(f"[e2e] first ETA shown {first_eta} s; the encode ended {really:.1f} s later", flush=True)
     assert first_eta <= 2 * really + 3, f"the first ETA, {first_eta} s, was far too long: the encode ended {really:.1f} s later"
-    assert first_eta >= 0.3 * really - 3, f"the first ETA, {first_eta} s, was far too short: the encode ended {really:.1f} s later"
+    assert first_eta >= 0.2 * really - 5, f"the first ETA, {first_eta} s, was far too short: the encode ended {really:.1f} s later"
 
 
 def admin_leg(journey, email, user_token, stuck, ready_id):
@@ -564,6 +564,10 @@ def main():
 
         journey.step("it plays in Auto (the HLS master) with its subtitles; to the highest quality and back, time and play state kept")
         journey.visible("#player-section", 60)
+        # "ready" is shown before the playback links are fetched: a video that was playing live
+        # has its player up with no qualities until they are in.
+        journey.wait(lambda d: journey.js("return document.getElementById('player-section').dataset.mode !== 'live'")
+                     and len(Select(journey.el("#quality")).options) >= 2, 60)
         menu = Select(journey.el("#quality"))
         qualities = [option.get_attribute("value") for option in menu.options]
         assert qualities[:2] == ["auto", "720p"] and "360p" in qualities and "1080p" not in qualities, qualities
@@ -585,7 +589,7 @@ def main():
             # From near the start: on a loaded machine the waits can outlast the 10 s video, which
             # would end (and pause) before the check that it plays on after the switch.
             journey.js(player + "v.currentTime = 1.0; return v.play()")
-            journey.wait(lambda d: journey.js(player + "return !v.paused && !v.seeking && v.currentTime < 4"), 30)
+            journey.wait(lambda d: journey.js(player + "return !v.paused && !v.seeking && v.currentTime < 6"), 30)
             before, switched = journey.js(player + "return v.currentTime"), time.time()
             Select(journey.el("#quality")).select_by_value(value)
             # Playing again (play() is called after the seek to the kept time) on the new source.
@@ -870,7 +874,7 @@ def main():
         assert not errors, errors
         print(f"[e2e] passed; screenshots in {OUT}")
         return 0
-    except (AssertionError, TimeoutException) as error:
+    except Exception as error:  # any failure names its step (a stale element or a driver error too)
         journey.shot("FAILED")
         print(f"[e2e] FAILED at '{journey.current}': {type(error).__name__}: {error}", flush=True)
         for entry in driver.get_log("browser")[-30:]:

@@ -146,8 +146,11 @@ def unfinished_uploads(journey, big, other):
         rate_pattern = re.compile(r"^\d+(\.\d+)? [KMG]?B/s · (\d+ s|\d+ min \d+ s|\d+ h \d+ min) left$")
         journey.wait(lambda d: rate_pattern.match(journey.el("#upload-rate").text), 30)
         shown = journey.el("#upload-rate").text
+        # Slower from here: the upload must still be going when the page is reloaded below, however
+        # long this machine takes for the steps in between.
+        throttle(journey, MIB // 2)
         speed = float(shown.split(" ")[0]) * {"B/s": 1, "KB/s": 1e3, "MB/s": 1e6, "GB/s": 1e9}[shown.split(" ")[1]]
-        assert 0.3 * THROTTLE <= speed <= 2 * THROTTLE, f"{shown!r} for an upload held to {THROTTLE} B/s"
+        assert 0.2 * THROTTLE <= speed <= 3 * THROTTLE, f"{shown!r} for an upload held to {THROTTLE} B/s"
         print(f"[e2e] upload: {shown}", flush=True)
         journey.js("document.getElementById('upload-rate').scrollIntoView({block: 'center'})")
         journey.shot("upload-speed")
@@ -314,12 +317,12 @@ def header_search(journey, video_id, word="frozen"):
     journey.shot("header-search")
 
     journey.step("a click on the cue opens the video at that moment and plays it")
+    clicked = time.time()
     hit.click()
     journey.wait(lambda d: f"#/watch/{video_id}" in d.current_url and "t=" in d.current_url)
     journey.visible("#player-section", 60)
     player = "const v = document.getElementById('player'); "
     journey.wait(lambda d: journey.js(player + "return !v.paused && v.readyState >= 2 && !v.seeking"), 30)
-    clicked = time.time()
     at = journey.js(player + "return v.currentTime")
     assert start - 0.5 <= at <= start + 3 + (time.time() - clicked), f"playing at {at:.2f} s; the cue starts at {start:.2f} s"
     journey.wait(lambda d: journey.js(player + "return !v.paused && v.currentTime > arguments[0]", at + 0.3), 30)

@@ -32,6 +32,7 @@ import sys
 import time
 import uuid
 
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -172,10 +173,18 @@ def watch_leg(journey, email, password, token, video_id):
             assert shown["shown"] and shown["time"] == clock(value), f"focusing the seek bar shows the preview at {value}: {shown}"
             for key, expected in ((Keys.ARROW_RIGHT, value + 5), (Keys.ARROW_RIGHT, value + 10), (Keys.ARROW_LEFT, value + 5)):
                 keys(key)
-                journey.wait(lambda d: abs(float(seek.get_attribute("value")) - expected) < 0.01, 10)
-                moved = journey.js(PREVIEW)
-                assert moved["shown"] and moved["image"] and moved["time"] == clock(expected), \
-                    f"the arrow key moved the seek bar to {expected} with its preview: {moved}"
+                # The bar and its preview read together: the preview hides a few seconds after the
+                # last key, which a slow driver could outlast between two separate reads.
+                moved = {}
+
+                def bar_and_preview(_, expected=expected, moved=moved):
+                    moved.update(journey.js(PREVIEW))
+                    return abs(float(seek.get_attribute("value")) - expected) < 0.01 and moved["shown"] \
+                        and moved["image"] and moved["time"] == clock(expected)
+                try:
+                    journey.wait(bar_and_preview, 10)
+                except TimeoutException:
+                    raise AssertionError(f"the arrow key moved the seek bar to {expected} with its preview: {moved}")
                 journey.wait(lambda d: abs(journey.js(PLAYER + "return v.currentTime") - expected) < 0.3, 10)
                 assert clock(expected) in seek.get_attribute("aria-valuetext"), seek.get_attribute("aria-valuetext")
             shot(driver, "watch-seek-keyboard")
@@ -319,14 +328,17 @@ def watch_leg(journey, email, password, token, video_id):
     journey.go(f"#/watch/{video_id}")
     journey.wait(lambda d: journey.js(PLAYER + "return v.readyState >= 1"), 30)
     journey.js(PLAYER + "v.currentTime = 2.5; return v.play()")
-    journey.wait(lambda d: journey.js(PLAYER + "return !v.paused && !v.seeking && v.currentTime > 4"), 30)
+    journey.wait(lambda d: journey.js(PLAYER + "return !v.paused && !v.seeking && v.currentTime > 3"), 30)
+    reloaded = time.time()
     left = journey.js(PLAYER + "const t = v.currentTime; window.beforeReload = true; setTimeout(() => location.reload(), 0); return t")
     assert left < 9, f"the video nearly ended before the reload ({left:.2f} s): the machine is too slow for this check"
     journey.wait(lambda d: journey.js(PLAYER + "return !window.beforeReload && !!v.getAttribute('src') && v.readyState >= 1 "
                                       "&& !v.seeking && v.currentTime > 0"), 60)
     # Where it went on from: the start of what has been played since (or the time, if paused).
-    back = journey.js(PLAYER + "return v.played.length ? v.played.start(0) : v.currentTime")
-    assert abs(back - left) <= 1.0, f"left at {left:.2f} s, back at {back:.2f} s"
+    # The old page plays on until it is gone (its position is kept at pagehide): up to the time
+    # the reload took later than where it was asked.
+    back, took = journey.js(PLAYER + "return v.played.length ? v.played.start(0) : v.currentTime"), time.time() - reloaded
+    assert left - 1.0 <= back <= left + took + 0.5, f"left at {left:.2f} s, back at {back:.2f} s ({took:.1f} s for the reload)"
     journey.wait(lambda d: journey.js(PLAYER + "return !v.paused && v.currentTime > arguments[0]", back + 0.3), 20)
     print(f"[e2e] reloaded at {left:.2f} s, went on from {back:.2f} s", flush=True)
     journey.js(PLAYER + "v.pause()")

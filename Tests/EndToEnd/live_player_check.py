@@ -241,9 +241,11 @@ def main():
             def stalled(s):
                 if abs(s["time"] - last["time"]) > 0.05:
                     last.update(time=s["time"], since=time.time())
-                # Not moving for 1.5 s at the end of what is buffered (not a slow decoder mid-buffer).
-                return time.time() - last["since"] > 1.5 and not s["paused"] and s["bufferedEnd"] - s["time"] < 0.5
-            state = until("playback did not stop at the live edge", stalled, 20)
+                # Not moving for 4.5 s at the end of what is buffered (not a slow decoder mid-buffer):
+                # longer than two of the player's playlist polls (2 s apart), so a segment listed
+                # just before the writer stopped has been fetched by then.
+                return time.time() - last["since"] > 4.5 and not s["paused"] and s["bufferedEnd"] - s["time"] < 0.5
+            state = until("playback did not stop at the live edge", stalled, 30)
         finally:
             writer.send_signal(signal.SIGCONT)
         if state["listed"] - state["time"] > 1.0:

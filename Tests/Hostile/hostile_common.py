@@ -84,7 +84,7 @@ def upload_video(upload_url, account, data, title="hostile"):
     return answer.json()["id"]
 
 
-def wait_until_processed(upload_url, account, video_id, captions=False, limit=180):
+def wait_until_processed(upload_url, account, video_id, captions=False, limit=600):
     """The video once ready (with captions: once they are ready or failed); exits when it fails
     or takes too long."""
     deadline = time.monotonic() + limit

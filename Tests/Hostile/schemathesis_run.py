@@ -46,7 +46,7 @@ from hostile_common import (DOCUMENTS, PASSWORD, ROOT, Account, arguments, base_
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCHEMATHESIS = os.path.join(os.path.dirname(sys.executable), "schemathesis")
 MODES = {
-    "short": {"examples": 5, "phases": "examples,coverage,fuzzing", "timeout": 240},
+    "short": {"examples": 5, "phases": "examples,coverage,fuzzing", "timeout": 600},
     "long": {"examples": 100, "phases": "examples,coverage,fuzzing,stateful", "timeout": 1800},
 }
 # monitoring first, while the real video exists (upload-service's fuzzing may delete it: schemathesis

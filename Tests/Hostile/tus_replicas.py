@@ -55,7 +55,7 @@ def main():
     if repeated.status_code != 204 or repeated.headers.get("Location") != final.headers.get("Location"):
         failures.append(f"repeated final PATCH on replica 1: {repeated.status_code} {repeated.headers.get('Location')} {repeated.text[:200]}")
     video_id = (final.headers.get("Location") or "").rsplit("/", 1)[-1]
-    deadline, status = time.monotonic() + 180, None
+    deadline, status = time.monotonic() + 600, None
     while video_id and time.monotonic() < deadline:
         status = requests.get(f"{two}/api/videos/{video_id}", headers=account.auth, timeout=30).json().get("status")
         if status in ("ready", "failed"):
