@@ -55,7 +55,7 @@ struct EventTakeOverTests {
         #expect(applied, "pod B took over video.ready from the dead pod A")
         #expect(try await eventually(60) { try await redis.xpending(RedisNames.eventsStream, group: RedisNames.uploadGroup).count == 0 })
         podB.terminate()
-        podB.waitUntilExit()
+        await podB.exited()
         _ = try? await redis.execute(["FLUSHDB"])
         await redis.shutdown()
         await fixture.shutdown()

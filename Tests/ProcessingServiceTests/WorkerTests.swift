@@ -104,7 +104,7 @@ struct WorkerTests {
         let names = try await fixture.mediaNames(video.id)
         #expect(names.count == Set(names).count && names.contains(MediaLayout.hlsMaster(video.id)))
         second.terminate()
-        second.waitUntilExit()
+        await second.exited()
         await Self.tearDown(fixture, redis)
     }
 
@@ -180,7 +180,7 @@ struct WorkerTests {
         }
         #expect(try await Self.eventually(60) { try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0 })
         second.terminate()
-        second.waitUntilExit()
+        await second.exited()
         await Self.tearDown(fixture, redis)
     }
 
@@ -212,7 +212,7 @@ struct WorkerTests {
         #expect(try await starts() == 0, "the counter goes with the entry")
         #expect(try await Self.eventually(60) { try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0 })
         third.terminate()
-        third.waitUntilExit()
+        await third.exited()
         await Self.tearDown(fixture, redis)
     }
 }
