@@ -4,6 +4,10 @@
 CLIPCUT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export CLIPCUT_ROOT
 
+# Run with standard input closed (some CI runners do), the first file a server opens becomes its
+# fd 0: redis-server then crashes registering its module pipe. The scripts read nothing from it.
+[[ -e /proc/$$/fd/0 ]] || exec </dev/null
+
 # Slow-to-build things live outside the clone, keyed by version, so a fresh
 # clone (and CI) reuses them; `.deps` in the clone links there.
 CLIPCUT_CACHE="${CLIPCUT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/clipcut}"

@@ -114,7 +114,7 @@ struct JobWorkerStateTests {
             try await Task.sleep(for: .milliseconds(100))
             return ScriptedProcessor.ready
         }
-        harness.policy.shutdownGrace = .seconds(5)
+        harness.policy.shutdownGrace = .seconds(60)  // a 100 ms job; a starved test task must not outlast it
         let job = harness.media.add()
         try await harness.queue().enqueue(job)
         let processor = harness.processor, store = harness.store
