@@ -11,14 +11,7 @@ import Testing
 struct CaptionRemuxTests {
     @Test("an edited track replaces the MP4's mov_text words; the picture is copied, not re-encoded; deleting every track leaves none")
     func editedWordsReachTheMP4() async throws {
-        let fixture = try await ProcessingFixture()
-        do {
-            try await check(fixture)
-        } catch {
-            await fixture.shutdown()
-            throw error
-        }
-        await fixture.shutdown()
+        try await ProcessingFixture.with(check)
     }
 
     private func check(_ fixture: ProcessingFixture) async throws {

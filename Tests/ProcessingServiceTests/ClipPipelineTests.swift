@@ -13,14 +13,7 @@ import Transcoder
 struct ClipPipelineTests {
     @Test("a range inside GOPs of a two-rung video: renditions, HLS, poster and cut captions; the clip plays without an error")
     func clipFromRenditions() async throws {
-        let fixture = try await ProcessingFixture()
-        do {
-            try await check(fixture)
-        } catch {
-            await fixture.shutdown()
-            throw error
-        }
-        await fixture.shutdown()
+        try await ProcessingFixture.with(check)
     }
 
     private func check(_ fixture: ProcessingFixture) async throws {

@@ -162,6 +162,18 @@ struct ProcessingFixture {
         return "\(directory)/\(id)"
     }
 
+    /// Runs `body` with a new fixture, shut down afterwards whether `body` threw or not.
+    static func with(_ body: (ProcessingFixture) async throws -> Void) async throws {
+        let fixture = try await ProcessingFixture()
+        do {
+            try await body(fixture)
+        } catch {
+            await fixture.shutdown()
+            throw error
+        }
+        await fixture.shutdown()
+    }
+
     func shutdown() async {
         uploadService.terminate()
         try? await store.runCommand(["dropDatabase": 1])
