@@ -42,7 +42,9 @@ func comparePackaging(source: String, work: String, probe: MediaProbe, rungs: [R
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         add(try run("ffmpeg", HLSSegmenting.copy(source: .file(source), hasAudio: probe.audio != nil, directory: directory)).0, to: &new, "copy \(rung.name)")
     }
-    let hlsLadder = LadderCommand(source: .file(source), probe: probe, rungs: rungs, outputDirectory: now, options: options,
+    var nowOptions = options  // as processing-service encodes: a 1 s first segment
+    nowOptions.firstKeyframeSeconds = HLSSegmenting.firstSegmentSeconds
+    let hlsLadder = LadderCommand(source: .file(source), probe: probe, rungs: rungs, outputDirectory: now, options: nowOptions,
                                   hlsSegmentSeconds: HLSSegmenting.segmentSeconds)
     for directory in hlsLadder.outputs.values { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
     if !hlsLadder.outputs.isEmpty {

@@ -218,6 +218,8 @@ struct TranscodePipeline: Sendable {
     ) async throws -> [String: String] {
         var options = settings.encoding
         options.keyframesFromSource = keyframesFromSource
+        // A 1 s first segment: the video is playable a second sooner when every rung is encoded.
+        options.firstKeyframeSeconds = HLSSegmenting.firstSegmentSeconds
         let encoders = rungs.filter { !$0.isRemux || burnSubtitles != nil }.count
         options.threadsPerEncoder = EncodingOptions.threads(encoders: encoders, cores: ProcessInfo.processInfo.activeProcessorCount)
         let command = LadderCommand(

@@ -101,10 +101,18 @@ public enum HLSSegmenting {
     /// Seconds per segment: the ladder's keyframe interval, so the first segment is out early.
     public static let segmentSeconds = 2
 
-    /// The output options writing into `directory` (which must exist).
-    public static func output(directory: String, segmentSeconds: Int = segmentSeconds) -> [String] {
-        [
-            "-f", "hls", "-hls_time", String(segmentSeconds), "-hls_list_size", "0", "-hls_playlist_type", "event",
+    /// Seconds of the first segment when the ladder puts a keyframe there
+    /// (``EncodingOptions/firstKeyframeSeconds``): the video plays once every rung has it.
+    public static let firstSegmentSeconds = 1.0
+
+    /// The output options writing into `directory` (which must exist); with
+    /// `firstSegmentSeconds`, the first segment is cut at the first keyframe from that time on
+    /// (`-hls_init_time`) and the others as before.
+    public static func output(directory: String, segmentSeconds: Int = segmentSeconds, firstSegmentSeconds: Double? = nil) -> [String] {
+        var first: [String] = []
+        if let firstSegmentSeconds, firstSegmentSeconds > 0 { first = ["-hls_init_time", LadderCommand.number(firstSegmentSeconds)] }
+        return [
+            "-f", "hls", "-hls_time", String(segmentSeconds)] + first + ["-hls_list_size", "0", "-hls_playlist_type", "event",
             "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
             "-hls_segment_filename", "\(directory)/seg_%05d.m4s", "-hls_flags", "temp_file+independent_segments",
             "\(directory)/index.m3u8",

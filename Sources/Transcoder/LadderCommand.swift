@@ -20,6 +20,10 @@ public struct EncodingOptions: Sendable, Equatable {
     public var scaler: String
     /// GOP length in seconds; keyframes at exactly these multiples in every rung.
     public var keyframeSeconds: Double
+    /// One more keyframe this far in (before the first multiple of `keyframeSeconds`), so a
+    /// video written as HLS can open with a shorter first segment and play sooner; `nil`: none.
+    /// Every rung gets it, so keyframes stay aligned; the later ones are unchanged.
+    public var firstKeyframeSeconds: Double?
 
     public init(
         preset: String = "veryfast", crf: Int = 23, threadsPerEncoder: Int = 0, cascadedScaling: Bool = true,
@@ -31,6 +35,7 @@ public struct EncodingOptions: Sendable, Equatable {
         self.cascadedScaling = cascadedScaling
         self.scaler = scaler
         self.keyframeSeconds = keyframeSeconds
+        self.firstKeyframeSeconds = nil
         self.leadEncoderThreads = nil
         self.keyframesFromSource = false
     }
@@ -58,8 +63,9 @@ public struct LadderCommand: Sendable {
     /// - One decode; the filter graph splits it into one scale branch per encoded rung
     ///   (cascaded: each rung scaled from the previous one), square pixels, frame rate capped.
     /// - One libx264 encode per rung: CRF with `maxrate`/`bufsize`, High profile, yuv420p, a
-    ///   keyframe every `keyframeSeconds` exactly (`force_key_frames`, no scene-cut keyframes),
-    ///   so segments line up across rungs; AAC stereo 128 kb/s when there is audio.
+    ///   keyframe every `keyframeSeconds` exactly (`force_key_frames`, no scene-cut keyframes;
+    ///   and one at `firstKeyframeSeconds` when set), so segments line up across rungs; AAC
+    ///   stereo 128 kb/s when there is audio.
     /// - Rungs marked `isRemux` copy the source's streams instead.
     /// - `burnSubtitles`: a WebVTT file rendered into the pixels before scaling.
     /// - `stillPicture`: for a source without video (``MediaProbe/isAudioOnly``), the picture
@@ -95,7 +101,7 @@ public struct LadderCommand: Sendable {
             arguments += ["-filter_complex", Self.filterGraph(encoded, labels: labels, pre: pre, options: options, input: videoInput)]
             for (index, rung) in encoded.enumerated() {
                 var gop = max(1, Int(clampingRounded: rung.frameRate * options.keyframeSeconds))
-                var forceKeyframes = "expr:gte(t,n_forced*\(Self.number(options.keyframeSeconds)))"
+                var forceKeyframes = Self.forcedKeyframes(every: options.keyframeSeconds, first: options.firstKeyframeSeconds)
                 if options.keyframesFromSource {
                     gop = max(1, Int(clampingRounded: rung.frameRate * 10))  // no keyframes but the forced ones
                     forceKeyframes = "source"
@@ -115,7 +121,8 @@ public struct LadderCommand: Sendable {
                 if probe.video == nil { arguments += ["-t", String(format: "%.3f", probe.duration), "-shortest"] }
                 if let hlsSegmentSeconds {
                     let directory = "\(outputDirectory)/hls-\(rung.name)"
-                    arguments += HLSSegmenting.output(directory: directory, segmentSeconds: hlsSegmentSeconds)
+                    let first = options.keyframesFromSource ? nil : options.firstKeyframeSeconds
+                    arguments += HLSSegmenting.output(directory: directory, segmentSeconds: hlsSegmentSeconds, firstSegmentSeconds: first)
                     outputs[rung.name] = directory
                 } else {
                     let path = "\(outputDirectory)/\(rung.name).mp4"
@@ -133,6 +140,14 @@ public struct LadderCommand: Sendable {
         }
         self.arguments = arguments
         self.outputs = outputs
+    }
+
+    /// The `-force_key_frames` expression: a keyframe at 0, `every`, 2 × `every`…, and at `first`
+    /// when it is set and comes before `every` (e.g. 0, 1, 2, 4, 6… s).
+    static func forcedKeyframes(every: Double, first: Double?) -> String {
+        let step = number(every)
+        guard let first, first > 0, first < every else { return "expr:gte(t,n_forced*\(step))" }
+        return "expr:gte(t,if(lt(n_forced,2),n_forced*\(number(first)),(n_forced-1)*\(step)))"
     }
 
     /// `-protocol_whitelist file,pipe -i path`: an input that may open local files only.

@@ -64,6 +64,16 @@ struct LadderTests {
         #expect(LadderCommand.escapeFilterValue("/tmp/a:b,c'd.vtt") == #"/tmp/a\:b\,c\'d.vtt"#)
     }
 
+    @Test("the keyframe expression: one more keyframe only when it comes before the first multiple")
+    func expression() {
+        #expect(LadderCommand.forcedKeyframes(every: 2, first: nil) == "expr:gte(t,n_forced*2)")
+        #expect(LadderCommand.forcedKeyframes(every: 2, first: 1) == "expr:gte(t,if(lt(n_forced,2),n_forced*1,(n_forced-1)*2))")
+        #expect(LadderCommand.forcedKeyframes(every: 2, first: 2) == "expr:gte(t,n_forced*2)")
+        #expect(LadderCommand.forcedKeyframes(every: 2, first: 0) == "expr:gte(t,n_forced*2)")
+        #expect(!HLSSegmenting.output(directory: "/d").contains("-hls_init_time"))
+        #expect(HLSSegmenting.output(directory: "/d", firstSegmentSeconds: 1).contains("-hls_init_time"))
+    }
+
     @Test("ffmpeg -progress blocks: percent, fps, speed, ETA; malformed lines ignored")
     func progress() {
         var parser = ProgressParser()
