@@ -721,6 +721,26 @@ def check_ingress(objects, failures, label, template):
             failures.add(f"[{label}] Ingress path {path}", "must never be routed (the edge answers 404)")
 
 
+def check_edge_headers(template, failures):
+    """nginx inherits proxy_set_header from the server block only into locations that set none
+    of their own: such a location must repeat every one (without `Connection ""` each request
+    closes its upstream connection, and the forwarded headers are lost)."""
+    text = template.read_text()
+    locations, _globals = edge_locations(template)
+    server = re.search(r"server\s*\{(.*)", text, re.S).group(1)
+    for _kind, _path, _upstream, _directives, body in locations:
+        server = server.replace(body, "")
+    inherited = dict(re.findall(r"^\s*proxy_set_header\s+(\S+)\s+([^;]+);", server, re.M))
+    for _kind, path, upstream, _directives, body in locations:
+        own = dict(re.findall(r"^\s*proxy_set_header\s+(\S+)\s+([^;]+);", body, re.M))
+        if not own:
+            continue
+        for name, value in sorted(inherited.items()):
+            if own.get(name) != value:
+                failures.add(f"scripts/edge/nginx.conf.template location {path}",
+                             f"sets its own proxy_set_header, so it inherits none: it must repeat `proxy_set_header {name} {value}`")
+
+
 def check_web_config(root, k8s, failures, say=print):
     template = root / "scripts/edge/nginx.conf.template"
     web = k8s / "base/web-nginx.conf"
@@ -1438,6 +1458,10 @@ def check_swift_image(dockerfile, failures):
 def run_checks(root, k8s, dockerfile, kubectl, modern_kubectl, bin_dir, quiet=False):
     failures = Failures()
     say = (lambda *a: None) if quiet else print
+    # The edge's config beside the k8s tree checked (the self-test's copies carry their own).
+    edge_template = k8s.parent / "scripts/edge/nginx.conf.template"
+    if not edge_template.exists():
+        edge_template = root / "scripts/edge/nginx.conf.template"
     # Needs neither the binaries nor a render: checked first.
     check_monitoring(root, k8s, failures, say)
     try:
@@ -1480,7 +1504,7 @@ def run_checks(root, k8s, dockerfile, kubectl, modern_kubectl, bin_dir, quiet=Fa
             check_services(objects, failures, name)
             check_redis(objects, failures, name)
             check_autoscaling(objects, failures, name, stream, group, is_keda_render=bool(by_kind(objects, "ScaledObject")))
-            check_ingress(objects, failures, name, root / "scripts/edge/nginx.conf.template")
+            check_ingress(objects, failures, name, edge_template)
             check_secrets(objects, failures, name)
             for obj in by_kind(objects, "ConfigMap"):
                 for key in obj.get("data") or {}:
@@ -1490,6 +1514,7 @@ def run_checks(root, k8s, dockerfile, kubectl, modern_kubectl, bin_dir, quiet=Fa
                 say(f"  {name}: schemas (Kubernetes {', '.join(versions)}), probes, resources, security, Services, "
                     "variables, autoscaling, Ingress routes, Secrets: ok")
         check_web_config(root, k8s, failures, say)
+        check_edge_headers(edge_template, failures)
         base = renders.get("base", [])
         check_dockerfile(root, dockerfile, bin_dir, descriptions, base, failures, say)
         check_swift_image(dockerfile, failures)
@@ -1572,6 +1597,8 @@ MUTATIONS = [
                          lambda i: i["spec"]["rules"][0]["http"]["paths"].append(
                              {"path": "/internal", "pathType": "Prefix",
                               "backend": {"service": {"name": "upload-service", "port": {"name": "http"}}}}))),
+    ("an edge location that drops the server's proxy headers (upstream connections closed)", "inherits none",
+     lambda t: replace_once(t / "scripts/edge/nginx.conf.template", '            proxy_set_header Connection "";\n            proxy_set_header Host $host;\n', "")),
     ("Redis without AOF", "appendonly",
      lambda t: replace_once(t / "k8s/base/redis.yaml", '            - --appendonly\n            - "yes"\n', "")),
     ("a real value in a Secret template", "placeholder",
@@ -1668,6 +1695,8 @@ def self_test(root, kubectl, modern_kubectl, bin_dir):
         copy = Path(work)
         shutil.copytree(root / "k8s", copy / "k8s", ignore=shutil.ignore_patterns("secrets.env", "jwt-signing-key.pem"))
         shutil.copy(root / "Dockerfile", copy / "Dockerfile")
+        (copy / "scripts/edge").mkdir(parents=True)
+        shutil.copy(root / "scripts/edge/nginx.conf.template", copy / "scripts/edge/nginx.conf.template")
         baseline = run_checks(root, copy / "k8s", copy / "Dockerfile", kubectl, modern_kubectl, bin_dir, quiet=True)
         if baseline:
             for item in baseline.items:
@@ -1692,6 +1721,8 @@ def self_test(root, kubectl, modern_kubectl, bin_dir):
             copy = Path(work)
             shutil.copytree(root / "k8s", copy / "k8s", ignore=shutil.ignore_patterns("secrets.env", "jwt-signing-key.pem"))
             shutil.copy(root / "Dockerfile", copy / "Dockerfile")
+            (copy / "scripts/edge").mkdir(parents=True)
+            shutil.copy(root / "scripts/edge/nginx.conf.template", copy / "scripts/edge/nginx.conf.template")
             apply(copy)
             failures = run_checks(root, copy / "k8s", copy / "Dockerfile", kubectl, modern_kubectl, bin_dir, quiet=True)
             caught = [f for f in failures.items if expected in f]

@@ -94,6 +94,12 @@ public enum RedisNames {
         "clipcut:media:rev:\(videoId)"
     }
 
+    /// Pub/sub channel on which upload-service replicas announce each media revision change
+    /// (`<videoId> <replica>.<n>`), acknowledge the others' (`ack <replica>.<n> <replica>`) and
+    /// prove that their subscription hears (`ping <replica> <n>`), so that each may answer
+    /// ``mediaRevision(_:)`` from memory.
+    public static let mediaRevisionChanges = "clipcut:media:rev-changes"
+
     /// Prefix of user-service's login attempt counters per email (a hash of it follows).
     public static let loginEmailPrefix = "clipcut:login:email:"
     /// Prefix of user-service's login attempt counters per client address.

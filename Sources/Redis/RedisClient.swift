@@ -164,6 +164,26 @@ public final class RedisClient: Service, Sendable {
         try await startSubscriber(command: "PSUBSCRIBE", targets: patterns)
     }
 
+    /// Subscribes to channels on a dedicated connection whose thread hands every event to
+    /// `handler`, in order and none dropped: each confirmation of the subscription (the first,
+    /// and again after every reconnection, when whatever was published meanwhile is lost), each
+    /// message, each disconnection. `handler` runs on that thread and holds up its reading: keep
+    /// it short. Returns once the subscription is confirmed; ``shutdown()`` stops it too.
+    public func watch(channels: [String], handler: @escaping @Sendable (RedisSubscriptionEvent) -> Void) async throws -> RedisSubscription {
+        let key = Mutex<ObjectIdentifier?>(nil)
+        let subscriber = RedisSubscriber(
+            configuration: configuration, command: "SUBSCRIBE", targets: channels, logger: logger, deliver: handler,
+            finish: { [weak self] in
+                guard let id = key.withLock({ $0 }) else { return }
+                _ = self?.subscriptions.withLock { $0.removeValue(forKey: id) }
+            })
+        key.withLock { $0 = ObjectIdentifier(subscriber) }
+        subscriptions.withLock { $0[ObjectIdentifier(subscriber)] = subscriber }
+        // A shutdown while Redis does not answer must not wait for the reconnection window.
+        try await withTaskCancellationHandler { try await subscriber.start() } onCancel: { subscriber.stop() }
+        return RedisSubscription(subscriber)
+    }
+
     private func startSubscriber(command: String, targets: [String]) async throws -> AsyncStream<RedisPubSubMessage> {
         let (stream, continuation) = AsyncStream.makeStream(
             of: RedisPubSubMessage.self, bufferingPolicy: .bufferingNewest(4096)
@@ -181,4 +201,18 @@ public final class RedisClient: Service, Sendable {
         try await subscriber.start()
         return stream
     }
+}
+
+/// A subscription made with ``RedisClient/watch(channels:handler:)``.
+public struct RedisSubscription: Sendable {
+    private let subscriber: RedisSubscriber
+
+    init(_ subscriber: RedisSubscriber) { self.subscriber = subscriber }
+
+    /// Drops the connection and subscribes again on a new one (reported as `.disconnected`, then
+    /// `.subscribed`): for a connection that went silent, which a blocking read would wait on.
+    public func reconnect() { subscriber.reconnect() }
+
+    /// Ends the subscription. Idempotent.
+    public func cancel() { subscriber.stop() }
 }

@@ -43,13 +43,26 @@ public struct RedisPubSubMessage: Sendable, Equatable {
     }
 }
 
-/// One subscription: a dedicated connection read by a dedicated thread that feeds an
-/// `AsyncStream`. After a connection loss it reconnects with backoff and subscribes again.
+/// What a subscription's reader thread reports, in the order it happened.
+public enum RedisSubscriptionEvent: Sendable, Equatable {
+    /// The server confirmed the subscription: the first time, and again after each reconnection
+    /// (anything published while the connection was down was lost).
+    case subscribed
+    /// A message on a subscribed channel.
+    case message(RedisPubSubMessage)
+    /// The connection broke; a reconnection follows unless the subscription was stopped.
+    case disconnected
+}
+
+/// One subscription: a dedicated connection read by a dedicated thread that hands every event to
+/// `deliver` on that thread (an `AsyncStream` for ``RedisClient/subscribe(to:)``). After a
+/// connection loss it reconnects with backoff and subscribes again.
 final class RedisSubscriber: Sendable {
     private let configuration: RedisConfiguration
     private let command: String
     private let targets: [String]
-    private let continuation: AsyncStream<RedisPubSubMessage>.Continuation
+    private let deliver: @Sendable (RedisSubscriptionEvent) -> Void
+    private let finish: @Sendable () -> Void
     private let logger: Logger
     private let thread = NIOThreadPool(numberOfThreads: 1)
     private let connection = Mutex<RedisConnection?>(nil)
@@ -63,15 +76,35 @@ final class RedisSubscriber: Sendable {
         case idle, starting, running, stopped
     }
 
+    /// A subscriber whose events go to `deliver`, called on its reader thread (keep it short);
+    /// `finish` runs once when it stops.
     init(
-        configuration: RedisConfiguration, command: String, targets: [String],
-        continuation: AsyncStream<RedisPubSubMessage>.Continuation, logger: Logger
+        configuration: RedisConfiguration, command: String, targets: [String], logger: Logger,
+        deliver: @escaping @Sendable (RedisSubscriptionEvent) -> Void, finish: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
         self.command = command
         self.targets = targets
-        self.continuation = continuation
+        self.deliver = deliver
+        self.finish = finish
         self.logger = logger
+    }
+
+    /// A subscriber feeding `continuation` with the messages, finishing it when it stops.
+    convenience init(
+        configuration: RedisConfiguration, command: String, targets: [String],
+        continuation: AsyncStream<RedisPubSubMessage>.Continuation, logger: Logger
+    ) {
+        self.init(
+            configuration: configuration, command: command, targets: targets, logger: logger,
+            deliver: { event in if case .message(let message) = event { continuation.yield(message) } },
+            finish: { continuation.finish() })
+    }
+
+    /// Drops the current connection (as if it broke): the reader reconnects and subscribes again.
+    /// For a connection that went silent, which a blocking read would wait on for ever.
+    func reconnect() {
+        connection.withLock { $0?.interrupt() }
     }
 
     /// Starts the reader thread and returns once the server confirmed the subscription.
@@ -108,7 +141,7 @@ final class RedisSubscriber: Sendable {
         guard !stopped.exchange(true, ordering: .sequentiallyConsistent) else { return }
         connection.withLock { $0?.interrupt() }
         signalFirstSubscription(RedisError.shutdown)
-        continuation.finish()
+        finish()
         let running = lifecycle.withLock { state in
             defer { state = .stopped }
             if case .running = state { return true }
@@ -119,6 +152,11 @@ final class RedisSubscriber: Sendable {
 
     private var isStopped: Bool { stopped.load(ordering: .sequentiallyConsistent) }
 
+    /// Hands an event over, unless the subscription was stopped (nothing after its end).
+    private func emit(_ event: RedisSubscriptionEvent) {
+        if !isStopped { deliver(event) }
+    }
+
     private func signalFirstSubscription(_ error: (any Error)?) {
         guard let ready = firstSubscription.withLock({ ready in defer { ready = nil }; return ready }) else { return }
         if let error { ready.resume(throwing: error) } else { ready.resume() }
@@ -128,11 +166,14 @@ final class RedisSubscriber: Sendable {
         let clock = ContinuousClock()
         let firstDeadline = clock.now + configuration.reconnectWindow
         var subscribedOnce = false
+        var subscribedNow = false
         var delay = configuration.initialBackoff
         while !isStopped {
             do {
                 try subscribeAndRead(onSubscribed: {
                     delay = configuration.initialBackoff
+                    subscribedNow = true
+                    emit(.subscribed)
                     if !subscribedOnce {
                         subscribedOnce = true
                         signalFirstSubscription(nil)
@@ -146,6 +187,10 @@ final class RedisSubscriber: Sendable {
                     current = nil
                 }
                 if isStopped { break }
+                if subscribedNow {
+                    subscribedNow = false
+                    emit(.disconnected)
+                }
                 if !subscribedOnce && clock.now + delay > firstDeadline {
                     signalFirstSubscription(error)
                     stop()
@@ -172,7 +217,7 @@ final class RedisSubscriber: Sendable {
         onSubscribed()
         while !isStopped {
             if let message = RedisPubSubMessage(try fresh.nextReply()) {
-                continuation.yield(message)
+                emit(.message(message))
             }
         }
     }

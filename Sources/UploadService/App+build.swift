@@ -44,6 +44,7 @@ func buildApplication(
         storage: dependencies.storage, repository: dependencies.repository,
         interval: settings.orphanSweepInterval, grace: settings.orphanGrace, logger: logger)
     var services: [any Service] = [redis, store, auth.httpClientService, consumer, sweeper, trimmer, orphans]
+    if let revisions = dependencies.mediaRevisions as? WatchedMediaRevisions { services.append(revisions) }
     if let cache = dependencies.mediaCache {
         services += [cache, MediaCacheInvalidator(redis: redis, cache: cache, logger: logger)]
     }
@@ -103,8 +104,9 @@ extension UploadServiceDependencies {
             storage: GridFSMediaStorage(store: store), repository: MongoVideoRepository(store: store),
             tusUploads: MongoTusUploadRepository(store: store))
         // Every change to a video or its media bumps its revision, for the media lookups every
-        // replica keeps in memory.
-        let revisions = RedisMediaRevisions(redis: redis)
+        // replica keeps in memory; the revisions themselves are kept in memory while Redis
+        // pushes their changes.
+        let revisions = WatchedMediaRevisions(redis: redis, logger: logger)
         let repository = RevisingVideoRepository(base: stores.repository, revisions: revisions, logger: logger)
         let storage = RevisingMediaStorage(base: stores.storage, revisions: revisions, logger: logger)
         let cache = settings.mediaCacheBytes > 0

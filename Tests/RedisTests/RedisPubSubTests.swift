@@ -1,5 +1,6 @@
 import Foundation
 import Redis
+import Synchronization
 import Testing
 
 @Suite("Redis pub/sub")
@@ -31,6 +32,41 @@ struct RedisPubSubTests {
             #expect(message?.channel == "\(prefix):video-1")
             #expect(message?.pattern == "\(prefix):*")
             #expect(message?.text == "{\"percent\":50}")
+        }
+    }
+
+    @Test("a watch reports its subscription, every message in order, and after a reconnection that it subscribed again")
+    func watchReportsReconnections() async throws {
+        try await withRedis { (redis: RedisClient) async throws in
+            let channel = TestRedis.uniqueKey("watch")
+            let events = EventLog()
+            let subscription = try await redis.watch(channels: [channel]) { event in events.list.withLock { $0.append(event) } }
+            #expect(events.list.withLock { $0 } == [.subscribed])
+            for index in 0..<50 { try await redis.publish("m\(index)", to: channel) }
+            try await withDeadline {
+                while events.list.withLock({ $0.count }) < 51 { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(events.list.withLock { $0 }.dropFirst().map { event -> String in
+                if case .message(let message) = event { return message.text } else { return "\(event)" }
+            } == (0..<50).map { "m\($0)" })
+            subscription.reconnect()
+            try await withDeadline {
+                while events.list.withLock({ $0.count }) < 53 { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(Array(events.list.withLock { $0 }.suffix(2)) == [.disconnected, .subscribed])
+            try await redis.publish("after", to: channel)
+            try await withDeadline {
+                while events.list.withLock({ $0.last }) != .message(RedisPubSubMessage(channel: channel, payload: Array("after".utf8))) {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
+            subscription.cancel()
+            var remaining = 1
+            for _ in 0..<200 where remaining > 0 {
+                remaining = Int(try await redis.execute(["PUBSUB", "NUMSUB", channel]).array?.last?.integer ?? -1)
+                if remaining > 0 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(remaining == 0)
         }
     }
 
@@ -117,4 +153,9 @@ struct RedisRestartTests {
         await #expect(throws: RedisError.self) { _ = try await redis.subscribe(to: ["nobody"]) }
         await redis.shutdown()
     }
+}
+
+/// What a watch reported, shared with its reader thread.
+private final class EventLog: Sendable {
+    let list = Mutex<[RedisSubscriptionEvent]>([])
 }

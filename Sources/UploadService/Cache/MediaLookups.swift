@@ -3,8 +3,9 @@ import Logging
 import Synchronization
 
 /// The database lookups of a media request — the video (for authorisation) and the stored file
-/// a name means — kept in memory while the video's revision (``MediaRevisions``, one Redis `GET`
-/// per request) has not changed, so that serving a cached segment asks nothing of MongoDB.
+/// a name means — kept in memory while the video's revision (``MediaRevisions``: from memory
+/// while Redis pushes its changes, ``WatchedMediaRevisions``, else a Redis `GET`) has not
+/// changed, so that serving a cached segment asks nothing of MongoDB, nor of Redis.
 ///
 /// A deletion, a visibility change or a newly stored file changes the revision on every replica
 /// at once; the next request sees it and looks again. Without a revision store, or when Redis

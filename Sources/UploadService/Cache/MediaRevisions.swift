@@ -25,22 +25,6 @@ extension MediaRevisions {
     }
 }
 
-/// ``MediaRevisions`` in Redis: `INCR` on a key that expires a day after its last change (a
-/// lookup kept in memory is far younger than that: see ``MediaLookups``).
-struct RedisMediaRevisions: MediaRevisions {
-    let redis: RedisClient
-
-    func current(_ videoId: VideoID) async throws -> String? {
-        try await redis.get(RedisNames.mediaRevision(videoId))
-    }
-
-    func bump(_ videoId: VideoID) async throws {
-        let key = RedisNames.mediaRevision(videoId)
-        _ = try await redis.increment(key)
-        _ = try await redis.expire(key, after: .seconds(86400))
-    }
-}
-
 /// The `videos` collection with the video's revision bumped after every change to a video.
 struct RevisingVideoRepository: VideoRepository {
     let base: any VideoRepository
