@@ -1,5 +1,6 @@
 import ClipCutCore
 import Foundation
+import Primitives
 import Synchronization
 import Transcoder
 
@@ -16,7 +17,8 @@ final class PercentGauge: Sendable {
 extension TranscodePipeline {
     /// Makes every rung as HLS segments from `source` and publishes them while they are made: rungs the
     /// source can be copied into are cut from it first (the video plays from its own encoding
-    /// within seconds), then one ffmpeg encodes the others from a single decode. Returns each
+    /// within seconds), then, once that has made the video playable (at most
+    /// ``playableWaitLimit`` later), one ffmpeg encodes the others from a single decode. Returns each
     /// rung's finished playlist (its segments are in `hls-<rung>` in the scratch directory).
     ///
     /// - Parameters:
@@ -32,9 +34,13 @@ extension TranscodePipeline {
         let copied = burnSubtitles == nil ? rungs.filter(\.isRemux) : []
         let encoded = rungs.filter { rung in !copied.contains { $0.name == rung.name } }
         let gauge = PercentGauge()
+        let opened = AsyncLatch()
         let publisher = SegmentPublisher(
             media: media, events: events, videoId: videoId, hasAudio: probe.audio != nil, logger: logger, currentPercent: { gauge.value },
-            onPlayable: onPlayable, duration: probe.duration, captions: captions)
+            onPlayable: {
+                opened.open()
+                onPlayable()
+            }, duration: probe.duration, captions: captions)
         for rung in rungs {
             let isCopied = copied.contains { $0.name == rung.name }
             await publisher.add(
@@ -52,6 +58,14 @@ extension TranscodePipeline {
                 await events.progress(VideoProgressEvent(videoId: videoId, stage: .transcoding, rung: rung.name, percent: 100))
             }
             if !encoded.isEmpty {
+                if !copied.isEmpty {
+                    // The copied rung's first segments are stored and read while nothing else
+                    // runs: an encode started at once takes both cores from the stores, the
+                    // database and the first viewer (standard 60 s upload in scripts/bench
+                    // firstplay: playable 0.6-1.4 s after the copy, first frame 2.2-2.4 s).
+                    await Self.firstOf({ try await opened.wait() }, orAfter: Self.playableWaitLimit)
+                    try Task.checkCancellation()
+                }
                 _ = try await encode(
                     videoId, probe: probe, source: source, rungs: rungs, work: work, burnSubtitles: burnSubtitles, keyframesFromSource: keyframesFromSource,
                     stillPicture: stillPicture, gauge: gauge)
@@ -68,6 +82,10 @@ extension TranscodePipeline {
             }
         }
     }
+
+    /// How long the encode waits for a copied rung to make the video playable: stores that keep
+    /// failing must not hold the ladder back.
+    static let playableWaitLimit = Duration.seconds(10)
 
     /// The playlists a previous attempt stored for these rungs, when it had made the video
     /// playable (its master is stored); `nil` otherwise.

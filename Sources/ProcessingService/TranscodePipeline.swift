@@ -101,10 +101,11 @@ struct TranscodePipeline: Sendable {
         // Transcription starts once the video plays (at most 30 s later): on two cores it would
         // otherwise take the CPU the first segments need. Burnt-in captions are needed first.
         let local = downloaded
-        let playable = AsyncSemaphore(permits: video.burnSubtitles ? 1 : 0)
+        let playable = AsyncLatch()
+        if video.burnSubtitles { playable.open() }
         let captionsDone = Mutex<[CaptionTrack]?>(nil)  // for the publisher: the tracks join the master when they arrive
         let captionTask = Task {
-            await Self.firstOf({ try await playable.acquire() }, orAfter: .seconds(30))
+            await Self.firstOf({ try await playable.wait() }, orAfter: .seconds(30))
             let input = source(video, work, downloaded: local, for: toolTimeLimit(probe, factor: 0.2))
             let outcome = await makeCaptions(video.id, probe: probe, source: input, work: work, language: video.speechLanguage)
             if case .ready(let tracks, _, _, _) = outcome, !video.burnSubtitles { captionsDone.withLock { $0 = tracks } }
@@ -116,9 +117,9 @@ struct TranscodePipeline: Sendable {
         // The copy of a rung and the encode run one after the other, each within the limit.
         let playlists = try await encodeAndPublish(
             video.id, probe: probe, source: source(video, work, downloaded: local, for: toolTimeLimit(probe, factor: 2)), rungs: rungs, work: work, burnSubtitles: burn, keyframesFromSource: burn == nil && keyframesFromSource,
-            stillPicture: picture, earlier: earlier ?? [:], republish: earlier != nil, onPlayable: { playable.release() },
+            stillPicture: picture, earlier: earlier ?? [:], republish: earlier != nil, onPlayable: { playable.open() },
             captions: { captionsDone.withLock { $0 } })
-        playable.release()
+        playable.open()
         // Captions get a bounded wait once the picture is done; later they come by the caption retry.
         let captionWait = max(settings.captionWaitFloor, .seconds(Int(clampingRounded: probe.duration)))
         let captionOutcome = await Self.value(of: captionTask, within: captionWait, otherwise: .unavailable("timed out"))

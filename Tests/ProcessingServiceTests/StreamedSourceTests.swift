@@ -12,12 +12,15 @@ final class RecordingMedia: MediaAccess {
     let base: any MediaAccess
     /// Replaces where the source is read from (a fault-injecting server), if set.
     let input: MediaInput?
+    /// How long every stored file (a segment, a poster) takes on top of the real store.
+    let storeDelay: Duration
     let downloads = Mutex(0)
     let inputs = Mutex<[MediaInput]>([])
 
-    init(_ base: any MediaAccess, input: MediaInput? = nil) {
+    init(_ base: any MediaAccess, input: MediaInput? = nil, storeDelay: Duration = .zero) {
         self.base = base
         self.input = input
+        self.storeDelay = storeDelay
     }
 
     func video(_ id: VideoID) async throws -> VideoSnapshot? { try await base.video(id) }
@@ -31,7 +34,8 @@ final class RecordingMedia: MediaAccess {
         return made
     }
     func store(_ path: String, as name: String, videoId: VideoID, metadata: [String: String]) async throws -> Int {
-        try await base.store(path, as: name, videoId: videoId, metadata: metadata)
+        if storeDelay > .zero { try await Task.sleep(for: storeDelay) }
+        return try await base.store(path, as: name, videoId: videoId, metadata: metadata)
     }
     func store(bytes: [UInt8], as name: String, videoId: VideoID) async throws { try await base.store(bytes: bytes, as: name, videoId: videoId) }
     func downloadMedia(named name: String, to path: String) async throws -> Bool { try await base.downloadMedia(named: name, to: path) }
