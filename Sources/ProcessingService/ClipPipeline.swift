@@ -31,7 +31,8 @@ struct ClipPipeline: Sendable {
         for (index, quality) in qualities.enumerated() {
             await progress(video.id, rung: quality, percent: Double(index) / Double(qualities.count) * 90, log: "cutting \(quality)")
             let rendition = try await input(MediaLayout.renditionMP4(source.id, quality: quality), work: work, limit: limit)
-            let stream = try await Packager.inspect(rendition, timeLimit: limit)
+            let info = try await RenditionInfo.probe(rendition, timeLimit: limit)
+            let stream = info.stream
             let maxRate = Ladder.standard.first { "\($0.shortSide)p" == quality }?.maxRate ?? 400_000
             let rung = Rung(
                 name: quality, width: stream.width, height: stream.height, maxRate: maxRate, bufferSize: maxRate * 2,
@@ -40,7 +41,7 @@ struct ClipPipeline: Sendable {
             try FileManager.default.createDirectory(atPath: pieces, withIntermediateDirectories: true)
             let clip = work.path("\(quality).clip.mp4")
             let outcome = try await SmartCut(rung: rung, options: settings.encoding, timeLimit: limit).run(
-                rendition: rendition, from: origin.from, to: origin.to, hasAudio: try await Self.hasAudio(rendition, limit: limit),
+                rendition: rendition, from: origin.from, to: origin.to, duration: info.duration, hasAudio: info.hasAudio,
                 directory: pieces, output: clip)
             encoded += outcome.encodedSeconds
             try await storeHLS(of: clip, rung: quality, videoId: video.id, work: work, limit: limit)
@@ -111,12 +112,5 @@ struct ClipPipeline: Sendable {
 
     private func progress(_ videoId: VideoID, rung: String?, percent: Double, log: String) async {
         await events.progress(VideoProgressEvent(videoId: videoId, stage: .transcoding, rung: rung, percent: percent, logLine: log))
-    }
-
-    static func hasAudio(_ input: MediaInput, limit: Duration) async throws -> Bool {
-        let output = try await runTool(
-            Programs.ffprobe, ["-v", "error", "-select_streams", "a", "-show_entries", "stream=index", "-of", "csv=p=0"] + input.arguments,
-            timeLimit: limit)
-        return !output.isEmpty
     }
 }

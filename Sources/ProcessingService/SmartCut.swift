@@ -21,15 +21,16 @@ struct SmartCut: Sendable {
     let timeLimit: Duration
 
     /// Cuts `rendition` (a local file, or upload-service's granted URL: ffmpeg then reads only
-    /// the ranges it needs) into `output`, working in `directory` (its pieces are left there).
-    func run(rendition: MediaInput, from: Double, to: Double, hasAudio: Bool, directory: String, output: String) async throws -> Outcome {
-        let listing = try await runTool(Programs.ffprobe, RenditionPackets.probeArguments + rendition.arguments, timeLimit: timeLimit)
+    /// the ranges it needs) of `duration` seconds into `output`, working in `directory` (its
+    /// pieces are left there). Only the packets around the range are listed.
+    func run(rendition: MediaInput, from: Double, to: Double, duration: Double, hasAudio: Bool, directory: String, output: String) async throws -> Outcome {
+        let listing = try await runTool(
+            Programs.ffprobe, RenditionPackets.probeArguments(around: from, to: to) + rendition.arguments, timeLimit: timeLimit)
         let packets = RenditionPackets(csv: String(decoding: listing, as: UTF8.self))
         let frame = 1 / max(1, rung.frameRate)
-        let duration = try await Self.duration(of: rendition, timeLimit: timeLimit)
         var plan = SmartCutPlan.plan(keyframes: packets.keyframes, from: from, to: min(to, duration), duration: duration, frameDuration: frame)
         var paths = try await cut(plan, rendition: rendition, packets: packets, frame: frame, directory: directory)
-        if plan.encodes, plan.pieces.count > 1, try await !sameParameterSets(rendition, paths, directory: directory) {
+        if plan.encodes, plan.pieces.count > 1, try await !sameParameterSets(plan, paths, rendition: rendition) {
             plan = SmartCutPlan(pieces: [.encode(from: from, to: min(to, duration))])
             paths = try await cut(plan, rendition: rendition, packets: packets, frame: frame, directory: directory)
         }
@@ -60,8 +61,15 @@ struct SmartCut: Sendable {
         return paths
     }
 
-    /// Whether every piece carries the rendition's own SPS and PPS (`avcC`).
-    private func sameParameterSets(_ rendition: MediaInput, _ pieces: [String], directory: String) async throws -> Bool {
+    /// Whether every piece carries the rendition's own SPS and PPS (`avcC`). A copied piece has
+    /// the rendition's own, so the pieces' records are compared with it as they are read from
+    /// their `moov` boxes; only when one cannot be read does ffprobe compare each with the rendition.
+    private func sameParameterSets(_ plan: SmartCutPlan, _ pieces: [String], rendition: MediaInput) async throws -> Bool {
+        let records = pieces.map { AVCConfiguration.record(inFile: $0) }
+        if let copied = plan.pieces.firstIndex(where: { if case .copy = $0 { true } else { false } }),
+           let reference = records[copied], records.allSatisfy({ $0 != nil }) {
+            return records.allSatisfy { $0 == reference }
+        }
         let reference = try await Self.parameterSets(of: rendition, timeLimit: timeLimit)
         for piece in pieces where try await Self.parameterSets(of: .file(piece), timeLimit: timeLimit) != reference { return false }
         return true
@@ -75,16 +83,5 @@ struct SmartCut: Sendable {
                 + input.arguments,
             timeLimit: timeLimit)
         return String(decoding: output, as: UTF8.self)
-    }
-
-    /// The file's duration in seconds.
-    static func duration(of input: MediaInput, timeLimit: Duration) async throws -> Double {
-        let output = try await runTool(
-            Programs.ffprobe, ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"] + input.arguments,
-            timeLimit: timeLimit)
-        guard let value = Double(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), value.isFinite, value > 0 else {
-            throw JobFailure.permanent("The source video's rendition could not be read.")
-        }
-        return value
     }
 }

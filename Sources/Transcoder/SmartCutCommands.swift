@@ -14,6 +14,14 @@ public struct RenditionPackets: Sendable, Equatable {
         "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0",
     ]
 
+    /// The same, for only the packets around `[from, to)` (`-read_intervals`: ffprobe seeks to
+    /// the keyframe before `from - margin` and stops after `to + margin`), which is all a cut of
+    /// that range needs: a clip of a long rendition reads a few seconds of it, not all of it.
+    public static func probeArguments(around from: Double, to: Double, margin: Double = 1) -> [String] {
+        let start = SmartCutCommands.time(max(0, from - margin)), end = SmartCutCommands.time(max(0, to + margin))
+        return ["-read_intervals", "\(start)%\(end)"] + probeArguments
+    }
+
     /// Parses ffprobe's lines; lines without a finite time are skipped.
     public init(csv: String) {
         var times: [Double] = [], keyframes: [Double] = []

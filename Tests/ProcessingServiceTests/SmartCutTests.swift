@@ -42,8 +42,11 @@ struct SmartCutTests {
                 let directory = "\(work)/\(index)-\(rung.name)"
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 let clip = "\(directory)/clip.mp4"
+                let info = try await RenditionInfo.probe(.file(rendition), timeLimit: Self.limit)
+                #expect(info.hasAudio && abs(info.duration - 12) < 0.1 && info.stream.width == rung.width, "\(info)")
                 let outcome = try await SmartCut(rung: rung, options: EncodingOptions(), timeLimit: Self.limit).run(
-                    rendition: .file(rendition), from: range.from, to: range.to, hasAudio: true, directory: directory, output: clip)
+                    rendition: .file(rendition), from: range.from, to: range.to, duration: info.duration, hasAudio: info.hasAudio,
+                    directory: directory, output: clip)
                 let kinds = outcome.plan.pieces.map { if case .copy = $0 { "c" } else { "e" } }.joined()
                 #expect(kinds == range.pieces, "\(range)")
 
@@ -58,6 +61,9 @@ struct SmartCutTests {
                 let audio = try await Self.streamDuration(clip, stream: "a:0")
                 #expect(abs(audio - (range.to - range.from)) < 0.05, "\(range) \(rung.name): audio \(audio) s")
                 keyframesByRung.append(packets.keyframes)
+                // Joined packet for packet: the clip declares the rendition's own SPS and PPS.
+                let record = try #require(AVCConfiguration.record(inFile: rendition))
+                #expect(AVCConfiguration.record(inFile: clip) == record, "\(range) \(rung.name): parameter sets differ")
 
                 // The copied middle: the rendition's packets, byte for byte.
                 for piece in outcome.plan.pieces {
@@ -70,6 +76,23 @@ struct SmartCutTests {
             }
             #expect(keyframesByRung[0] == keyframesByRung[1], "\(range): rungs' keyframes apart")
         }
+    }
+
+    @Test("only the packets around the range are listed: the keyframes and packet counts a cut needs, not the whole rendition")
+    func windowedListing() async throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("smartcut-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let rendition = "\(work)/360p.mp4"
+        try await Self.makeRendition(Self.rungs[0], at: rendition)
+        let whole = try await Self.packets(rendition)
+        let output = try await runTool(Programs.ffprobe, RenditionPackets.probeArguments(around: 5.3, to: 6.5) + [rendition], timeLimit: Self.limit)
+        let window = RenditionPackets(csv: String(decoding: output, as: UTF8.self))
+        #expect(whole.times.count == 360)
+        #expect(window.times.count < 200, "\(window.times.count) packets listed")
+        #expect((window.times.min() ?? 0) >= 4 - 0.001 && (window.times.max() ?? 0) <= 8, "\(window.times.min() ?? -1)...\(window.times.max() ?? -1)")
+        #expect(window.keyframes.contains(6))
+        #expect(window.count(from: 6, to: 6.5, frameDuration: 1.0 / 30) == whole.count(from: 6, to: 6.5, frameDuration: 1.0 / 30))
     }
 
     @Test("the plan: tolerance of half a frame, no whole GOP, the end of the video")
