@@ -31,7 +31,7 @@ struct ClipPipeline: Sendable {
         for (index, quality) in qualities.enumerated() {
             await progress(video.id, rung: quality, percent: Double(index) / Double(qualities.count) * 90, log: "cutting \(quality)")
             let rendition = try await input(MediaLayout.renditionMP4(source.id, quality: quality), work: work, limit: limit)
-            let info = try await RenditionInfo.probe(rendition, timeLimit: limit)
+            let info = try await RenditionInfo.probe(rendition, around: origin.from, to: origin.to, timeLimit: limit)
             let stream = info.stream
             let maxRate = Ladder.standard.first { "\($0.shortSide)p" == quality }?.maxRate ?? 400_000
             let rung = Rung(
@@ -39,12 +39,12 @@ struct ClipPipeline: Sendable {
                 frameRate: stream.frameRate, isRemux: false)
             let pieces = work.path("pieces-\(quality)")
             try FileManager.default.createDirectory(atPath: pieces, withIntermediateDirectories: true)
-            let clip = work.path("\(quality).clip.mp4")
+            let clip = work.path("\(quality).clip.mp4"), hls = work.path("hls-\(quality)")
+            try FileManager.default.createDirectory(atPath: hls, withIntermediateDirectories: true)
             let outcome = try await SmartCut(rung: rung, options: settings.encoding, timeLimit: limit).run(
-                rendition: rendition, from: origin.from, to: origin.to, duration: info.duration, hasAudio: info.hasAudio,
-                directory: pieces, output: clip)
+                rendition: rendition, info: info, from: origin.from, to: origin.to, directory: pieces, output: clip, hlsDirectory: hls)
             encoded += outcome.encodedSeconds
-            try await storeHLS(of: clip, rung: quality, videoId: video.id, work: work, limit: limit)
+            try await storeHLS(in: hls, rung: quality, videoId: video.id)
             if case .file(let path) = rendition { try? FileManager.default.removeItem(atPath: path) }
             rungs.append(rung)
         }
@@ -81,11 +81,8 @@ struct ClipPipeline: Sendable {
         return .file(path)
     }
 
-    /// The clip's HLS (fMP4 segments by remux) in `work/hls-<rung>`, stored as the rung's files.
-    private func storeHLS(of clip: String, rung: String, videoId: VideoID, work: Scratch, limit: Duration) async throws {
-        let directory = work.path("hls-\(rung)")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        _ = try await runTool(Programs.ffmpeg, Packaging.hls(rung: clip), workingDirectory: directory, timeLimit: limit)
+    /// The clip's HLS of one rung (written by the smart cut's joining run into `directory`), stored as the rung's files.
+    private func storeHLS(in directory: String, rung: String, videoId: VideoID) async throws {
         let playlist = try String(contentsOfFile: "\(directory)/index.m3u8", encoding: .utf8)
         for file in [HLSMediaPlaylist.parse(playlist).initURI] + HLSMediaPlaylist.parse(playlist).segments.map(\.uri) {
             _ = try await media.store("\(directory)/\(file)", as: MediaLayout.hlsFile(videoId, path: "\(rung)/\(file)"), videoId: videoId, metadata: [:])

@@ -21,12 +21,13 @@ struct SmartCut: Sendable {
     let timeLimit: Duration
 
     /// Cuts `rendition` (a local file, or upload-service's granted URL: ffmpeg then reads only
-    /// the ranges it needs) of `duration` seconds into `output`, working in `directory` (its
-    /// pieces are left there). Only the packets around the range are listed.
-    func run(rendition: MediaInput, from: Double, to: Double, duration: Double, hasAudio: Bool, directory: String, output: String) async throws -> Outcome {
-        let listing = try await runTool(
-            Programs.ffprobe, RenditionPackets.probeArguments(around: from, to: to) + rendition.arguments, timeLimit: timeLimit)
-        let packets = RenditionPackets(csv: String(decoding: listing, as: UTF8.self))
+    /// the ranges it needs), described by `info` (its length, sound and the packets around the
+    /// range), into `output`, working in `directory` (its pieces are left there). With
+    /// `hlsDirectory` the joining run writes the clip's HLS there too.
+    func run(
+        rendition: MediaInput, info: RenditionInfo, from: Double, to: Double, directory: String, output: String, hlsDirectory: String? = nil
+    ) async throws -> Outcome {
+        let packets = info.packets, duration = info.duration, hasAudio = info.hasAudio
         let frame = 1 / max(1, rung.frameRate)
         var plan = SmartCutPlan.plan(keyframes: packets.keyframes, from: from, to: min(to, duration), duration: duration, frameDuration: frame)
         var paths = try await cut(plan, rendition: rendition, packets: packets, frame: frame, directory: directory)
@@ -38,7 +39,8 @@ struct SmartCut: Sendable {
         try SmartCutCommands.concatList(paths).write(toFile: list, atomically: true, encoding: .utf8)
         let end = plan.pieces.last?.to ?? to
         _ = try await runTool(
-            Programs.ffmpeg, SmartCutCommands.join(list: list, rendition: rendition, from: from, to: end, hasAudio: hasAudio, output: output),
+            Programs.ffmpeg,
+            SmartCutCommands.join(list: list, rendition: rendition, from: from, to: end, hasAudio: hasAudio, output: output, hlsDirectory: hlsDirectory),
             timeLimit: timeLimit)
         let encoded = plan.pieces.reduce(0.0) { total, piece in
             if case .encode(let a, let b) = piece { total + (b - a) } else { total }
@@ -46,19 +48,16 @@ struct SmartCut: Sendable {
         return Outcome(plan: plan, encodedSeconds: encoded)
     }
 
+    /// Writes the plan's pieces (one ffmpeg run for all of them); returns their paths in order.
     private func cut(_ plan: SmartCutPlan, rendition: MediaInput, packets: RenditionPackets, frame: Double, directory: String) async throws -> [String] {
-        var paths: [String] = []
-        for (index, piece) in plan.pieces.enumerated() {
-            let path = "\(directory)/piece-\(index).mp4"
+        let outputs = plan.pieces.enumerated().map { index, piece in
             var count: Int?  // a copy stops after exactly its own packets
             if case .copy(let a, let b) = piece { count = packets.count(from: a, to: b, frameDuration: frame) }
-            _ = try await runTool(
-                Programs.ffmpeg,
-                SmartCutCommands.piece(piece, input: rendition, packets: count, rung: rung, options: options, output: path),
-                timeLimit: timeLimit)
-            paths.append(path)
+            return SmartCutCommands.PieceOutput(piece: piece, packets: count, output: "\(directory)/piece-\(index).mp4")
         }
-        return paths
+        _ = try await runTool(
+            Programs.ffmpeg, SmartCutCommands.pieces(outputs, input: rendition, rung: rung, options: options), timeLimit: timeLimit)
+        return outputs.map(\.output)
     }
 
     /// Whether every piece carries the rendition's own SPS and PPS (`avcC`). A copied piece has

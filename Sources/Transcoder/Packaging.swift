@@ -49,9 +49,18 @@ public enum Packaging {
     /// `init.mp4` and `seg_00000.m4s`… in `directory` (run with `directory` as the working
     /// directory, so every name in the playlist is relative).
     public static func hls(rung: String, segmentSeconds: Int = 4) -> [String] {
-        quiet + LadderCommand.input(rung) + [
-            "-map", "0:v", "-map", "0:a?", "-c", "copy", "-f", "hls", "-hls_time", String(segmentSeconds), "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4",
-            "-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename", "seg_%05d.m4s", "index.m3u8",
+        quiet + LadderCommand.input(rung) + ["-map", "0:v", "-map", "0:a?", "-c", "copy"] + hlsOutput(segmentSeconds: segmentSeconds)
+    }
+
+    /// The options and file name of an HLS output (after its `-map`s and codecs): fMP4 segments of
+    /// about `segmentSeconds`, a VOD playlist; `index.m3u8`, `init.mp4` and `seg_00000.m4s`… in
+    /// `directory`, or in the working directory when it is `nil`. The playlist names its files
+    /// without a directory either way.
+    public static func hlsOutput(into directory: String? = nil, segmentSeconds: Int = 4) -> [String] {
+        let prefix = directory.map { "\($0)/" } ?? ""
+        return [
+            "-f", "hls", "-hls_time", String(segmentSeconds), "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4",
+            "-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename", "\(prefix)seg_%05d.m4s", "\(prefix)index.m3u8",
         ]
     }
 

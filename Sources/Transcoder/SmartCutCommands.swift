@@ -14,12 +14,19 @@ public struct RenditionPackets: Sendable, Equatable {
         "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0",
     ]
 
-    /// The same, for only the packets around `[from, to)` (`-read_intervals`: ffprobe seeks to
-    /// the keyframe before `from - margin` and stops after `to + margin`), which is all a cut of
-    /// that range needs: a clip of a long rendition reads a few seconds of it, not all of it.
-    public static func probeArguments(around from: Double, to: Double, margin: Double = 1) -> [String] {
-        let start = SmartCutCommands.time(max(0, from - margin)), end = SmartCutCommands.time(max(0, to + margin))
-        return ["-read_intervals", "\(start)%\(end)"] + probeArguments
+    /// The window of a rendition a cut of `[from, to)` needs listed: from `margin` before it
+    /// to `margin` after it, as ffprobe's `-read_intervals` takes it (ffprobe seeks to the
+    /// keyframe before the start and stops after the end): a clip of a long rendition lists a
+    /// few seconds of it, not all of it.
+    public static func readInterval(around from: Double, to: Double, margin: Double = 1) -> String {
+        "\(SmartCutCommands.time(max(0, from - margin)))%\(SmartCutCommands.time(max(0, to + margin)))"
+    }
+
+    /// Packets given as (presentation time, keyframe?) in decode order; non-finite times are skipped.
+    public init(packets: [(time: Double, isKeyframe: Bool)]) {
+        let finite = packets.filter { $0.time.isFinite }
+        times = finite.map(\.time)
+        keyframes = finite.filter(\.isKeyframe).map(\.time).sorted()
     }
 
     /// Parses ffprobe's lines; lines without a finite time are skipped.
@@ -47,27 +54,47 @@ public struct RenditionPackets: Sendable, Equatable {
 /// their parameter sets are the rendition's and the joined stream plays everywhere), then the
 /// pieces joined without touching a packet and the audio cut at the exact times.
 public enum SmartCutCommands {
-    /// One piece. `packets`: for a copy that ends before the end of the rendition, how many
-    /// packets it holds (``RenditionPackets/count(from:to:frameDuration:)``): a copy stops after
-    /// exactly those, in decode order, so no frame of the next GOP slips in.
-    public static func piece(
-        _ piece: SmartCutPlan.Piece, input: MediaInput, packets: Int?, rung: Rung, options: EncodingOptions, output: String
-    ) -> [String] {
-        var arguments = Packaging.quiet + ["-ss", time(piece.from)] + input.arguments + ["-map", "0:v:0", "-an", "-sn", "-dn"]
-        switch piece {
-        case .copy:
-            arguments += ["-c:v", "copy"]
-            if let packets { arguments += ["-frames:v", String(packets)] }
-        case .encode(let from, let to):
-            let gop = String(max(1, Int(clampingRounded: rung.frameRate * options.keyframeSeconds)))
-            arguments += [
-                "-t", time(to - from), "-c:v", "libx264", "-preset", options.preset, "-crf", String(options.crf),
-                "-maxrate", String(rung.maxRate), "-bufsize", String(rung.bufferSize), "-profile:v", "high", "-pix_fmt", "yuv420p",
-                "-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
-            ]
-            if options.threadsPerEncoder > 0 { arguments += ["-threads", String(options.threadsPerEncoder)] }
+    /// One piece of the cut: what ``pieces(_:input:rung:options:)`` needs to write it.
+    public struct PieceOutput: Sendable, Equatable {
+        public var piece: SmartCutPlan.Piece
+        /// For a copy that ends before the end of the rendition, how many packets it holds
+        /// (``RenditionPackets/count(from:to:frameDuration:)``): a copy stops after exactly those,
+        /// in decode order, so no frame of the next GOP slips in.
+        public var packets: Int?
+        /// The video-only MP4 it is written to.
+        public var output: String
+
+        public init(piece: SmartCutPlan.Piece, packets: Int?, output: String) {
+            self.piece = piece
+            self.packets = packets
+            self.output = output
         }
-        return arguments + ["-movflags", "+faststart", output]
+    }
+
+    /// Every piece in one ffmpeg run: the rendition opened once per piece at the piece's start,
+    /// each written to its own MP4 (copies packet for packet, encodes with the rung's settings).
+    /// One run instead of one per piece: each ffmpeg start costs about 0.1 s of CPU.
+    public static func pieces(_ pieces: [PieceOutput], input: MediaInput, rung: Rung, options: EncodingOptions) -> [String] {
+        var arguments = Packaging.quiet
+        for item in pieces { arguments += ["-ss", time(item.piece.from)] + input.arguments }
+        for (index, item) in pieces.enumerated() {
+            arguments += ["-map", "\(index):v:0", "-an", "-sn", "-dn"]
+            switch item.piece {
+            case .copy:
+                arguments += ["-c:v", "copy"]
+                if let packets = item.packets { arguments += ["-frames:v", String(packets)] }
+            case .encode(let from, let to):
+                let gop = String(max(1, Int(clampingRounded: rung.frameRate * options.keyframeSeconds)))
+                arguments += [
+                    "-t", time(to - from), "-c:v", "libx264", "-preset", options.preset, "-crf", String(options.crf),
+                    "-maxrate", String(rung.maxRate), "-bufsize", String(rung.bufferSize), "-profile:v", "high", "-pix_fmt", "yuv420p",
+                    "-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
+                ]
+                if options.threadsPerEncoder > 0 { arguments += ["-threads", String(options.threadsPerEncoder)] }
+            }
+            arguments += ["-movflags", "+faststart", item.output]
+        }
+        return arguments
     }
 
     /// The concat demuxer's list of the pieces, in order.
@@ -77,12 +104,18 @@ public enum SmartCutCommands {
 
     /// The pieces joined (`list`: ``concatList(_:)``) as they are, packet for packet, with the
     /// rendition's audio cut at exactly `[from, to)` and encoded as the ladder does; `+faststart`.
-    public static func join(list: String, rendition: MediaInput, from: Double, to: Double, hasAudio: Bool, output: String) -> [String] {
+    /// With `hlsDirectory` the same run also writes the joined stream as HLS there
+    /// (``Packaging/hlsOutput(into:segmentSeconds:)``): no second run to remux it.
+    public static func join(
+        list: String, rendition: MediaInput, from: Double, to: Double, hasAudio: Bool, output: String, hlsDirectory: String? = nil
+    ) -> [String] {
         var arguments = Packaging.quiet + ["-f", "concat", "-safe", "0", "-auto_convert", "0"] + LadderCommand.input(list)
         if hasAudio { arguments += ["-ss", time(from), "-t", time(to - from)] + rendition.arguments }
-        arguments += ["-map", "0:v:0", "-c:v", "copy"]
-        if hasAudio { arguments += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2"] }
-        return arguments + ["-movflags", "+faststart", output]
+        var streams = ["-map", "0:v:0", "-c:v", "copy"]
+        if hasAudio { streams += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2"] }
+        arguments += streams + ["-movflags", "+faststart", output]
+        if let hlsDirectory { arguments += streams + Packaging.hlsOutput(into: hlsDirectory) }
+        return arguments
     }
 
     /// Seconds as ffmpeg reads them, to the microsecond.

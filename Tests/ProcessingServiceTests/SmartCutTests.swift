@@ -41,12 +41,12 @@ struct SmartCutTests {
             for (rung, rendition) in zip(Self.rungs, renditions) {
                 let directory = "\(work)/\(index)-\(rung.name)"
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                let clip = "\(directory)/clip.mp4"
-                let info = try await RenditionInfo.probe(.file(rendition), timeLimit: Self.limit)
+                let clip = "\(directory)/clip.mp4", hls = "\(directory)/hls"
+                try FileManager.default.createDirectory(atPath: hls, withIntermediateDirectories: true)
+                let info = try await RenditionInfo.probe(.file(rendition), around: range.from, to: range.to, timeLimit: Self.limit)
                 #expect(info.hasAudio && abs(info.duration - 12) < 0.1 && info.stream.width == rung.width, "\(info)")
                 let outcome = try await SmartCut(rung: rung, options: EncodingOptions(), timeLimit: Self.limit).run(
-                    rendition: .file(rendition), from: range.from, to: range.to, duration: info.duration, hasAudio: info.hasAudio,
-                    directory: directory, output: clip)
+                    rendition: .file(rendition), info: info, from: range.from, to: range.to, directory: directory, output: clip, hlsDirectory: hls)
                 let kinds = outcome.plan.pieces.map { if case .copy = $0 { "c" } else { "e" } }.joined()
                 #expect(kinds == range.pieces, "\(range)")
 
@@ -61,6 +61,13 @@ struct SmartCutTests {
                 let audio = try await Self.streamDuration(clip, stream: "a:0")
                 #expect(abs(audio - (range.to - range.from)) < 0.05, "\(range) \(rung.name): audio \(audio) s")
                 keyframesByRung.append(packets.keyframes)
+                // The joining run wrote the HLS too: its segments, joined, hold the same frames and decode cleanly.
+                let playlist = HLSMediaPlaylist.parse(try String(contentsOfFile: "\(hls)/index.m3u8", encoding: .utf8))
+                #expect(playlist.ended && !playlist.segments.isEmpty, "\(range) \(rung.name): \(playlist)")
+                let joined = "\(directory)/hls-joined.mp4"
+                try Packager.join(playlist, in: hls, to: joined)
+                _ = try await runTool(Programs.ffmpeg, ["-v", "error", "-xerror", "-i", joined, "-f", "null", "-"], timeLimit: Self.limit)
+                #expect(try await Self.packets(joined).times.count == packets.times.count, "\(range) \(rung.name): HLS frames")
                 // Joined packet for packet: the clip declares the rendition's own SPS and PPS.
                 let record = try #require(AVCConfiguration.record(inFile: rendition))
                 #expect(AVCConfiguration.record(inFile: clip) == record, "\(range) \(rung.name): parameter sets differ")
@@ -78,7 +85,7 @@ struct SmartCutTests {
         }
     }
 
-    @Test("only the packets around the range are listed: the keyframes and packet counts a cut needs, not the whole rendition")
+    @Test("one ffprobe of a rendition: its picture, sound and length, and only the video packets around the range (the keyframes and counts a cut needs)")
     func windowedListing() async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("smartcut-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -86,13 +93,35 @@ struct SmartCutTests {
         let rendition = "\(work)/360p.mp4"
         try await Self.makeRendition(Self.rungs[0], at: rendition)
         let whole = try await Self.packets(rendition)
-        let output = try await runTool(Programs.ffprobe, RenditionPackets.probeArguments(around: 5.3, to: 6.5) + [rendition], timeLimit: Self.limit)
-        let window = RenditionPackets(csv: String(decoding: output, as: UTF8.self))
+        let info = try await RenditionInfo.probe(.file(rendition), around: 5.3, to: 6.5, timeLimit: Self.limit)
+        let window = info.packets
         #expect(whole.times.count == 360)
+        #expect(info.hasAudio && info.stream.width == 640 && info.stream.height == 360 && abs(info.duration - 12) < 0.1, "\(info)")
         #expect(window.times.count < 200, "\(window.times.count) packets listed")
         #expect((window.times.min() ?? 0) >= 4 - 0.001 && (window.times.max() ?? 0) <= 8, "\(window.times.min() ?? -1)...\(window.times.max() ?? -1)")
         #expect(window.keyframes.contains(6))
         #expect(window.count(from: 6, to: 6.5, frameDuration: 1.0 / 30) == whole.count(from: 6, to: 6.5, frameDuration: 1.0 / 30))
+    }
+
+    @Test("a rendition whose parameter sets the rung's encoder does not make (a copied phone rung): the whole range is encoded, and plays")
+    func foreignParameterSets() async throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("smartcut-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let rung = Self.rungs[1], rendition = "\(work)/phone.mp4", clip = "\(work)/clip.mp4"
+        // ultrafast: no CABAC, other PPS than the rung's veryfast encode.
+        _ = try await runTool(Programs.ffmpeg, [
+            "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=\(rung.width)x\(rung.height):rate=30:duration=8",
+            "-c:v", "libx264", "-preset", "ultrafast", "-g", "60", "-pix_fmt", "yuv420p", "-movflags", "+faststart", rendition,
+        ], timeLimit: Self.limit)
+        let info = try await RenditionInfo.probe(.file(rendition), around: 1.5, to: 5.5, timeLimit: Self.limit)
+        #expect(!info.hasAudio)
+        let outcome = try await SmartCut(rung: rung, options: EncodingOptions(), timeLimit: Self.limit).run(
+            rendition: .file(rendition), info: info, from: 1.5, to: 5.5, directory: work, output: clip)
+        #expect(outcome.plan.pieces == [.encode(from: 1.5, to: 5.5)])
+        #expect(abs(outcome.encodedSeconds - 4) < 0.001)
+        _ = try await runTool(Programs.ffmpeg, ["-v", "error", "-xerror", "-i", clip, "-f", "null", "-"], timeLimit: Self.limit)
+        #expect(abs(try await Self.packets(clip).times.count - 120) <= 1)
     }
 
     @Test("the plan: tolerance of half a frame, no whole GOP, the end of the video")
