@@ -28,6 +28,7 @@ struct ClipPipeline: Sendable {
 
         var rungs: [Rung] = []
         var encoded = 0.0
+        var soundFrom: String?
         for (index, quality) in qualities.enumerated() {
             await progress(video.id, rung: quality, percent: Double(index) / Double(qualities.count) * 90, log: "cutting \(quality)")
             let rendition = try await input(MediaLayout.renditionMP4(source.id, quality: quality), work: work, limit: limit)
@@ -42,7 +43,10 @@ struct ClipPipeline: Sendable {
             let clip = work.path("\(quality).clip.mp4"), hls = work.path("hls-\(quality)")
             try FileManager.default.createDirectory(atPath: hls, withIntermediateDirectories: true)
             let outcome = try await SmartCut(rung: rung, options: settings.encoding, timeLimit: limit).run(
-                rendition: rendition, info: info, from: origin.from, to: origin.to, directory: pieces, output: clip, hlsDirectory: hls)
+                rendition: rendition, info: info, from: origin.from, to: origin.to, directory: pieces, output: clip, hlsDirectory: hls,
+                soundFrom: soundFrom)
+            // The sound is cut and encoded with the first rung that has it; the others copy it.
+            if soundFrom == nil && info.hasAudio { soundFrom = clip }
             encoded += outcome.encodedSeconds
             try await storeHLS(in: hls, rung: quality, videoId: video.id)
             if case .file(let path) = rendition { try? FileManager.default.removeItem(atPath: path) }

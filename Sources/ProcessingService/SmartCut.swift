@@ -23,11 +23,14 @@ struct SmartCut: Sendable {
     /// Cuts `rendition` (a local file, or upload-service's granted URL: ffmpeg then reads only
     /// the ranges it needs), described by `info` (its length, sound and the packets around the
     /// range), into `output`, working in `directory` (its pieces are left there). With
-    /// `hlsDirectory` the joining run writes the clip's HLS there too.
+    /// `hlsDirectory` the joining run writes the clip's HLS there too. `soundFrom`: a joined clip
+    /// of another rung whose sound is copied (else the rendition's is cut and encoded).
     func run(
-        rendition: MediaInput, info: RenditionInfo, from: Double, to: Double, directory: String, output: String, hlsDirectory: String? = nil
+        rendition: MediaInput, info: RenditionInfo, from: Double, to: Double, directory: String, output: String, hlsDirectory: String? = nil,
+        soundFrom: String? = nil
     ) async throws -> Outcome {
-        let packets = info.packets, duration = info.duration, hasAudio = info.hasAudio
+        let packets = info.packets, duration = info.duration
+        let sound: SmartCutCommands.Sound = !info.hasAudio ? .none : soundFrom.map { .copy(from: $0) } ?? .encode
         let frame = 1 / max(1, rung.frameRate)
         var plan = SmartCutPlan.plan(keyframes: packets.keyframes, from: from, to: min(to, duration), duration: duration, frameDuration: frame)
         var paths = try await cut(plan, rendition: rendition, packets: packets, frame: frame, directory: directory)
@@ -40,7 +43,7 @@ struct SmartCut: Sendable {
         let end = plan.pieces.last?.to ?? to
         _ = try await runTool(
             Programs.ffmpeg,
-            SmartCutCommands.join(list: list, rendition: rendition, from: from, to: end, hasAudio: hasAudio, output: output, hlsDirectory: hlsDirectory),
+            SmartCutCommands.join(list: list, rendition: rendition, from: from, to: end, sound: sound, output: output, hlsDirectory: hlsDirectory),
             timeLimit: timeLimit)
         let encoded = plan.pieces.reduce(0.0) { total, piece in
             if case .encode(let a, let b) = piece { total + (b - a) } else { total }

@@ -102,17 +102,35 @@ public enum SmartCutCommands {
         paths.map { "file '\($0.replacingOccurrences(of: "'", with: "'\\''"))'\n" }.joined()
     }
 
+    /// Where a joined clip's sound comes from.
+    public enum Sound: Sendable, Equatable {
+        /// None: the rendition has no audio.
+        case none
+        /// The rendition's audio cut at exactly the clip's times and encoded as the ladder does.
+        case encode
+        /// The audio track of this file (another rung's joined clip: the renditions carry the
+        /// same sound), copied as it is: encoded once for every rung.
+        case copy(from: String)
+    }
+
     /// The pieces joined (`list`: ``concatList(_:)``) as they are, packet for packet, with the
-    /// rendition's audio cut at exactly `[from, to)` and encoded as the ladder does; `+faststart`.
-    /// With `hlsDirectory` the same run also writes the joined stream as HLS there
-    /// (``Packaging/hlsOutput(into:segmentSeconds:)``): no second run to remux it.
+    /// `sound` of `[from, to)`; `+faststart`. With `hlsDirectory` the same run also writes the
+    /// joined stream as HLS there (``Packaging/hlsOutput(into:segmentSeconds:)``): no second run
+    /// to remux it.
     public static func join(
-        list: String, rendition: MediaInput, from: Double, to: Double, hasAudio: Bool, output: String, hlsDirectory: String? = nil
+        list: String, rendition: MediaInput, from: Double, to: Double, sound: Sound, output: String, hlsDirectory: String? = nil
     ) -> [String] {
         var arguments = Packaging.quiet + ["-f", "concat", "-safe", "0", "-auto_convert", "0"] + LadderCommand.input(list)
-        if hasAudio { arguments += ["-ss", time(from), "-t", time(to - from)] + rendition.arguments }
         var streams = ["-map", "0:v:0", "-c:v", "copy"]
-        if hasAudio { streams += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2"] }
+        switch sound {
+        case .none: break
+        case .encode:
+            arguments += ["-ss", time(from), "-t", time(to - from)] + rendition.arguments
+            streams += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2"]
+        case .copy(let path):
+            arguments += LadderCommand.input(path)
+            streams += ["-map", "1:a:0", "-c:a", "copy"]
+        }
         arguments += streams + ["-movflags", "+faststart", output]
         if let hlsDirectory { arguments += streams + Packaging.hlsOutput(into: hlsDirectory) }
         return arguments

@@ -82,6 +82,15 @@ struct ClipPipelineTests {
         for quality in ["480p", "360p"] {
             _ = try await run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-xerror", "-i", "\(root)/\(quality)/video.mp4", "-f", "null", "-"])
             _ = try await run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-xerror", "-i", "\(root)/hls/\(quality)/index.m3u8", "-f", "null", "-"])
+            // Every rung has the cut's sound (encoded once, with the first rung, and copied into the others).
+            for file in ["\(root)/\(quality)/video.mp4", "\(root)/hls/\(quality)/index.m3u8"] {
+                let sound = try await run("/usr/bin/ffprobe", [
+                    "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_name:format=duration", "-of", "csv=p=0", file,
+                ])
+                let lines = sound.split(whereSeparator: \.isNewline).map(String.init)
+                #expect(lines.first == "aac", "\(file): \(sound)")
+                #expect(lines.last.flatMap(Double.init).map { abs($0 - 5.8) < 0.1 } == true, "\(file): \(sound)")
+            }
             let listing = try await run("/usr/bin/ffprobe", RenditionPackets.probeArguments + ["\(root)/\(quality)/video.mp4"])
             keyframes.append(RenditionPackets(csv: listing).keyframes)
         }

@@ -38,6 +38,7 @@ struct SmartCutTests {
         }
         for (index, range) in Self.cases.enumerated() {
             var keyframesByRung: [[Double]] = []
+            var firstClip: String?  // the first rung's sound is encoded, the second copies it
             for (rung, rendition) in zip(Self.rungs, renditions) {
                 let directory = "\(work)/\(index)-\(rung.name)"
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -46,7 +47,8 @@ struct SmartCutTests {
                 let info = try await RenditionInfo.probe(.file(rendition), around: range.from, to: range.to, timeLimit: Self.limit)
                 #expect(info.hasAudio && abs(info.duration - 12) < 0.1 && info.stream.width == rung.width, "\(info)")
                 let outcome = try await SmartCut(rung: rung, options: EncodingOptions(), timeLimit: Self.limit).run(
-                    rendition: .file(rendition), info: info, from: range.from, to: range.to, directory: directory, output: clip, hlsDirectory: hls)
+                    rendition: .file(rendition), info: info, from: range.from, to: range.to, directory: directory, output: clip, hlsDirectory: hls,
+                    soundFrom: firstClip)
                 let kinds = outcome.plan.pieces.map { if case .copy = $0 { "c" } else { "e" } }.joined()
                 #expect(kinds == range.pieces, "\(range)")
 
@@ -61,6 +63,10 @@ struct SmartCutTests {
                 let audio = try await Self.streamDuration(clip, stream: "a:0")
                 #expect(abs(audio - (range.to - range.from)) < 0.05, "\(range) \(rung.name): audio \(audio) s")
                 keyframesByRung.append(packets.keyframes)
+                if let firstClip {
+                    #expect(try await Self.soundHash(clip) == Self.soundHash(firstClip), "\(range) \(rung.name): the sound was not copied")
+                }
+                firstClip = firstClip ?? clip
                 // The joining run wrote the HLS too: its segments, joined, hold the same frames and decode cleanly.
                 let playlist = HLSMediaPlaylist.parse(try String(contentsOfFile: "\(hls)/index.m3u8", encoding: .utf8))
                 #expect(playlist.ended && !playlist.segments.isEmpty, "\(range) \(rung.name): \(playlist)")
@@ -148,6 +154,11 @@ struct SmartCutTests {
     static func packets(_ path: String) async throws -> RenditionPackets {
         let output = try await runTool(Programs.ffprobe, RenditionPackets.probeArguments + [path], timeLimit: limit)
         return RenditionPackets(csv: String(decoding: output, as: UTF8.self))
+    }
+
+    /// The MD5 of the first audio track's packets.
+    static func soundHash(_ path: String) async throws -> String {
+        String(decoding: try await runTool(Programs.ffmpeg, ["-v", "error", "-i", path, "-map", "0:a:0", "-c", "copy", "-f", "md5", "-"], timeLimit: limit), as: UTF8.self)
     }
 
     static func streamDuration(_ path: String, stream: String) async throws -> Double {
