@@ -295,7 +295,7 @@ let package = Package(
         .testTarget(
             name: "ProcessingServiceTests",
             dependencies: [
-                "ProcessingService", "Transcoder", "MediaStore", "Redis", "Jobs", "ClipCutCore", "ServiceSupport",
+                "ProcessingService", "Transcoder", "MediaStore", "Redis", "Jobs", "ClipCutCore", "ServiceSupport", "Primitives",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

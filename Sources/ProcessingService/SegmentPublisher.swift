@@ -198,7 +198,7 @@ actor SegmentPublisher {
     private func announce() async {
         guard !announced else { return }
         announced = true
-        onPlayable()
+        defer { onPlayable() }  // after the messages: what waits for playable starts once it is announced
         let seconds = playableSeconds
         do {
             try await events.publish(VideoPlayableEvent(videoId: videoId, rungs: masterRungs, playableSeconds: seconds))

@@ -25,7 +25,7 @@ public enum AVCConfiguration {
             }
             guard size >= headerSize, size <= end - offset else { return nil }
             if header[4..<8].elementsEqual("moov".utf8) {
-                guard size - headerSize <= UInt64(movieLimit), (try? handle.seek(toOffset: offset + headerSize)) != nil,
+                guard size - headerSize <= UInt64(clamping: movieLimit), (try? handle.seek(toOffset: offset + headerSize)) != nil,
                       let movie = try? handle.read(upToCount: Int(size - headerSize))
                 else { return nil }
                 return record(inMovie: [UInt8](movie))

@@ -106,10 +106,11 @@ public enum SmartCutCommands {
     public enum Sound: Sendable, Equatable {
         /// None: the rendition has no audio.
         case none
-        /// The rendition's audio cut at exactly the clip's times and encoded as the ladder does.
+        /// The rendition's audio cut at exactly the clip's times and encoded as the ladder does
+        /// (once for the MP4 and once for the HLS, which the same run writes).
         case encode
         /// The audio track of this file (another rung's joined clip: the renditions carry the
-        /// same sound), copied as it is: encoded once for every rung.
+        /// same sound), copied as it is: not encoded again.
         case copy(from: String)
     }
 
@@ -128,7 +129,7 @@ public enum SmartCutCommands {
             arguments += ["-ss", time(from), "-t", time(to - from)] + rendition.arguments
             streams += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2"]
         case .copy(let path):
-            arguments += LadderCommand.input(path)
+            arguments += ["-t", time(to - from)] + LadderCommand.input(path)  // never longer than this rung's picture
             streams += ["-map", "1:a:0", "-c:a", "copy"]
         }
         arguments += streams + ["-movflags", "+faststart", output]

@@ -1,0 +1,49 @@
+import Testing
+import Transcoder
+
+@Suite("The smart cut's ffmpeg commands")
+struct SmartCutCommandsTests {
+    static let rung = Rung(name: "360p", width: 640, height: 360, maxRate: 800_000, bufferSize: 1_600_000, frameRate: 30, isRemux: false)
+
+    /// The options of the output written to `file`: the arguments after `previous` (the output
+    /// before it, or the last input) up to `file`.
+    static func options(_ arguments: [String], after previous: String, upTo file: String) -> ArraySlice<String> {
+        guard let start = arguments.lastIndex(of: previous), let end = arguments.firstIndex(of: file), start < end else { return [] }
+        return arguments[(start + 1)..<end]
+    }
+
+    @Test("every piece in one run: one input per piece at its start, each output its own map, copy count or length and codec")
+    func pieces() {
+        let arguments = SmartCutCommands.pieces([
+            .init(piece: .encode(from: 3.3, to: 4), packets: nil, output: "/w/piece-0.mp4"),
+            .init(piece: .copy(from: 4, to: 8), packets: 120, output: "/w/piece-1.mp4"),
+            .init(piece: .encode(from: 8, to: 9.5), packets: nil, output: "/w/piece-2.mp4"),
+        ], input: .file("/r/360p.mp4"), rung: Self.rung, options: EncodingOptions())
+        let inputs = arguments.indices.filter { arguments[$0] == "-i" }
+        #expect(inputs.count == 3)
+        #expect(inputs.compactMap { arguments[..<$0].lastIndex(of: "-ss").map { arguments[$0 + 1] } } == ["3.300000", "4.000000", "8.000000"])
+        let first = Self.options(arguments, after: "/r/360p.mp4", upTo: "/w/piece-0.mp4")
+        let second = Self.options(arguments, after: "/w/piece-0.mp4", upTo: "/w/piece-1.mp4")
+        let third = Self.options(arguments, after: "/w/piece-1.mp4", upTo: "/w/piece-2.mp4")
+        #expect(first.contains("0:v:0") && first.contains("libx264") && first.contains("0.700000") && !first.contains("-frames:v"))
+        #expect(second.contains("1:v:0") && second.contains("copy") && second.contains("120") && !second.contains("libx264"))
+        #expect(third.contains("2:v:0") && third.contains("libx264") && third.contains("1.500000"))
+        #expect(arguments.last == "/w/piece-2.mp4" && inputs.allSatisfy { $0 < arguments.firstIndex(of: "-map") ?? 0 })
+    }
+
+    @Test("the join: sound encoded from the rendition at the cut's times, copied from another rung's clip for no longer than the cut, or none; MP4 and HLS outputs")
+    func join() {
+        let rendition = MediaInput.file("/r/360p.mp4")
+        let encoded = SmartCutCommands.join(list: "/w/l.txt", rendition: rendition, from: 3.3, to: 9.5, sound: .encode, output: "/w/c.mp4", hlsDirectory: "/w/hls")
+        #expect(encoded.filter { $0 == "aac" }.count == 2 && encoded.contains("/r/360p.mp4") && encoded.contains("6.200000"))
+        #expect(encoded.last == "/w/hls/index.m3u8" && encoded.contains("/w/hls/seg_%05d.m4s") && encoded.contains("/w/c.mp4"))
+        let copied = SmartCutCommands.join(
+            list: "/w/l.txt", rendition: rendition, from: 3.3, to: 9.5, sound: .copy(from: "/w/1080p.clip.mp4"), output: "/w/c.mp4", hlsDirectory: nil)
+        #expect(!copied.contains("aac") && !copied.contains("/r/360p.mp4") && copied.last == "/w/c.mp4")
+        let at = copied.firstIndex(of: "/w/1080p.clip.mp4") ?? 0
+        #expect(copied[..<at].suffix(6).contains("-t") && copied[..<at].suffix(6).contains("6.200000"))
+        #expect(copied.filter { $0 == "1:a:0" }.count == 1 && copied.contains("copy"))
+        let silent = SmartCutCommands.join(list: "/w/l.txt", rendition: rendition, from: 3.3, to: 9.5, sound: .none, output: "/w/c.mp4")
+        #expect(!silent.contains("1:a:0") && silent.filter { $0 == "-i" }.count == 1)
+    }
+}
