@@ -28,6 +28,15 @@ struct Packager: Sendable {
         var frameRate: Double
     }
 
+    /// ffprobe of an encoded rung.
+    static func inspect(_ path: String, timeLimit: Duration) async throws -> EncodedStream {
+        let data = try await runTool(Programs.ffprobe, [
+            "-v", "error", "-select_streams", "v:0", "-of", "json", "-show_entries", "stream=width,height,profile,level,bit_rate,avg_frame_rate",
+        ] + MediaInput.file(path).arguments, timeLimit: timeLimit)
+        let stream = ((try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["streams"] as? [[String: Any]])?.first ?? [:]
+        return EncodedStream(ffprobe: stream)
+    }
+
     /// The MP4 of each rung from its HLS segments by remux (never a second encode), with the
     /// captions as `mov_text`; the final master with measured bit rates and the subtitles; poster
     /// and storyboard. The segments and ended playlists are stored already (``SegmentPublisher``).
@@ -192,19 +201,12 @@ struct Packager: Sendable {
             throw JobFailure.transient("Packaging failed.")
         }
     }
+}
 
-    /// ffprobe of an encoded rung.
-    static func inspect(_ path: String, timeLimit: Duration) async throws -> EncodedStream {
-        try await inspect(.file(path), timeLimit: timeLimit)
-    }
-
-    /// The same of a file read where `input` says (a granted URL).
-    static func inspect(_ input: MediaInput, timeLimit: Duration) async throws -> EncodedStream {
-        let data = try await runTool(Programs.ffprobe, [
-            "-v", "error", "-select_streams", "v:0", "-of", "json", "-show_entries", "stream=width,height,profile,level,bit_rate,avg_frame_rate",
-        ] + input.arguments, timeLimit: timeLimit)
-        let stream = ((try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["streams"] as? [[String: Any]])?.first ?? [:]
-        return EncodedStream(
+extension Packager.EncodedStream {
+    /// The fields of one stream of ffprobe's JSON (`-show_entries stream=width,height,profile,level,bit_rate,avg_frame_rate`).
+    init(ffprobe stream: [String: Any]) {
+        self.init(
             width: stream["width"] as? Int ?? 0, height: stream["height"] as? Int ?? 0, profile: stream["profile"] as? String,
             level: stream["level"] as? Int, bitRate: (stream["bit_rate"] as? String).flatMap { Int($0) },
             frameRate: MediaProbe.frameRate(stream["avg_frame_rate"] as? String) ?? 25)

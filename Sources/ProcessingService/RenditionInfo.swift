@@ -30,10 +30,7 @@ struct RenditionInfo: Sendable {
         guard let video = streams.first(where: { $0["codec_type"] as? String == "video" }), let index = video["index"] as? Int,
               let duration = (format["duration"] as? String).flatMap(Double.init), duration.isFinite, duration > 0
         else { throw JobFailure.permanent("The source video's rendition could not be read.") }
-        let stream = Packager.EncodedStream(
-            width: video["width"] as? Int ?? 0, height: video["height"] as? Int ?? 0, profile: video["profile"] as? String,
-            level: video["level"] as? Int, bitRate: (video["bit_rate"] as? String).flatMap { Int($0) },
-            frameRate: MediaProbe.frameRate(video["avg_frame_rate"] as? String) ?? 25)
+        let stream = Packager.EncodedStream(ffprobe: video)
         let packets = (object["packets"] as? [[String: Any]] ?? []).compactMap { packet -> (time: Double, isKeyframe: Bool)? in
             guard packet["stream_index"] as? Int == index, let time = (packet["pts_time"] as? String).flatMap(Double.init) else { return nil }
             return (time, (packet["flags"] as? String)?.hasPrefix("K") == true)
