@@ -14,7 +14,7 @@ struct ChildProcessResult: Sendable {
 }
 
 /// A program run to its end with its standard output read line by line as it comes, on
-/// Dispatch threads (never the cooperative pool). Cancelling the waiting task terminates it.
+/// Dispatch threads (never the cooperative pool). Cancelling the waiting task kills it.
 final class ChildProcess: Sendable {
     private let process: Process
     private let killed = StopFlag()
@@ -77,19 +77,17 @@ final class ChildProcess: Sendable {
                 }
             }
         } onCancel: {
-            terminate()
+            // SIGKILL, not SIGTERM: a program started from a Dispatch thread inherits its blocked
+            // signals (SIGTERM among them) and would run to its end; its output is abandoned anyway.
+            kill()
         }
-    }
-
-    /// Asks the program to stop (SIGTERM).
-    func terminate() {
-        if process.isRunning { process.terminate() }
     }
 
     /// Stops the program at once (SIGKILL).
     func kill() {
+        guard process.isRunning else { return }
         killed.set()
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        Glibc.kill(process.processIdentifier, SIGKILL)
     }
 }
 

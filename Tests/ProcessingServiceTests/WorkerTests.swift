@@ -58,11 +58,12 @@ struct WorkerTests {
             ConfigKey.jobClaimIdle.name: "10", ConfigKey.audioServiceURL.name: try ProcessingFixture.environment("CLIPCUT_AUDIO_SERVICE_URL"),
             ConfigKey.logLevel.name: "info",
         ].merging(extra) { $1 }) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        // Its log, for a test that fails: `\(fixture.scratch)/<name>.log`.
+        // Its log (swift-log writes to standard output), for a test that fails: `\(fixture.scratch)/<name>.log`.
         let log = "\(fixture.scratch)/\(name).log"
         FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: log) ?? FileHandle.nullDevice
+        let handle = FileHandle(forWritingAtPath: log) ?? FileHandle.nullDevice
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
         return process
     }
@@ -92,7 +93,7 @@ struct WorkerTests {
         #expect(try await Self.encoding(redis, video.id), "the worker never started encoding")
         first.terminate()  // SIGTERM
         let exited = try await Self.eventually(30) { !first.isRunning }
-        #expect(exited, "the worker did not exit after SIGTERM")
+        #expect(exited, "the worker did not exit after SIGTERM; its log: \(Self.log(fixture, "a"))")
         // Handed back: the old entry acknowledged, a fresh one queued, nothing half-published.
         #expect(try await redis.xpending(RedisNames.jobsStream, group: RedisNames.processingGroup).count == 0)
         #expect(try await redis.xlen(RedisNames.jobsStream) == 2)
