@@ -16,7 +16,7 @@ import ServiceLifecycle
 ///   video" fails at once. A job delivered more than `maxAttempts` times (its workers kept dying)
 ///   is dead-lettered too.
 /// - On graceful shutdown no new job is taken; the running one may finish within the grace
-///   period, else it is cancelled (ffmpeg terminated) and handed back for another worker.
+///   period, else it is cancelled (ffmpeg killed) and handed back for another worker.
 ///
 /// Each job is one task group: the work, its heartbeat and its shutdown grace; the first to end
 /// decides, and the group cancels the others.

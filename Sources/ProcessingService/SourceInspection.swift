@@ -18,7 +18,7 @@ enum SourceInspection {
                 Programs.ffprobe, ["-v", "error", "-of", "json", "-show_format", "-show_streams"] + input.arguments,
                 timeLimit: probeTimeLimit, outputLimit: 4 << 20)
         } catch let failure as ToolFailure {
-            try Task.checkCancellation()  // a terminated ffprobe is a shutdown, not a verdict
+            try Task.checkCancellation()  // a killed ffprobe is a shutdown, not a verdict
             if let unreachable = sourceUnreachable(failure.detail) { throw unreachable }
             if failure.timedOut { throw JobFailure.permanent("the file could not be examined within \(probeTimeLimit.components.seconds) s") }
             throw JobFailure.permanent(MediaProbe.Rejection.damaged.description)
