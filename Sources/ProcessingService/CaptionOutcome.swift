@@ -43,6 +43,11 @@ enum CaptionOutcome: Sendable {
     /// What the owner reads when there are no captions because there is no speech.
     static let noSpeechReason = "no speech found"
 
+    /// The tracks written (none unless ``ready(tracks:model:probability:realTimeFactor:)``).
+    var tracks: [CaptionTrack] {
+        if case .ready(let tracks, _, _, _) = self { tracks } else { [] }
+    }
+
     /// The `video.captions` event that announces this outcome.
     func event(_ videoId: VideoID) -> VideoCaptionsEvent {
         switch self {

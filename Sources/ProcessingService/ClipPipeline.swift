@@ -29,10 +29,16 @@ struct ClipPipeline: Sendable {
         var rungs: [Rung] = []
         var encoded = 0.0
         var soundFrom: String?
+        var cutCaptions: CaptionOutcome?
+        var clips: [String: String] = [:]
         for (index, quality) in qualities.enumerated() {
             await progress(video.id, rung: quality, percent: Double(index) / Double(qualities.count) * 90, log: "cutting \(quality)")
             let rendition = try await input(MediaLayout.renditionMP4(source.id, quality: quality), work: work, limit: limit)
             let info = try await RenditionInfo.probe(rendition, around: origin.from, to: origin.to, timeLimit: limit)
+            // Cut first, so that each rung's joining run writes them into its MP4: no remux after.
+            let cut: CaptionOutcome
+            if let cutCaptions { cut = cutCaptions } else { cut = try await captions(of: source, origin: origin, hasAudio: info.hasAudio, work: work) }
+            cutCaptions = cut
             let stream = info.stream
             let maxRate = Ladder.standard.first { "\($0.shortSide)p" == quality }?.maxRate ?? 400_000
             let rung = Rung(
@@ -44,25 +50,26 @@ struct ClipPipeline: Sendable {
             try FileManager.default.createDirectory(atPath: hls, withIntermediateDirectories: true)
             let outcome = try await SmartCut(rung: rung, options: settings.encoding, timeLimit: limit).run(
                 rendition: rendition, info: info, from: origin.from, to: origin.to, directory: pieces, output: clip, hlsDirectory: hls,
-                soundFrom: soundFrom)
+                soundFrom: soundFrom, captions: cut.tracks.map { ($0.path, $0.language, $0.label) })
             // The sound is cut and encoded with the first rung that has it; the others copy it.
             if soundFrom == nil && info.hasAudio { soundFrom = clip }
             encoded += outcome.encodedSeconds
             try await storeHLS(in: hls, rung: quality, videoId: video.id)
             if case .file(let path) = rendition { try? FileManager.default.removeItem(atPath: path) }
             rungs.append(rung)
+            clips[quality] = clip
         }
         logger.info("clip cut", metadata: ["videoId": "\(video.id)", "encodedSeconds": "\(encoded)", "seconds": "\(length)"])
 
         let best = work.path("\(qualities[0]).clip.mp4")
         let probe = try await SourceInspection.probe(.file(best), policy: settings.policy)
-        let captions = try await cutCaptions(of: source, origin: origin, hasAudio: probe.audio != nil, work: work)
+        let captions = cutCaptions ?? .noAudioTrack
         let playlists = try Dictionary(uniqueKeysWithValues: qualities.map { quality in
             (quality, HLSMediaPlaylist.parse(try String(contentsOfFile: work.path("hls-\(quality)/index.m3u8"), encoding: .utf8)))
         })
         let packager = Packager(
             media: media, events: events, videoId: video.id, work: work, probe: probe, toolTimeLimit: limit, logger: logger)
-        let renditions = try await packager.package(rungs: rungs, playlists: playlists, captions: captions)
+        let renditions = try await packager.package(rungs: rungs, playlists: playlists, captions: captions, madeMP4s: clips)
         guard try await media.video(video.id) != nil else {
             try await media.deleteMedia(of: video.id)
             throw JobFailure.permanent("The video was deleted.")
@@ -95,7 +102,7 @@ struct ClipPipeline: Sendable {
     }
 
     /// The source's caption tracks cut to the clip; none when the source had none.
-    private func cutCaptions(of source: VideoSnapshot, origin: ClipOrigin, hasAudio: Bool, work: Scratch) async throws -> CaptionOutcome {
+    private func captions(of source: VideoSnapshot, origin: ClipOrigin, hasAudio: Bool, work: Scratch) async throws -> CaptionOutcome {
         guard hasAudio else { return .noAudioTrack }
         var tracks: [CaptionTrack] = []
         for track in source.captionTracks ?? [] {

@@ -40,7 +40,11 @@ struct Packager: Sendable {
     /// The MP4 of each rung from its HLS segments by remux (never a second encode), with the
     /// captions as `mov_text`; the final master with measured bit rates and the subtitles; poster
     /// and storyboard. The segments and ended playlists are stored already (``SegmentPublisher``).
-    func package(rungs: [Rung], playlists: [String: HLSMediaPlaylist], captions: CaptionOutcome) async throws -> [Rendition] {
+    /// `madeMP4s`: rungs whose MP4, captions included, a run has written already (a clip's join):
+    /// stored as they are, with no remux.
+    func package(
+        rungs: [Rung], playlists: [String: HLSMediaPlaylist], captions: CaptionOutcome, madeMP4s: [String: String] = [:]
+    ) async throws -> [Rendition] {
         var renditions: [Rendition] = []
         var variants: [HLSMasterPlaylist.Variant] = []
         var downloads: [String: String] = [:]
@@ -52,17 +56,8 @@ struct Packager: Sendable {
                 videoId: videoId, stage: .packaging, rung: rung.name, percent: Double(index) / Double(rungs.count) * 100,
                 logLine: "packaging \(rung.name): MP4 from its segments"))
             let directory = work.path("hls-\(rung.name)")
-            let joined = work.path("\(rung.name).joined.mp4")
-            try Self.join(playlist, in: directory, to: joined)
-            defer { try? FileManager.default.removeItem(atPath: joined) }
-            let offset = try await Self.pictureDelay(playlist, in: directory, joined: joined, timeLimit: toolTimeLimit)
-            let download = work.path("\(rung.name).mp4")
-            if case .ready(let tracks, _, _, _) = captions, !tracks.isEmpty {
-                _ = try await tool(Packaging.mp4WithCaptions(
-                    rung: joined, tracks: tracks.map { ($0.path, $0.language, $0.label) }, output: download, startOffset: offset))
-            } else {
-                _ = try await tool(Packaging.mp4WithoutCaptions(rung: joined, output: download, startOffset: offset))
-            }
+            let download: String
+            if let made = madeMP4s[rung.name] { download = made } else { download = try await mp4(of: rung, playlist: playlist, captions: captions) }
             downloads[rung.name] = download
             let stream = try await Self.inspect(download, timeLimit: toolTimeLimit)
             let size = try await media.store(
@@ -90,6 +85,23 @@ struct Packager: Sendable {
         try await media.store(bytes: Array(master.text.utf8), as: MediaLayout.hlsMaster(videoId), videoId: videoId)
         try await storeImages(rungs: rungs, outputs: downloads)
         return renditions
+    }
+
+    /// The rung's MP4 remuxed from its HLS segments, the picture delay taken back, with the captions.
+    private func mp4(of rung: Rung, playlist: HLSMediaPlaylist, captions: CaptionOutcome) async throws -> String {
+        let directory = work.path("hls-\(rung.name)")
+        let joined = work.path("\(rung.name).joined.mp4")
+        try Self.join(playlist, in: directory, to: joined)
+        defer { try? FileManager.default.removeItem(atPath: joined) }
+        let offset = try await Self.pictureDelay(playlist, in: directory, joined: joined, timeLimit: toolTimeLimit)
+        let download = work.path("\(rung.name).mp4")
+        if case .ready(let tracks, _, _, _) = captions, !tracks.isEmpty {
+            _ = try await tool(Packaging.mp4WithCaptions(
+                rung: joined, tracks: tracks.map { ($0.path, $0.language, $0.label) }, output: download, startOffset: offset))
+        } else {
+            _ = try await tool(Packaging.mp4WithoutCaptions(rung: joined, output: download, startOffset: offset))
+        }
+        return download
     }
 
     /// The rung as one fragmented MP4: the init segment, then every segment in order.

@@ -25,9 +25,10 @@ struct SmartCut: Sendable {
     /// range), into `output`, working in `directory` (its pieces are left there). With
     /// `hlsDirectory` the joining run writes the clip's HLS there too. `soundFrom`: a joined clip
     /// of another rung whose sound is copied (else the rendition's is cut and encoded).
+    /// `captions`: WebVTT files on the clip's timeline, written into `output` as its caption tracks.
     func run(
         rendition: MediaInput, info: RenditionInfo, from: Double, to: Double, directory: String, output: String, hlsDirectory: String? = nil,
-        soundFrom: String? = nil
+        soundFrom: String? = nil, captions: [(path: String, language: String, title: String?)] = []
     ) async throws -> Outcome {
         let packets = info.packets, duration = info.duration
         let sound: SmartCutCommands.Sound = !info.hasAudio ? .none : soundFrom.map { .copy(from: $0) } ?? .encode
@@ -43,7 +44,9 @@ struct SmartCut: Sendable {
         let end = plan.pieces.last?.to ?? to
         _ = try await runTool(
             Programs.ffmpeg,
-            SmartCutCommands.join(list: list, rendition: rendition, from: from, to: end, sound: sound, output: output, hlsDirectory: hlsDirectory),
+            SmartCutCommands.join(
+                list: list, rendition: rendition, from: from, to: end, sound: sound, output: output, hlsDirectory: hlsDirectory,
+                captions: captions),
             timeLimit: timeLimit)
         let encoded = plan.pieces.reduce(0.0) { total, piece in
             if case .encode(let a, let b) = piece { total + (b - a) } else { total }

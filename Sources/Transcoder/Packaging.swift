@@ -18,15 +18,24 @@ public enum Packaging {
     ) -> [String] {
         var arguments = quiet + shift(startOffset) + LadderCommand.input(rung)
         for track in tracks { arguments += LadderCommand.input(track.path) }
-        arguments += ["-map", "0:v", "-map", "0:a?"]
-        for index in tracks.indices { arguments += ["-map", "\(index + 1):s"] }
-        arguments += ["-c", "copy", "-c:s", "mov_text"]
+        arguments += ["-map", "0:v", "-map", "0:a?", "-c", "copy"] + captionTracks(tracks, firstInput: 1)
+        return arguments + ["-movflags", "+faststart", output]
+    }
+
+    /// The output options that add one `mov_text` track per WebVTT, read as inputs
+    /// `firstInput`, `firstInput + 1`… (in `tracks`' order): language (ISO 639-2), `title` for
+    /// the player's menu, the first the default.
+    public static func captionTracks(_ tracks: [(path: String, language: String, title: String?)], firstInput: Int) -> [String] {
+        guard !tracks.isEmpty else { return [] }
+        var arguments: [String] = []
+        for index in tracks.indices { arguments += ["-map", "\(firstInput + index):s"] }
+        arguments += ["-c:s", "mov_text"]
         for (index, track) in tracks.enumerated() {
             arguments += ["-metadata:s:s:\(index)", "language=\(iso639_2(track.language))"]
             if let title = track.title { arguments += ["-metadata:s:s:\(index)", "title=\(title)"] }
             arguments += ["-disposition:s:\(index)", index == 0 ? "default" : "0"]
         }
-        return arguments + ["-movflags", "+faststart", output]
+        return arguments
     }
 
     /// The rung remuxed without any caption track (the owner deleted the last one, or there is

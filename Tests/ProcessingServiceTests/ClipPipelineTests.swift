@@ -91,6 +91,14 @@ struct ClipPipelineTests {
                 #expect(lines.first == "aac", "\(file): \(sound)")
                 #expect(lines.last.flatMap(Double.init).map { abs($0 - 5.8) < 0.1 } == true, "\(file): \(sound)")
             }
+            // The cut captions are the MP4's own English track, on the clip's timeline.
+            let track = try await run("/usr/bin/ffprobe", [
+                "-v", "error", "-select_streams", "s:0", "-show_entries", "stream=codec_name:stream_tags=language", "-of", "csv=p=0",
+                "\(root)/\(quality)/video.mp4",
+            ])
+            #expect(track.trimmingCharacters(in: .whitespacesAndNewlines) == "mov_text,eng", "\(quality): \(track)")
+            let subtitles = try await run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-i", "\(root)/\(quality)/video.mp4", "-map", "0:s:0", "-f", "webvtt", "-"])
+            #expect(subtitles.contains("00:02.500 --> 00:04.500") && subtitles.contains("Seals sleep on the ice."), "\(quality): \(subtitles)")
             let listing = try await run("/usr/bin/ffprobe", RenditionPackets.probeArguments + ["\(root)/\(quality)/video.mp4"])
             keyframes.append(RenditionPackets(csv: listing).keyframes)
         }

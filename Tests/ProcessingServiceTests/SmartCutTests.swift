@@ -79,6 +79,10 @@ struct SmartCutTests {
                 let record = try #require(AVCConfiguration.record(inFile: rendition))
                 #expect(AVCConfiguration.record(inFile: clip) == record, "\(range) \(rung.name): parameter sets differ")
 
+                // The whole clip, edges encoded with the cheaper analysis included, looks like the rendition.
+                let similarity = try await Self.ssim(clip, against: rendition, from: range.from, seconds: range.to - range.from)
+                #expect(similarity > 0.98, "\(range) \(rung.name): SSIM \(similarity)")
+
                 // The copied middle: the rendition's packets, byte for byte.
                 for piece in outcome.plan.pieces {
                     guard case .copy(let a, let b) = piece else { continue }
@@ -157,6 +161,19 @@ struct SmartCutTests {
     static func packets(_ path: String) async throws -> RenditionPackets {
         let output = try await runTool(Programs.ffprobe, RenditionPackets.probeArguments + [path], timeLimit: limit)
         return RenditionPackets(csv: String(decoding: output, as: UTF8.self))
+    }
+
+    /// The mean SSIM (All) of `clip`'s frames against `rendition`'s from `from`, over `seconds`.
+    static func ssim(_ clip: String, against rendition: String, from: Double, seconds: Double) async throws -> Double {
+        let output = try await runTool(Programs.ffmpeg, [
+            "-nostdin", "-v", "error", "-i", clip, "-ss", String(from), "-t", String(seconds), "-i", rendition, "-lavfi",
+            "[0:v]settb=AVTB,setpts=PTS-STARTPTS[x];[1:v]settb=AVTB,setpts=PTS-STARTPTS[y];[x][y]ssim=stats_file=-", "-f", "null", "-",
+        ], timeLimit: limit)
+        let values = String(decoding: output, as: UTF8.self).split(separator: "\n").compactMap { line -> Double? in
+            guard let range = line.range(of: "All:") else { return nil }
+            return Double(line[range.upperBound...].prefix { $0.isNumber || $0 == "." })
+        }
+        return values.isEmpty ? -1 : values.reduce(0, +) / Double(values.count)
     }
 
     /// The MD5 of the first audio track's packets.

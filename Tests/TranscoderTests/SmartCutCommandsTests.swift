@@ -29,6 +29,22 @@ struct SmartCutCommandsTests {
         #expect(second.contains("1:v:0") && second.contains("copy") && second.contains("120") && !second.contains("libx264"))
         #expect(third.contains("2:v:0") && third.contains("libx264") && third.contains("1.500000"))
         #expect(arguments.last == "/w/piece-2.mp4" && inputs.allSatisfy { $0 < arguments.firstIndex(of: "-map") ?? 0 })
+        let edge = ["-x264-params", "me=dia:subme=1:b-adapt=0:rc-lookahead=5"]
+        #expect(first.contains(edge[1]) && third.contains(edge[1]) && !second.contains("-x264-params"))
+    }
+
+    @Test("edges take the cheaper analysis under the presets it speeds up; a whole encode, or another preset, keeps the preset's own")
+    func edgeAnalysis() {
+        let whole = SmartCutCommands.pieces(
+            [.init(piece: .encode(from: 4.5, to: 5.7), packets: nil, output: "/w/piece-0.mp4")], input: .file("/r/360p.mp4"), rung: Self.rung,
+            options: EncodingOptions())
+        #expect(whole.contains("libx264") && !whole.contains("-x264-params"))
+        let medium = SmartCutCommands.pieces([
+            .init(piece: .encode(from: 3.3, to: 4), packets: nil, output: "/w/piece-0.mp4"),
+            .init(piece: .copy(from: 4, to: 8), packets: nil, output: "/w/piece-1.mp4"),
+        ], input: .file("/r/360p.mp4"), rung: Self.rung, options: EncodingOptions(preset: "medium"))
+        #expect(medium.contains("medium") && !medium.contains("-x264-params"))  // subme 7: psy-RD would change the PPS
+        #expect(SmartCutCommands.edgeAnalysis(preset: "faster").count == 2 && SmartCutCommands.edgeAnalysis(preset: "slow").isEmpty)
     }
 
     @Test("the join: sound encoded from the rendition at the cut's times, copied from another rung's clip for no longer than the cut, or none; MP4 and HLS outputs")
