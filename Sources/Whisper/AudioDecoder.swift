@@ -76,6 +76,8 @@ public struct ProcessOutput: Sendable {
 
 /// Runs a program to the end, draining both pipes on Dispatch threads (never the cooperative
 /// pool) so a full pipe cannot stall it; the calling task waits without blocking a thread.
+/// Cancelling the task kills the program (SIGKILL: its output is abandoned, and a child started
+/// from a Dispatch thread may have SIGTERM blocked) and throws `CancellationError`.
 public func runProcess(_ executable: String, _ arguments: [String]) async throws -> ProcessOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
@@ -85,7 +87,18 @@ public func runProcess(_ executable: String, _ arguments: [String]) async throws
     process.standardOutput = output
     process.standardError = errors
     try process.run()
-    return await withCheckedContinuation { (continuation: CheckedContinuation<ProcessOutput, Never>) in
+    let result = await withTaskCancellationHandler {
+        await drain(process, output: output, errors: errors)
+    } onCancel: {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+    try Task.checkCancellation()
+    return result
+}
+
+/// Reads both pipes to their ends, then waits for the program to exit.
+private func drain(_ process: Process, output: Pipe, errors: Pipe) async -> ProcessOutput {
+    await withCheckedContinuation { (continuation: CheckedContinuation<ProcessOutput, Never>) in
         DispatchQueue.global().async {
             let standardError = Mutex(Data())
             let group = DispatchGroup()
