@@ -135,6 +135,16 @@ struct SmartCutTests {
         #expect(abs(try await Self.packets(clip).times.count - 120) <= 1)
     }
 
+    @Test("a cut's encoders share the cores as the ladder's do, unless threads are configured")
+    func encoderThreads() {
+        let edges = SmartCutPlan(pieces: [.encode(from: 3.3, to: 4), .copy(from: 4, to: 8), .encode(from: 8, to: 9.5)])
+        #expect(SmartCut.options(EncodingOptions(), for: edges, cores: 2).threadsPerEncoder == 2)
+        #expect(SmartCut.options(EncodingOptions(), for: edges, cores: 8).threadsPerEncoder == 4)
+        #expect(SmartCut.options(EncodingOptions(), for: SmartCutPlan(pieces: [.encode(from: 1, to: 2)]), cores: 8).threadsPerEncoder == 8)
+        #expect(SmartCut.options(EncodingOptions(threadsPerEncoder: 3), for: edges, cores: 8).threadsPerEncoder == 3)
+        #expect(SmartCut.options(EncodingOptions(), for: SmartCutPlan(pieces: [.copy(from: 4, to: 8)]), cores: 2).threadsPerEncoder == 2)
+    }
+
     @Test("the plan: tolerance of half a frame, no whole GOP, the end of the video")
     func plans() {
         let keys: [Double] = [0, 2, 4, 6, 8]
