@@ -52,7 +52,7 @@ struct ClipPipeline: Sendable {
                 rendition: rendition, info: info, from: origin.from, to: origin.to, directory: pieces, output: clip, hlsDirectory: hls,
                 soundFrom: soundFrom, captions: cut.tracks.map { ($0.path, $0.language, $0.label) })
             // The sound is cut and encoded with the first rung that has it; the others copy it.
-            if soundFrom == nil && info.hasAudio { soundFrom = clip }
+            soundFrom = soundFrom ?? outcome.sound
             encoded += outcome.encodedSeconds
             try await storeHLS(in: hls, rung: quality, videoId: video.id)
             if case .file(let path) = rendition { try? FileManager.default.removeItem(atPath: path) }

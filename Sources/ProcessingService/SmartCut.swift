@@ -13,6 +13,8 @@ struct SmartCut: Sendable {
         var plan: SmartCutPlan
         /// Seconds of video encoded (the rest was copied).
         var encodedSeconds: Double
+        /// The clip's sound (an M4A the other rungs' cuts copy); `nil` when the rendition has none.
+        var sound: String?
     }
 
     let rung: Rung
@@ -23,39 +25,45 @@ struct SmartCut: Sendable {
     /// Cuts `rendition` (a local file, or upload-service's granted URL: ffmpeg then reads only
     /// the ranges it needs), described by `info` (its length, sound and the packets around the
     /// range), into `output`, working in `directory` (its pieces are left there). With
-    /// `hlsDirectory` the joining run writes the clip's HLS there too. `soundFrom`: a joined clip
-    /// of another rung whose sound is copied (else the rendition's is cut and encoded).
+    /// `hlsDirectory` the joining run writes the clip's HLS there too. `soundFrom`: the clip's
+    /// sound, cut and encoded by another rung's cut (``Outcome/sound``), copied; without it the
+    /// pieces' run cuts and encodes the rendition's into `directory/sound.m4a`.
     /// `captions`: WebVTT files on the clip's timeline, written into `output` as its caption tracks.
     func run(
         rendition: MediaInput, info: RenditionInfo, from: Double, to: Double, directory: String, output: String, hlsDirectory: String? = nil,
         soundFrom: String? = nil, captions: [(path: String, language: String, title: String?)] = []
     ) async throws -> Outcome {
         let packets = info.packets, duration = info.duration
-        let sound: SmartCutCommands.Sound = !info.hasAudio ? .none : soundFrom.map { .copy(from: $0) } ?? .encode
         let frame = 1 / max(1, rung.frameRate)
-        var plan = SmartCutPlan.plan(keyframes: packets.keyframes, from: from, to: min(to, duration), duration: duration, frameDuration: frame)
-        var paths = try await cut(plan, rendition: rendition, packets: packets, frame: frame, directory: directory)
+        let end = min(to, duration)
+        let sound = info.hasAudio ? soundFrom ?? "\(directory)/sound.m4a" : nil
+        let encodeSound = info.hasAudio && soundFrom == nil ? sound.map { (file: $0, seconds: end - from) } : nil
+        var plan = SmartCutPlan.plan(keyframes: packets.keyframes, from: from, to: end, duration: duration, frameDuration: frame)
+        var paths = try await cut(plan, rendition: rendition, packets: packets, frame: frame, directory: directory, sound: encodeSound)
         if plan.encodes, plan.pieces.count > 1, try await !sameParameterSets(plan, paths, rendition: rendition) {
-            plan = SmartCutPlan(pieces: [.encode(from: from, to: min(to, duration))])
-            paths = try await cut(plan, rendition: rendition, packets: packets, frame: frame, directory: directory)
+            plan = SmartCutPlan(pieces: [.encode(from: from, to: end)])
+            paths = try await cut(plan, rendition: rendition, packets: packets, frame: frame, directory: directory, sound: nil)
         }
         let list = "\(directory)/pieces.txt"
         try SmartCutCommands.concatList(paths).write(toFile: list, atomically: true, encoding: .utf8)
-        let end = plan.pieces.last?.to ?? to
         _ = try await runTool(
             Programs.ffmpeg,
             SmartCutCommands.join(
-                list: list, rendition: rendition, from: from, to: end, sound: sound, output: output, hlsDirectory: hlsDirectory,
+                list: list, seconds: (plan.pieces.last?.to ?? end) - from, sound: sound, output: output, hlsDirectory: hlsDirectory,
                 captions: captions),
             timeLimit: timeLimit)
         let encoded = plan.pieces.reduce(0.0) { total, piece in
             if case .encode(let a, let b) = piece { total + (b - a) } else { total }
         }
-        return Outcome(plan: plan, encodedSeconds: encoded)
+        return Outcome(plan: plan, encodedSeconds: encoded, sound: sound)
     }
 
-    /// Writes the plan's pieces (one ffmpeg run for all of them); returns their paths in order.
-    private func cut(_ plan: SmartCutPlan, rendition: MediaInput, packets: RenditionPackets, frame: Double, directory: String) async throws -> [String] {
+    /// Writes the plan's pieces (one ffmpeg run for all of them, which also cuts and encodes
+    /// `sound` when given); returns their paths in order.
+    private func cut(
+        _ plan: SmartCutPlan, rendition: MediaInput, packets: RenditionPackets, frame: Double, directory: String,
+        sound: (file: String, seconds: Double)?
+    ) async throws -> [String] {
         let outputs = plan.pieces.enumerated().map { index, piece in
             var count: Int?  // a copy stops after exactly its own packets
             if case .copy(let a, let b) = piece { count = packets.count(from: a, to: b, frameDuration: frame) }
@@ -64,7 +72,8 @@ struct SmartCut: Sendable {
         _ = try await runTool(
             Programs.ffmpeg,
             SmartCutCommands.pieces(
-                outputs, input: rendition, rung: rung, options: Self.options(options, for: plan, cores: ProcessInfo.processInfo.activeProcessorCount)),
+                outputs, input: rendition, rung: rung, options: Self.options(options, for: plan, cores: ProcessInfo.processInfo.activeProcessorCount),
+                sound: sound),
             timeLimit: timeLimit)
         return outputs.map(\.output)
     }

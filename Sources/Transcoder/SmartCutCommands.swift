@@ -85,8 +85,12 @@ public enum SmartCutCommands {
     /// Every piece in one ffmpeg run: the rendition opened once per piece at the piece's start,
     /// each written to its own MP4 (copies packet for packet, encodes with the rung's settings;
     /// an edge, an encoded piece when another is copied, with ``edgeAnalysis(preset:)``).
-    /// One run instead of one per piece: each ffmpeg start costs about 0.1 s of CPU.
-    public static func pieces(_ pieces: [PieceOutput], input: MediaInput, rung: Rung, options: EncodingOptions) -> [String] {
+    /// One run instead of one per piece: each ffmpeg start costs about 0.1 s of CPU. With
+    /// `sound`, the same run cuts the rendition's audio at the first piece's start, `seconds`
+    /// long, and encodes it as the ladder does into `file` (an M4A that every rung's join copies).
+    public static func pieces(
+        _ pieces: [PieceOutput], input: MediaInput, rung: Rung, options: EncodingOptions, sound: (file: String, seconds: Double)? = nil
+    ) -> [String] {
         let edges = pieces.contains { if case .copy = $0.piece { true } else { false } }
         var arguments = Packaging.quiet
         for item in pieces { arguments += ["-ss", time(item.piece.from)] + input.arguments }
@@ -108,6 +112,9 @@ public enum SmartCutCommands {
             }
             arguments += ["-movflags", "+faststart", item.output]
         }
+        if let sound, !pieces.isEmpty {
+            arguments += ["-map", "0:a:0", "-vn", "-sn", "-dn", "-t", time(sound.seconds), "-c:a", "aac", "-b:a", "128k", "-ac", "2", sound.file]
+        }
         return arguments
     }
 
@@ -116,39 +123,24 @@ public enum SmartCutCommands {
         paths.map { "file '\($0.replacingOccurrences(of: "'", with: "'\\''"))'\n" }.joined()
     }
 
-    /// Where a joined clip's sound comes from.
-    public enum Sound: Sendable, Equatable {
-        /// None: the rendition has no audio.
-        case none
-        /// The rendition's audio cut at exactly the clip's times and encoded as the ladder does
-        /// (once for the MP4 and once for the HLS, which the same run writes).
-        case encode
-        /// The audio track of this file (another rung's joined clip: the renditions carry the
-        /// same sound), copied as it is: not encoded again.
-        case copy(from: String)
-    }
-
-    /// The pieces joined (`list`: ``concatList(_:)``) as they are, packet for packet, with the
-    /// `sound` of `[from, to)` and the `captions` (WebVTT files already on the clip's timeline)
-    /// as `mov_text` tracks; `+faststart`: the clip's MP4 as it is stored. With `hlsDirectory` the
+    /// The pieces joined (`list`: ``concatList(_:)``) as they are, packet for packet, `seconds`
+    /// long, with the audio track of `sound` (the clip's sound, cut and encoded once by
+    /// ``pieces(_:input:rung:options:sound:)``: copied, never longer than this rung's picture;
+    /// `nil`: no sound) and the `captions` (WebVTT files already on the clip's timeline) as
+    /// `mov_text` tracks; `+faststart`: the clip's MP4 as it is stored. With `hlsDirectory` the
     /// same run also writes the joined picture and sound as HLS there
     /// (``Packaging/hlsOutput(into:segmentSeconds:)``): no second run to remux either.
     public static func join(
-        list: String, rendition: MediaInput, from: Double, to: Double, sound: Sound, output: String, hlsDirectory: String? = nil,
+        list: String, seconds: Double, sound: String?, output: String, hlsDirectory: String? = nil,
         captions: [(path: String, language: String, title: String?)] = []
     ) -> [String] {
         var arguments = Packaging.quiet + ["-f", "concat", "-safe", "0", "-auto_convert", "0"] + LadderCommand.input(list)
         var streams = ["-map", "0:v:0", "-c:v", "copy"]
-        switch sound {
-        case .none: break
-        case .encode:
-            arguments += ["-ss", time(from), "-t", time(to - from)] + rendition.arguments
-            streams += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2"]
-        case .copy(let path):
-            arguments += ["-t", time(to - from)] + LadderCommand.input(path)  // never longer than this rung's picture
+        if let sound {
+            arguments += ["-t", time(seconds)] + LadderCommand.input(sound)
             streams += ["-map", "1:a:0", "-c:a", "copy"]
         }
-        let firstCaption = sound == .none ? 1 : 2
+        let firstCaption = sound == nil ? 1 : 2
         for track in captions { arguments += LadderCommand.input(track.path) }
         arguments += streams + Packaging.captionTracks(captions, firstInput: firstCaption) + ["-movflags", "+faststart", output]
         if let hlsDirectory { arguments += streams + Packaging.hlsOutput(into: hlsDirectory) }

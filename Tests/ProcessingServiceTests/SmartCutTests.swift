@@ -38,7 +38,8 @@ struct SmartCutTests {
         }
         for (index, range) in Self.cases.enumerated() {
             var keyframesByRung: [[Double]] = []
-            var firstClip: String?  // the first rung's sound is encoded, the second copies it
+            var firstClip: String?  // the first rung's cut encodes the sound, both copy it
+            var sound: String?
             for (rung, rendition) in zip(Self.rungs, renditions) {
                 let directory = "\(work)/\(index)-\(rung.name)"
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -48,7 +49,7 @@ struct SmartCutTests {
                 #expect(info.hasAudio && abs(info.duration - 12) < 0.1 && info.stream.width == rung.width, "\(info)")
                 let outcome = try await SmartCut(rung: rung, options: EncodingOptions(), timeLimit: Self.limit).run(
                     rendition: .file(rendition), info: info, from: range.from, to: range.to, directory: directory, output: clip, hlsDirectory: hls,
-                    soundFrom: firstClip)
+                    soundFrom: sound)
                 let kinds = outcome.plan.pieces.map { if case .copy = $0 { "c" } else { "e" } }.joined()
                 #expect(kinds == range.pieces, "\(range)")
 
@@ -68,6 +69,8 @@ struct SmartCutTests {
                     #expect(try await Self.soundHash(clip) != Self.soundHash(rendition), "\(range) \(rung.name): the rendition's own sound")
                 }
                 firstClip = firstClip ?? clip
+                sound = sound ?? outcome.sound
+                #expect(outcome.sound == sound && sound == "\(work)/\(index)-\(Self.rungs[0].name)/sound.m4a", "\(range) \(rung.name)")
                 // The joining run wrote the HLS too: its segments, joined, hold the same frames and decode cleanly.
                 let playlist = HLSMediaPlaylist.parse(try String(contentsOfFile: "\(hls)/index.m3u8", encoding: .utf8))
                 #expect(playlist.ended && !playlist.segments.isEmpty, "\(range) \(rung.name): \(playlist)")

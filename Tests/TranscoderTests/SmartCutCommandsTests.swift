@@ -47,19 +47,35 @@ struct SmartCutCommandsTests {
         #expect(SmartCutCommands.edgeAnalysis(preset: "faster").count == 2 && SmartCutCommands.edgeAnalysis(preset: "slow").isEmpty)
     }
 
-    @Test("the join: sound encoded from the rendition at the cut's times, copied from another rung's clip for no longer than the cut, or none; MP4 and HLS outputs")
+    @Test("the sound cut at the first piece's start and encoded once in the pieces' run; none asked, none written")
+    func sound() {
+        let pieces: [SmartCutCommands.PieceOutput] = [
+            .init(piece: .encode(from: 3.3, to: 4), packets: nil, output: "/w/piece-0.mp4"),
+            .init(piece: .copy(from: 4, to: 8), packets: 120, output: "/w/piece-1.mp4"),
+        ]
+        let arguments = SmartCutCommands.pieces(
+            pieces, input: .file("/r/360p.mp4"), rung: Self.rung, options: EncodingOptions(), sound: (file: "/w/sound.m4a", seconds: 6.2))
+        let sound = Self.options(arguments, after: "/w/piece-1.mp4", upTo: "/w/sound.m4a")
+        #expect(arguments.last == "/w/sound.m4a" && sound.contains("0:a:0") && sound.contains("-vn") && sound.contains("6.200000"))
+        #expect(sound.contains("aac") && sound.contains("128k") && !sound.contains("libx264"))
+        let silent = SmartCutCommands.pieces(pieces, input: .file("/r/360p.mp4"), rung: Self.rung, options: EncodingOptions())
+        #expect(!silent.contains("aac") && silent.last == "/w/piece-1.mp4")
+    }
+
+    @Test("the join: the clip's sound copied for no longer than the cut, or none; captions as mov_text in the MP4 only; MP4 and HLS outputs")
     func join() {
-        let rendition = MediaInput.file("/r/360p.mp4")
-        let encoded = SmartCutCommands.join(list: "/w/l.txt", rendition: rendition, from: 3.3, to: 9.5, sound: .encode, output: "/w/c.mp4", hlsDirectory: "/w/hls")
-        #expect(encoded.filter { $0 == "aac" }.count == 2 && encoded.contains("/r/360p.mp4") && encoded.contains("6.200000"))
-        #expect(encoded.last == "/w/hls/index.m3u8" && encoded.contains("/w/hls/seg_%05d.m4s") && encoded.contains("/w/c.mp4"))
         let copied = SmartCutCommands.join(
-            list: "/w/l.txt", rendition: rendition, from: 3.3, to: 9.5, sound: .copy(from: "/w/1080p.clip.mp4"), output: "/w/c.mp4", hlsDirectory: nil)
-        #expect(!copied.contains("aac") && !copied.contains("/r/360p.mp4") && copied.last == "/w/c.mp4")
-        let at = copied.firstIndex(of: "/w/1080p.clip.mp4") ?? 0
+            list: "/w/l.txt", seconds: 6.2, sound: "/w/sound.m4a", output: "/w/c.mp4", hlsDirectory: "/w/hls",
+            captions: [(path: "/w/en.vtt", language: "en", title: "English"), (path: "/w/fr.vtt", language: "fr", title: nil)])
+        #expect(!copied.contains("aac") && copied.last == "/w/hls/index.m3u8" && copied.contains("/w/hls/seg_%05d.m4s"))
+        let at = copied.firstIndex(of: "/w/sound.m4a") ?? 0
         #expect(copied[..<at].suffix(6).contains("-t") && copied[..<at].suffix(6).contains("6.200000"))
-        #expect(copied.filter { $0 == "1:a:0" }.count == 1 && copied.contains("copy"))
-        let silent = SmartCutCommands.join(list: "/w/l.txt", rendition: rendition, from: 3.3, to: 9.5, sound: .none, output: "/w/c.mp4")
-        #expect(!silent.contains("1:a:0") && silent.filter { $0 == "-i" }.count == 1)
+        #expect(copied.filter { $0 == "1:a:0" }.count == 2 && copied.contains("copy"))
+        let mp4 = Self.options(copied, after: "/w/fr.vtt", upTo: "/w/c.mp4")
+        let hls = Self.options(copied, after: "/w/c.mp4", upTo: "/w/hls/index.m3u8")
+        #expect(mp4.contains("2:s") && mp4.contains("3:s") && mp4.contains("mov_text") && mp4.contains("language=eng") && mp4.contains("language=fra"))
+        #expect(!hls.contains("2:s") && !hls.contains("mov_text"))
+        let silent = SmartCutCommands.join(list: "/w/l.txt", seconds: 6.2, sound: nil, output: "/w/c.mp4", captions: [(path: "/w/en.vtt", language: "en", title: nil)])
+        #expect(!silent.contains("1:a:0") && silent.contains("1:s") && silent.filter { $0 == "-i" }.count == 2 && silent.last == "/w/c.mp4")
     }
 }
