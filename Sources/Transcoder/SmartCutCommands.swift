@@ -86,8 +86,9 @@ public enum SmartCutCommands {
     /// each written to its own MP4 (copies packet for packet, encodes with the rung's settings;
     /// an edge, an encoded piece when another is copied, with ``edgeAnalysis(preset:)``).
     /// One run instead of one per piece: each ffmpeg start costs about 0.1 s of CPU. With
-    /// `sound`, the same run cuts the rendition's audio at the first piece's start, `seconds`
-    /// long, and encodes it as the ladder does into `file` (an M4A that every rung's join copies).
+    /// `sound`, the same run opens the rendition once more at the first piece's start, cuts its
+    /// audio `seconds` long and encodes it as the ladder does into `file` (an M4A that every
+    /// rung's join copies).
     public static func pieces(
         _ pieces: [PieceOutput], input: MediaInput, rung: Rung, options: EncodingOptions, sound: (file: String, seconds: Double)? = nil
     ) -> [String] {
@@ -112,8 +113,14 @@ public enum SmartCutCommands {
             }
             arguments += ["-movflags", "+faststart", item.output]
         }
-        if let sound, !pieces.isEmpty {
-            arguments += ["-map", "0:a:0", "-vn", "-sn", "-dn", "-t", time(sound.seconds), "-c:a", "aac", "-b:a", "128k", "-ac", "2", sound.file]
+        if let sound, let first = pieces.first {
+            // An input of its own: from the first piece's, whose picture ffmpeg would go on
+            // decoding for the sound's whole length (1 s of CPU for 10 s of 1080p).
+            arguments += [
+                "-map", "\(pieces.count):a:0", "-vn", "-sn", "-dn", "-t", time(sound.seconds), "-c:a", "aac", "-b:a", "128k", "-ac", "2", sound.file,
+            ]
+            let inputs = arguments.firstIndex(of: "-map") ?? arguments.endIndex
+            arguments.insert(contentsOf: ["-ss", time(first.piece.from), "-t", time(sound.seconds)] + input.arguments, at: inputs)
         }
         return arguments
     }

@@ -56,7 +56,11 @@ struct SmartCutCommandsTests {
         let arguments = SmartCutCommands.pieces(
             pieces, input: .file("/r/360p.mp4"), rung: Self.rung, options: EncodingOptions(), sound: (file: "/w/sound.m4a", seconds: 6.2))
         let sound = Self.options(arguments, after: "/w/piece-1.mp4", upTo: "/w/sound.m4a")
-        #expect(arguments.last == "/w/sound.m4a" && sound.contains("0:a:0") && sound.contains("-vn") && sound.contains("6.200000"))
+        #expect(arguments.last == "/w/sound.m4a" && sound.contains("2:a:0") && sound.contains("-vn") && sound.contains("6.200000"))
+        // Its own input, opened at the first piece's start and read for the sound's length only.
+        let inputs = arguments.indices.filter { arguments[$0] == "-i" }
+        #expect(inputs.count == 3 && inputs.allSatisfy { $0 < arguments.firstIndex(of: "-map") ?? 0 })
+        #expect(arguments[..<inputs[2]].suffix(6).elementsEqual(["-ss", "3.300000", "-t", "6.200000", "-protocol_whitelist", "file,pipe"]))
         #expect(sound.contains("aac") && sound.contains("128k") && !sound.contains("libx264"))
         let silent = SmartCutCommands.pieces(pieces, input: .file("/r/360p.mp4"), rung: Self.rung, options: EncodingOptions())
         #expect(!silent.contains("aac") && silent.last == "/w/piece-1.mp4")
