@@ -37,7 +37,11 @@ struct ClipPipeline: Sendable {
             let info = try await RenditionInfo.probe(rendition, around: origin.from, to: origin.to, timeLimit: limit)
             // Cut first, so that each rung's joining run writes them into its MP4: no remux after.
             let cut: CaptionOutcome
-            if let cutCaptions { cut = cutCaptions } else { cut = try await captions(of: source, origin: origin, hasAudio: info.hasAudio, work: work) }
+            if let cutCaptions { cut = cutCaptions } else {
+                // Cut to the picture's end too: a range may end past the rendition's last frame.
+                let end = min(origin.to, info.duration)
+                cut = try await captions(of: source, from: origin.from, to: end, hasAudio: info.hasAudio, work: work)
+            }
             cutCaptions = cut
             let stream = info.stream
             let maxRate = Ladder.standard.first { "\($0.shortSide)p" == quality }?.maxRate ?? 400_000
@@ -62,8 +66,12 @@ struct ClipPipeline: Sendable {
         logger.info("clip cut", metadata: ["videoId": "\(video.id)", "encodedSeconds": "\(encoded)", "seconds": "\(length)"])
 
         let best = work.path("\(qualities[0]).clip.mp4")
-        let probe = try await SourceInspection.probe(.file(best), policy: settings.policy)
         let captions = cutCaptions ?? .noAudioTrack
+        // The clip's MP4 is ClipCut's own file, not an upload: its caption tracks count as
+        // streams, and an owner may have added many languages to the source.
+        var policy = settings.policy
+        policy.maximumStreams = max(policy.maximumStreams, 2 + captions.tracks.count)
+        let probe = try await SourceInspection.probe(.file(best), policy: policy)
         let playlists = try Dictionary(uniqueKeysWithValues: qualities.map { quality in
             (quality, HLSMediaPlaylist.parse(try String(contentsOfFile: work.path("hls-\(quality)/index.m3u8"), encoding: .utf8)))
         })
@@ -102,7 +110,7 @@ struct ClipPipeline: Sendable {
     }
 
     /// The source's caption tracks cut to the clip; none when the source had none.
-    private func captions(of source: VideoSnapshot, origin: ClipOrigin, hasAudio: Bool, work: Scratch) async throws -> CaptionOutcome {
+    private func captions(of source: VideoSnapshot, from: Double, to: Double, hasAudio: Bool, work: Scratch) async throws -> CaptionOutcome {
         guard hasAudio else { return .noAudioTrack }
         var tracks: [CaptionTrack] = []
         for track in source.captionTracks ?? [] {
@@ -110,7 +118,7 @@ struct ClipPipeline: Sendable {
             guard try await media.downloadMedia(named: MediaLayout.captions(source.id, language: track.language), to: original) else { continue }
             let text = (try? String(contentsOfFile: original, encoding: .utf8)) ?? ""
             let cues = WebVTTCues.parse(text).map { CaptionCue(start: $0.start, end: $0.end, text: $0.text) }
-            let vtt = CaptionFile.webVTT(CaptionClip.cut(cues, from: origin.from, to: origin.to))
+            let vtt = CaptionFile.webVTT(CaptionClip.cut(cues, from: from, to: to))
             let path = work.path("\(track.language).vtt")
             try vtt.write(toFile: path, atomically: true, encoding: .utf8)
             tracks.append(CaptionTrack(path: path, language: track.language, text: vtt, isTranslation: track.label.hasSuffix("(translation)")))

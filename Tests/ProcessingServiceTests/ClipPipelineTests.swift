@@ -43,6 +43,10 @@ struct ClipPipelineTests {
             00:00:08.000 --> 00:00:10.000
             Gulls fly away.
 
+            4
+            00:00:11.000 --> 00:00:12.400
+            The end.
+
             """
         try await fixture.media.store(bytes: Array(vtt.utf8), as: MediaLayout.captions(source.id, language: "en"), videoId: source.id)
 
@@ -56,7 +60,11 @@ struct ClipPipelineTests {
         let snapshot = try #require(try await fixture.media.video(clipId))
         #expect(snapshot.clipOf == ClipOrigin(videoId: source.id, from: 2.5, to: 8.3))
         let reporter = RecordingReporter()
-        let outcome = try await fixture.pipeline(reporter).run(snapshot)
+        // A stream limit the source meets (picture and sound) but the clip's MP4, which also
+        // carries the caption track, would not: the clip is ClipCut's own file, not an upload.
+        var settings = try fixture.settings()
+        settings.policy.maximumStreams = 2
+        let outcome = try await fixture.pipeline(reporter, settings: settings).run(snapshot)
         #expect(outcome.renditions.map(\.quality) == ["480p", "360p"])
         #expect(reporter.types == [.videoTranscribing, .videoTranscoding, .renditionReady, .renditionReady, .videoCaptions, .videoReady])
 
@@ -103,6 +111,26 @@ struct ClipPipelineTests {
             keyframes.append(RenditionPackets(csv: listing).keyframes)
         }
         #expect(keyframes[0] == keyframes[1] && keyframes[0].first == 0, "\(keyframes)")
+
+        // A range that ends past the renditions' last frame (the source's recorded length can be
+        // a little longer): the clip and its captions end with the picture.
+        let tailId = VideoID.random()
+        try await fixture.store.collection("videos").insert([
+            "_id": .string(tailId.description), "owner": .string(source.owner.description), "status": "uploaded",
+            "sourceFileId": "", "createdAt": .date(Date()), "contentType": "video/mp4",
+            "clipOf": ["videoId": .string(source.id.description), "from": .double(9), "to": .double(12.5)],
+        ])
+        let tailReporter = RecordingReporter()
+        _ = try await fixture.pipeline(tailReporter, settings: settings).run(try #require(try await fixture.media.video(tailId)))
+        let tailEvents = tailReporter.events.withLock { $0 }
+        guard case .videoReady(let tailReady)? = tailEvents.last,
+              case .videoCaptions(let tailCaptions)? = tailEvents.first(where: { $0.type == .videoCaptions })
+        else { throw TestFailure("no video.ready or captions for the clip to the end") }
+        let length = tailReady.payload.durationSeconds ?? 0
+        #expect(abs(length - 3) <= 0.05, "duration \(length)")
+        let tailCues = tailCaptions.payload.cues ?? []
+        #expect(tailCues.map(\.text) == ["Gulls fly away.", "The end."])
+        #expect(tailCues.allSatisfy { $0.end <= length + 0.001 }, "\(tailCues.map { ($0.start, $0.end) }) past \(length)")
     }
 }
 
