@@ -6,7 +6,8 @@
 On one live stack (Tests/Chaos/stack.py): a 10-minute 1080p video (testsrc2 and a tone, made
 once and cached) is uploaded and processed; then a 10 s clip of it is cut (POST .../clips) and,
 as the baseline, the same 10 s of the original upload (cut losslessly) is uploaded and goes
-through today's ladder. For each: wall time from the request to `ready` and processing-service's
+through today's ladder; then the same for a range of about as many seconds that starts and ends
+on keyframes (nothing is encoded). For each: wall time from the request to `ready` and processing-service's
 CPU seconds (its own and its ffmpeg children's). Then, per rung, the SSIM against the source
 video's rendition over the same range: the clip's whole, its copied middle, its re-encoded
 edges, and the baseline's. Prints a table and the CPU ratio.
@@ -94,20 +95,73 @@ def keyframes(path):
     return sorted(float(line.split(",")[0]) for line in listing.splitlines() if ",K" in line)
 
 
+def measure(stack, token, vid, pid, name, start, end, original_range):
+    """Processing CPU and wall of one way to make the clip of `[start, end)`: `smart` (POST .../clips)
+    or `ladder` (the range of the original, uploaded)."""
+    cpu0, t0, split0 = cpu_seconds(pid), time.time(), cpu_split(pid)
+    if name == "smart":
+        body = json.dumps({"from": start, "to": end, "title": "bench clip"}).encode()
+        clip = call("POST", stack.url("upload-service") + f"/api/videos/{vid}/clips", token=token, body=body,
+                    headers={"Content-Type": "application/json"})[1]["id"]
+    else:
+        clip = stack.upload(token, original_range, "bench range")
+        cpu0, t0, split0 = cpu_seconds(pid), time.time(), cpu_split(pid)  # from the upload's end, as for the clip
+    wait_ready(stack, token, clip, 1800)
+    time.sleep(1)  # the job's last ffmpeg reaped
+    split = cpu_split(pid)
+    return {"id": clip, "wall": time.time() - t0, "cpu": cpu_seconds(pid) - cpu0,
+            "own": split[0] - split0[0], "tools": split[1] - split0[1]}
+
+
+def quality_rows(stack, token, vid, results, start, end, work, label):
+    video = call("GET", stack.url("upload-service") + f"/api/videos/{vid}", token=token)[1]
+    length, rows = end - start, []
+    for rendition in video["renditions"]:
+        quality = rendition["quality"]
+        src = os.path.join(work, f"src-{quality}.mp4")
+        if not os.path.exists(src):
+            download(stack, token, vid, quality, src)
+        smart = download(stack, token, results["smart"]["id"], quality, os.path.join(work, f"smart-{label}-{quality}.mp4"))
+        ladder = download(stack, token, results["ladder"]["id"], quality, os.path.join(work, f"ladder-{label}-{quality}.mp4"))
+        keys = [k for k in keyframes(src) if start - 1e-3 <= k <= end + 1e-3]
+        head, tail = max(0.0, keys[0] - start), max(0.0, end - keys[-1])
+        rows.append({
+            "quality": quality,
+            "whole": ssim(smart, src, 0, start, length),
+            "middle": ssim(smart, src, head, keys[0], keys[-1] - keys[0]),
+            "head": ssim(smart, src, 0, start, head) if head > 0.02 else None,
+            "tail": ssim(smart, src, length - tail, keys[-1], tail) if tail > 0.02 else None,
+            "ladder": ssim(ladder, src, 0, start, length),
+            "edges": f"{head:.2f} s + {tail:.2f} s",
+        })
+    return rows
+
+
+def aligned_range(stack, token, vid, near, length):
+    """A range of about `length` seconds from the first keyframe at or after `near` to a keyframe:
+    keyframes every rung shares (the ladder aligns them), read from the smallest rendition."""
+    video = call("GET", stack.url("upload-service") + f"/api/videos/{vid}", token=token)[1]
+    qualities = [r["quality"] for r in video["renditions"]]
+    playback = call("GET", stack.url("upload-service") + f"/api/videos/{vid}/playback", token=token)[1]
+    url = next(r["url"] for r in playback["renditions"] if r["quality"] == qualities[-1])
+    url = url if url.startswith("http") else stack.url("upload-service") + url
+    listing = subprocess.run(["ffprobe", "-v", "error", "-read_intervals", f"{near - 1}%+{length + 6}", "-select_streams", "v:0",
+                              "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", url], capture_output=True, text=True).stdout
+    keys = sorted(float(line.split(",")[0]) for line in listing.splitlines() if ",K" in line)
+    first = next(k for k in keys if k >= near)
+    last = min((k for k in keys if k > first), key=lambda k: abs(k - first - length))
+    return round(first, 3), round(last, 3)
+
+
 def main():
     binaries, work = sys.argv[1], sys.argv[2]
     minutes = int(sys.argv[sys.argv.index("--minutes") + 1]) if "--minutes" in sys.argv else 10
     length = float(sys.argv[sys.argv.index("--seconds") + 1]) if "--seconds" in sys.argv else 10.0
     source = make_source(minutes)
-    start = round(minutes * 30 + 1.3, 2)  # mid-video, inside a GOP: both edges are encoded
-    end = start + length
-    original_range = os.path.join(work, "range.mkv")
-    # The baseline's upload: the same seconds of the original, losslessly (the ladder gets what the source had).
-    ffmpeg("-ss", f"{start}", "-t", f"{length}", "-i", source, "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
-           "-c:a", "flac", original_range)
+    inside = round(minutes * 30 + 1.3, 2)  # mid-video, inside a GOP: both edges are encoded
 
     stack = Stack(binaries, work, overrides={"processing-service": {"CLIPCUT_JOB_CLAIM_IDLE_SECONDS": "600"}})
-    results = {}
+    ranges = []
     try:
         stack.up()
         token = stack.user()
@@ -116,57 +170,34 @@ def main():
         wait_ready(stack, token, vid, 7200)
         print(f"[clip] the {minutes}-minute source is ready after {time.time() - began:.0f} s", flush=True)
         pid = stack.processes["processing-service"].pid
-
-        for name in ("smart", "ladder"):
-            cpu0, t0, split0 = cpu_seconds(pid), time.time(), cpu_split(pid)
-            if name == "smart":
-                body = json.dumps({"from": start, "to": end, "title": "bench clip"}).encode()
-                clip = call("POST", stack.url("upload-service") + f"/api/videos/{vid}/clips", token=token, body=body,
-                            headers={"Content-Type": "application/json"})[1]["id"]
-            else:
-                clip = stack.upload(token, original_range, "bench range")
-                cpu0, t0, split0 = cpu_seconds(pid), time.time(), cpu_split(pid)  # from the upload's end, as for the clip
-            wait_ready(stack, token, clip, 1800)
-            time.sleep(1)  # the job's last ffmpeg reaped
-            split = cpu_split(pid)
-            results[name] = {"id": clip, "wall": time.time() - t0, "cpu": cpu_seconds(pid) - cpu0,
-                             "own": split[0] - split0[0], "tools": split[1] - split0[1]}
-
-        video = call("GET", stack.url("upload-service") + f"/api/videos/{vid}", token=token)[1]
-        rows = []
-        for rendition in video["renditions"]:
-            quality = rendition["quality"]
-            src = download(stack, token, vid, quality, os.path.join(work, f"src-{quality}.mp4"))
-            smart = download(stack, token, results["smart"]["id"], quality, os.path.join(work, f"smart-{quality}.mp4"))
-            ladder = download(stack, token, results["ladder"]["id"], quality, os.path.join(work, f"ladder-{quality}.mp4"))
-            keys = [k for k in keyframes(src) if start - 1e-3 <= k <= end + 1e-3]
-            head, tail = keys[0] - start, end - keys[-1]
-            rows.append({
-                "quality": quality,
-                "whole": ssim(smart, src, 0, start, length),
-                "middle": ssim(smart, src, head, keys[0], keys[-1] - keys[0]),
-                "head": ssim(smart, src, 0, start, head) if head > 0.02 else None,
-                "tail": ssim(smart, src, length - tail, keys[-1], tail) if tail > 0.02 else None,
-                "ladder": ssim(ladder, src, 0, start, length),
-                "edges": f"{head:.2f} s + {tail:.2f} s",
-            })
+        aligned = aligned_range(stack, token, vid, inside + length + 2, length)
+        # Inside GOPs (both edges encoded), and on keyframes (nothing encoded), each against the
+        # same seconds of the original re-encoded through the ladder.
+        for label, (start, end) in (("inside GOPs", (inside, inside + length)), ("on keyframes", aligned)):
+            original_range = os.path.join(work, f"range-{len(ranges)}.mkv")
+            # The baseline's upload: the same seconds of the original, losslessly (the ladder gets what the source had).
+            ffmpeg("-ss", f"{start}", "-t", f"{end - start}", "-i", source, "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
+                   "-c:a", "flac", original_range)
+            results = {name: measure(stack, token, vid, pid, name, start, end, original_range) for name in ("smart", "ladder")}
+            ranges.append((label, start, end, results, quality_rows(stack, token, vid, results, start, end, work, len(ranges))))
     finally:
         stack.down()
         logs = os.path.join(ROOT, ".test-output", "bench-clip")
         subprocess.run(["rm", "-rf", logs])
         subprocess.run(["cp", "-r", os.path.join(work, "logs"), logs])
 
-    smart, ladder = results["smart"], results["ladder"]
-    print(f"\n10 s of a {minutes}-minute 1080p video, {start:.2f}-{end:.2f} s (2 cores)\n")
-    print("| way | wall (s) | processing CPU (s) | of which the service itself | ffmpeg and ffprobe |\n| --- | --- | --- | --- | --- |")
-    for label, r in (("smart cut from the renditions", smart), ("the range re-encoded through the ladder", ladder)):
-        print(f"| {label} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['own']:.1f} | {r['tools']:.1f} |")
-    print(f"\nCPU ladder/smart: x{ladder['cpu'] / max(smart['cpu'], 0.01):.1f}; wall ladder/smart: x{ladder['wall'] / max(smart['wall'], 0.01):.1f}\n")
     fmt = lambda v: "—" if v is None else f"{v:.5f}"
-    print("| rung | encoded edges | SSIM whole clip | copied middle | head | tail | ladder's re-encode |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for r in rows:
-        print(f"| {r['quality']} | {r['edges']} | {fmt(r['whole'])} | {fmt(r['middle'])} | {fmt(r['head'])} | {fmt(r['tail'])} | {fmt(r['ladder'])} |")
+    for label, start, end, results, rows in ranges:
+        smart, ladder = results["smart"], results["ladder"]
+        print(f"\n{end - start:.1f} s of a {minutes}-minute 1080p video, {start:.2f}-{end:.2f} s, {label} (2 cores)\n")
+        print("| way | wall (s) | processing CPU (s) | of which the service itself | ffmpeg and ffprobe |\n| --- | --- | --- | --- | --- |")
+        for way, r in (("smart cut from the renditions", smart), ("the range re-encoded through the ladder", ladder)):
+            print(f"| {way} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['own']:.1f} | {r['tools']:.1f} |")
+        print(f"\nCPU ladder/smart: x{ladder['cpu'] / max(smart['cpu'], 0.01):.1f}; wall ladder/smart: x{ladder['wall'] / max(smart['wall'], 0.01):.1f}\n")
+        print("| rung | encoded edges | SSIM whole clip | copied middle | head | tail | ladder's re-encode |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for r in rows:
+            print(f"| {r['quality']} | {r['edges']} | {fmt(r['whole'])} | {fmt(r['middle'])} | {fmt(r['head'])} | {fmt(r['tail'])} | {fmt(r['ladder'])} |")
     print("\nSSIM against the source video's own rendition over the same seconds.", flush=True)
 
 

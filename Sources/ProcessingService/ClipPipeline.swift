@@ -33,8 +33,9 @@ struct ClipPipeline: Sendable {
         var clips: [String: String] = [:]
         for (index, quality) in qualities.enumerated() {
             await progress(video.id, rung: quality, percent: Double(index) / Double(qualities.count) * 90, log: "cutting \(quality)")
-            let rendition = try await input(MediaLayout.renditionMP4(source.id, quality: quality), work: work, limit: limit)
-            let info = try await RenditionInfo.probe(rendition, around: origin.from, to: origin.to, timeLimit: limit)
+            let name = MediaLayout.renditionMP4(source.id, quality: quality)
+            let rendition = try await input(name, work: work, limit: limit)
+            let info = try await RenditionInfo.read(named: name, media: media, input: rendition, around: origin.from, to: origin.to, timeLimit: limit)
             // Cut first, so that each rung's joining run writes them into its MP4: no remux after.
             let cut: CaptionOutcome
             if let cutCaptions { cut = cutCaptions } else {

@@ -27,6 +27,9 @@ protocol MediaAccess: Sendable {
     /// Where ffmpeg can read a stored MP4 (`name`, e.g. a rendition) itself, with byte ranges,
     /// for `lifetime` (a URL with a ``SourceGrant`` for that file); `nil`: download it first.
     func mediaInput(named name: String, validFor lifetime: Duration) -> MediaInput?
+    /// Bytes `range` of a stored derived file (a rendition's `moov`), with the file's whole
+    /// length; `nil` when there is no such file or this access cannot read ranges.
+    func readMedia(named name: String, bytes range: Range<Int>) async throws -> (bytes: [UInt8], length: Int)?
 }
 
 extension MediaAccess {
@@ -34,6 +37,8 @@ extension MediaAccess {
     func sourceInput(_ video: VideoSnapshot, validFor lifetime: Duration) -> MediaInput? { nil }
     /// No network reading: the file is downloaded first.
     func mediaInput(named name: String, validFor lifetime: Duration) -> MediaInput? { nil }
+    /// No ranges: ffprobe reads the file instead.
+    func readMedia(named name: String, bytes range: Range<Int>) async throws -> (bytes: [UInt8], length: Int)? { nil }
 }
 
 /// upload-service refused or failed a media request.
@@ -129,6 +134,28 @@ struct UploadServiceMediaAccess: MediaAccess {
         let response = try await http.execute(request(InternalMediaContract.allMediaPath(videoId), method: .DELETE), timeout: .seconds(120))
         _ = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .noContent else { throw MediaAccessError(status: Int(response.status.code), what: "deleting media") }
+    }
+
+    func readMedia(named name: String, bytes range: Range<Int>) async throws -> (bytes: [UInt8], length: Int)? {
+        guard let path = InternalMediaContract.mediaPath(named: name), !range.isEmpty else { return nil }
+        var request = request(path)
+        request.headers.add(name: "Range", value: "bytes=\(range.lowerBound)-\(range.upperBound - 1)")
+        let response = try await http.execute(request, timeout: .seconds(60))
+        switch response.status {
+        case .partialContent:
+            let body = try await response.body.collect(upTo: range.count)
+            // "bytes a-b/length"
+            guard let total = response.headers.first(name: "Content-Range")?.split(separator: "/").last.flatMap({ Int($0) }) else { return nil }
+            return (Array(buffer: body), total)
+        case .notFound, .rangeNotSatisfiable:
+            _ = try? await response.body.collect(upTo: 1 << 16)
+            return nil
+        case .ok:
+            return nil  // no ranges: not the whole file for a few bytes of it (ffprobe reads it instead)
+        default:
+            _ = try? await response.body.collect(upTo: 1 << 16)
+            throw MediaAccessError(status: Int(response.status.code), what: "reading \(name)")
+        }
     }
 
     /// Streams a GET to a file, buffer by buffer.

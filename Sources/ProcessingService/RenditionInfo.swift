@@ -12,6 +12,45 @@ struct RenditionInfo: Sendable {
     /// The video packets of the window ``RenditionPackets/readInterval(around:to:margin:)`` names.
     var packets: RenditionPackets
 
+    /// The rendition's `moov` read through `media`'s byte ranges, or from the file when `input`
+    /// is one (``MovieIndex``: no tool run, a few small reads); ffprobe of `input` (``probe(_:around:to:timeLimit:)``) when the
+    /// ranges cannot be read or the boxes do not add up.
+    static func read(
+        named name: String, media: any MediaAccess, input: MediaInput, around from: Double, to: Double, timeLimit: Duration
+    ) async throws -> RenditionInfo {
+        let index: MovieIndex?
+        if case .file(let path) = input { index = MovieIndex.read(file: path) } else { index = try await movieIndex(named: name, media: media) }
+        if let index, let info = RenditionInfo(index: index) { return info }
+        return try await probe(input, around: from, to: to, timeLimit: timeLimit)
+    }
+
+    /// The top-level boxes walked through ranges of at most 64 KiB until the `moov` (at most
+    /// 64 MiB, read whole), at most 64 boxes in; `nil` when a read or a box fails.
+    static func movieIndex(named name: String, media: any MediaAccess, movieLimit: Int = 64 << 20) async throws -> MovieIndex? {
+        let window = 64 << 10
+        guard var buffer = try await media.readMedia(named: name, bytes: 0..<window) else { return nil }
+        let length = buffer.length
+        var start = 0, offset = 0
+        for _ in 0..<64 where offset + 8 <= length {
+            if offset + min(16, length - offset) > start + buffer.bytes.count {  // the box's header is past what was read
+                guard let next = try await media.readMedia(named: name, bytes: offset..<min(length, offset + window)) else { return nil }
+                (buffer, start) = (next, offset)
+            }
+            let header = Array(buffer.bytes[(offset - start)..<min(buffer.bytes.count, offset - start + 16)])
+            guard let box = MovieIndex.topLevelBox(header, at: UInt64(offset), fileLength: UInt64(length)) else { return nil }
+            guard box.type == "moov" else {
+                offset += Int(clamping: box.size)
+                continue
+            }
+            guard box.size - box.header <= UInt64(movieLimit) else { return nil }
+            let body = offset + Int(box.header), end = offset + Int(box.size)
+            if end <= start + buffer.bytes.count { return MovieIndex.parse(movie: buffer.bytes[(body - start)..<(end - start)]) }
+            guard let movie = try await media.readMedia(named: name, bytes: body..<end), movie.bytes.count == end - body else { return nil }
+            return MovieIndex.parse(movie: movie.bytes[...])
+        }
+        return nil
+    }
+
     /// ffprobe of the rendition where `input` says (a granted URL or a file), listing the video
     /// packets around `[from, to)` only.
     static func probe(_ input: MediaInput, around from: Double, to: Double, timeLimit: Duration) async throws -> RenditionInfo {
@@ -38,5 +77,18 @@ struct RenditionInfo: Sendable {
         return RenditionInfo(
             stream: stream, hasAudio: streams.contains { $0["codec_type"] as? String == "audio" }, duration: duration,
             packets: RenditionPackets(packets: packets))
+    }
+}
+
+extension RenditionInfo {
+    /// What the index says; `nil` without a picture track or a finite, positive length.
+    init?(index: MovieIndex) {
+        guard let video = index.video, let width = video.width, let height = video.height, index.duration.isFinite, index.duration > 0
+        else { return nil }
+        stream = Packager.EncodedStream(
+            width: width, height: height, profile: video.profile, level: video.level, bitRate: video.bitRate, frameRate: video.frameRate ?? 25)
+        hasAudio = index.hasAudio
+        duration = index.duration
+        packets = RenditionPackets(packets: zip(video.times, video.isKeyframe).map { (time: $0, isKeyframe: $1) })
     }
 }

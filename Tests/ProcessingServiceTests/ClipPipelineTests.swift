@@ -20,6 +20,15 @@ struct ClipPipelineTests {
         let sourcePath = try await makeSource("clip-source.mp4", video: "testsrc2=size=854x480:rate=30", seconds: 12, tone: true)
         let source = try await fixture.addVideo(sourcePath)
         _ = try await fixture.pipeline(RecordingReporter()).run(source)
+        // Each rendition's moov read through upload-service's byte ranges, as the cut reads it: the file's own.
+        for quality in ["480p", "360p"] {
+            let name = MediaLayout.renditionMP4(source.id, quality: quality), copy = sourcePath + ".\(quality).mp4"
+            #expect(try await fixture.media.downloadMedia(named: name, to: copy))
+            defer { try? FileManager.default.removeItem(atPath: copy) }
+            let ranged = try #require(try await RenditionInfo.movieIndex(named: name, media: fixture.media))
+            #expect(ranged == MovieIndex.read(file: copy))
+            try await MovieIndexTests.expectMatchesFFprobe(copy)
+        }
         // What upload-service's consumer records once the video is ready, and a caption track.
         try await fixture.store.collection("videos").update(["_id": .string(source.id.description)], ["$set": [
             "status": "ready", "durationSeconds": .double(12), "captionLanguage": "en", "captionState": "ready",

@@ -1,0 +1,234 @@
+import Foundation
+
+/// A progressive MP4's `moov`, read without running a tool: each track's handler, timescale,
+/// length and sample sizes, and for a picture track its size, `avcC` and every sample's
+/// presentation time and sync flag, on ffmpeg's timeline (the edit list applied as ffmpeg's
+/// demuxer applies it). What a clip asks ffprobe about its source's renditions and about its
+/// own MP4s: each ffprobe run costs about 0.1 s of CPU before it reads a byte.
+///
+/// The file is ClipCut's own (a rendition, a clip), but it is read like any input: every count
+/// is checked against the bytes that hold it, and `nil` means "ask ffprobe instead".
+public struct MovieIndex: Sendable, Equatable {
+    /// One track.
+    public struct Track: Sendable, Equatable {
+        /// `vide`, `soun`, `sbtl`, `text`…
+        public var handler: String
+        public var timescale: UInt32
+        /// The media's length in `timescale` units (`mdhd`).
+        public var mediaDuration: UInt64
+        /// How many samples, and their bytes in all.
+        public var sampleCount: Int
+        public var sampleBytes: UInt64
+        /// The sample entry's coded size (a picture track).
+        public var width: Int?
+        public var height: Int?
+        /// The H.264 decoder configuration record (`avcC`'s payload), when the track has one.
+        public var avcC: [UInt8]?
+        /// Each sample's presentation time in seconds, in decode order (a picture track only).
+        public var times: [Double] = []
+        /// Whether each sample is a sync sample (a keyframe), in decode order (a picture track only).
+        public var isKeyframe: [Bool] = []
+
+        /// Samples per second over the media's length (what ffprobe calls `avg_frame_rate`).
+        public var frameRate: Double? {
+            mediaDuration > 0 ? Double(sampleCount) * Double(timescale) / Double(mediaDuration) : nil
+        }
+
+        /// Bits per second over the media's length.
+        public var bitRate: Int? {
+            mediaDuration > 0 ? Int(clampingRounded: Double(sampleBytes) * 8 * Double(timescale) / Double(mediaDuration)) : nil
+        }
+
+        /// The H.264 profile as ffprobe names it, from ``avcC``.
+        public var profile: String? {
+            guard let avcC, avcC.count >= 4 else { return nil }
+            switch avcC[1] {
+            case 66: return avcC[2] & 0x40 != 0 ? "Constrained Baseline" : "Baseline"
+            case 77: return "Main"
+            case 88: return "Extended"
+            case 100: return "High"
+            case 110: return "High 10"
+            case 122: return "High 4:2:2"
+            case 244: return "High 4:4:4 Predictive"
+            default: return nil
+            }
+        }
+
+        /// The H.264 level × 10 (40 for 4.0), from ``avcC``.
+        public var level: Int? { avcC.flatMap { $0.count >= 4 ? Int($0[3]) : nil } }
+    }
+
+    /// The movie's length in seconds (`mvhd`, as ffprobe's `format=duration`).
+    public var duration: Double
+    public var tracks: [Track]
+
+    /// The first picture track.
+    public var video: Track? { tracks.first { $0.handler == "vide" } }
+    /// Whether the movie has a sound track.
+    public var hasAudio: Bool { tracks.contains { $0.handler == "soun" } }
+
+    /// At most this many samples per track are indexed (a day at 120 frames per second).
+    static let sampleLimit = 10_368_000
+
+    /// The index of the `moov` box's contents; `nil` when a box is missing or does not add up.
+    public static func parse(movie: ArraySlice<UInt8>) -> MovieIndex? {
+        let top = FragmentTiming.boxes(movie)
+        guard let mvhd = top.first(where: { $0.type == "mvhd" })?.body, let movieScale = FragmentTiming.timescale(mvhd), movieScale > 0,
+              let movieDuration = duration(mvhd)
+        else { return nil }
+        var tracks: [Track] = []
+        for trak in FragmentTiming.children(of: "trak", in: top) {
+            guard let track = parseTrack(trak, movieScale: movieScale) else { return nil }
+            tracks.append(track)
+        }
+        return MovieIndex(duration: Double(movieDuration) / Double(movieScale), tracks: tracks)
+    }
+
+    /// The index of the MP4 at `path`; `nil` when it has no readable `moov` of at most `movieLimit` bytes.
+    public static func read(file path: String, movieLimit: Int = 64 << 20) -> MovieIndex? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let length = try? handle.seekToEnd() else { return nil }
+        var offset: UInt64 = 0
+        while offset + 8 <= length {
+            guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.read(upToCount: 16),
+                  let box = topLevelBox([UInt8](data), at: offset, fileLength: length)
+            else { return nil }
+            if box.type == "moov" {
+                guard box.size - box.header <= UInt64(movieLimit), (try? handle.seek(toOffset: offset + box.header)) != nil,
+                      let movie = try? handle.read(upToCount: Int(box.size - box.header)), UInt64(movie.count) == box.size - box.header
+                else { return nil }
+                return parse(movie: [UInt8](movie)[...])
+            }
+            offset += box.size
+        }
+        return nil
+    }
+
+    /// A top-level box's type, size and header length from its first 8 or 16 bytes at `offset`
+    /// of a file of `fileLength` bytes; `nil` when it does not fit the file.
+    public static func topLevelBox(_ header: [UInt8], at offset: UInt64, fileLength: UInt64) -> (type: String, size: UInt64, header: UInt64)? {
+        guard header.count >= 8 else { return nil }
+        let bytes = header[...]
+        var size = UInt64(FragmentTiming.uint32(bytes, at: 0))
+        var headerSize: UInt64 = 8
+        if size == 1 {
+            guard header.count >= 16 else { return nil }
+            size = FragmentTiming.uint64(bytes, at: 8)
+            headerSize = 16
+        } else if size == 0 {
+            size = fileLength - offset  // the last box runs to the end of the file
+        }
+        guard size >= headerSize, offset <= fileLength, size <= fileLength - offset else { return nil }
+        return (String(decoding: header[4..<8], as: UTF8.self), size, headerSize)
+    }
+
+    private static func parseTrack(_ trak: ArraySlice<UInt8>, movieScale: UInt32) -> Track? {
+        let inner = FragmentTiming.boxes(trak)
+        guard let mdia = inner.first(where: { $0.type == "mdia" })?.body else { return nil }
+        let media = FragmentTiming.boxes(mdia)
+        guard let mdhd = media.first(where: { $0.type == "mdhd" })?.body, let hdlr = media.first(where: { $0.type == "hdlr" })?.body,
+              hdlr.count >= 12, let scale = FragmentTiming.timescale(mdhd), scale > 0, let mediaDuration = duration(mdhd),
+              let minf = media.first(where: { $0.type == "minf" })?.body,
+              let stbl = FragmentTiming.children(of: "stbl", in: minf).first
+        else { return nil }
+        let handler = String(decoding: hdlr[(hdlr.startIndex + 8)..<(hdlr.startIndex + 12)], as: UTF8.self)
+        let table = FragmentTiming.boxes(stbl)
+        guard let stsz = table.first(where: { $0.type == "stsz" })?.body, let sizes = sampleSizes(stsz) else { return nil }
+        var track = Track(
+            handler: handler, timescale: scale, mediaDuration: mediaDuration, sampleCount: sizes.count, sampleBytes: sizes.bytes)
+        if let stsd = table.first(where: { $0.type == "stsd" })?.body { describe(stsd, into: &track) }
+        guard handler == "vide" else { return track }
+        guard let stts = table.first(where: { $0.type == "stts" })?.body,
+              let decodeTimes = expand(stts, count: sizes.count, signed: false)
+        else { return nil }
+        let offsets = table.first(where: { $0.type == "ctts" }).map { expand($0.body, count: sizes.count, signed: true) } ?? .some(nil)
+        guard let offsets else { return nil }
+        let elst = FragmentTiming.children(of: "edts", in: inner).first.flatMap { FragmentTiming.children(of: "elst", in: $0).first }
+        guard let edit = elst.map(FragmentTiming.edit) ?? FragmentTiming.Edit(delay: 0, mediaTime: 0) else { return nil }
+        // ffmpeg's timeline: the first real edit's media time is 0, empty edits delay the track
+        // (their length rounded to the track's timescale first, as ffmpeg's demuxer does).
+        let delay = (Double(edit.delay) * Double(scale) / Double(movieScale)).rounded()
+        guard delay < Double(Int64.max / 4), edit.mediaTime > Int64.min / 4 else { return nil }
+        let shift = Int64(delay) - edit.mediaTime
+        var times: [Double] = []
+        times.reserveCapacity(sizes.count)
+        var decode: Int64 = 0
+        for index in 0..<sizes.count {
+            let presentation = decode + (offsets?[index] ?? 0)
+            times.append(Double(presentation + shift) / Double(scale))
+            decode += decodeTimes[index]
+        }
+        track.times = times
+        if let stss = table.first(where: { $0.type == "stss" })?.body {
+            guard let sync = syncSamples(stss, count: sizes.count) else { return nil }
+            track.isKeyframe = sync
+        } else {
+            track.isKeyframe = Array(repeating: true, count: sizes.count)  // no table: every sample is a sync sample
+        }
+        return track
+    }
+
+    /// `mvhd` or `mdhd` version 0 or 1: the duration after the timescale.
+    static func duration(_ body: ArraySlice<UInt8>) -> UInt64? {
+        guard let version = body.first else { return nil }
+        if version == 1 { return body.count >= 32 ? FragmentTiming.uint64(body, at: 24) : nil }
+        return body.count >= 20 ? UInt64(FragmentTiming.uint32(body, at: 16)) : nil
+    }
+
+    /// `stsz`: the sample count and their bytes in all; `nil` when the table is cut short or too long.
+    static func sampleSizes(_ body: ArraySlice<UInt8>) -> (count: Int, bytes: UInt64)? {
+        guard body.count >= 12 else { return nil }
+        let constant = UInt64(FragmentTiming.uint32(body, at: 4)), count = Int(FragmentTiming.uint32(body, at: 8))
+        guard count <= sampleLimit else { return nil }
+        if constant != 0 { return (count, constant * UInt64(count)) }
+        guard body.count >= 12 + 4 * count else { return nil }
+        var bytes: UInt64 = 0
+        for index in 0..<count { bytes += UInt64(FragmentTiming.uint32(body, at: 12 + 4 * index)) }
+        return (count, bytes)
+    }
+
+    /// `stts` or `ctts`: run-length (count, value) pairs expanded to one value per sample;
+    /// `nil` unless they cover exactly `count` samples.
+    static func expand(_ body: ArraySlice<UInt8>, count: Int, signed: Bool) -> [Int64]? {
+        guard body.count >= 8 else { return nil }
+        let entries = Int(FragmentTiming.uint32(body, at: 4))
+        guard entries <= sampleLimit, body.count >= 8 + 8 * entries else { return nil }
+        var values: [Int64] = []
+        values.reserveCapacity(count)
+        for entry in 0..<entries {
+            let run = Int(FragmentTiming.uint32(body, at: 8 + 8 * entry)), raw = FragmentTiming.uint32(body, at: 12 + 8 * entry)
+            guard run <= count - values.count else { return nil }
+            // Composition offsets are read as signed, as ffmpeg reads them in either version.
+            let value = signed ? Int64(Int32(bitPattern: raw)) : Int64(raw)
+            values.append(contentsOf: repeatElement(value, count: run))
+        }
+        return values.count == count ? values : nil
+    }
+
+    /// `stss`: the sync samples (1-based numbers) as a flag per sample; `nil` when one is out of range.
+    static func syncSamples(_ body: ArraySlice<UInt8>, count: Int) -> [Bool]? {
+        guard body.count >= 8 else { return nil }
+        let entries = Int(FragmentTiming.uint32(body, at: 4))
+        guard entries <= count, body.count >= 8 + 4 * entries else { return nil }
+        var flags = Array(repeating: false, count: count)
+        for entry in 0..<entries {
+            let number = Int(FragmentTiming.uint32(body, at: 8 + 4 * entry))
+            guard number >= 1, number <= count else { return nil }
+            flags[number - 1] = true
+        }
+        return flags
+    }
+
+    /// The first sample entry of `stsd`: a visual entry's coded size and its `avcC`.
+    static func describe(_ stsd: ArraySlice<UInt8>, into track: inout Track) {
+        guard stsd.count >= 8, let entry = FragmentTiming.boxes(stsd.dropFirst(8)).first else { return }
+        guard track.handler == "vide", entry.body.count >= 78 else { return }
+        let size = FragmentTiming.uint32(entry.body, at: 24)  // after reserved and pre-defined fields
+        track.width = Int(size >> 16)
+        track.height = Int(size & 0xFFFF)
+        if let avcC = FragmentTiming.children(of: "avcC", in: entry.body.dropFirst(78)).first, avcC.count >= 7, avcC.first == 1 {
+            track.avcC = Array(avcC)
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import ClipCutCore
+import Foundation
+import Synchronization
+import Testing
+@testable import Transcoder
+
+@testable import ProcessingService
+
+/// ``MovieIndex`` read from MP4s that real ffmpeg wrote, against what ffprobe says of the same
+/// files: every video packet's presentation time and keyframe flag, the movie's length, the
+/// picture's size, profile, level, frame rate and bit rate, and whether there is sound.
+@Suite("MovieIndex: an MP4's moov read without ffprobe (real ffmpeg)", .serialized)
+struct MovieIndexTests {
+    static let limit = Duration.seconds(120)
+
+    @Test("a rendition made as the ladder makes one, with B-frames, sound and an edit list")
+    func progressive() async throws {
+        try await withWork { work in
+            let path = "\(work)/rendition.mp4"
+            try await SmartCutTests.makeRendition(SmartCutTests.rungs[0], at: path)
+            try await Self.expectMatchesFFprobe(path)
+        }
+    }
+
+    @Test("an MP4 remuxed from fragments with the picture delay taken back, as the packager stores a rung")
+    func remuxedFromFragments() async throws {
+        try await withWork { work in
+            let fragments = "\(work)/fragments.mp4", remuxed = "\(work)/rung.mp4"
+            _ = try await runTool(Programs.ffmpeg, [
+                "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=426x240:rate=25:duration=7",
+                "-f", "lavfi", "-i", "sine=frequency=300:duration=7", "-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-g", "50",
+                "-c:a", "aac", "-movflags", "frag_keyframe+empty_moov+default_base_moof", fragments,
+            ], timeLimit: Self.limit)
+            _ = try await runTool(Programs.ffmpeg, Packaging.mp4WithoutCaptions(rung: fragments, output: remuxed, startOffset: 0.023), timeLimit: Self.limit)
+            try await Self.expectMatchesFFprobe(remuxed)
+        }
+    }
+
+    @Test("without sound, with the moov at the end, with a 60 fps picture")
+    func moovAtTheEnd() async throws {
+        try await withWork { work in
+            let path = "\(work)/late-moov.mp4"
+            _ = try await runTool(Programs.ffmpeg, [
+                "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=60:duration=3",
+                "-c:v", "libx264", "-preset", "ultrafast", "-g", "45", path,
+            ], timeLimit: Self.limit)
+            let index = try #require(MovieIndex.read(file: path))
+            #expect(!index.hasAudio && index.video?.profile != nil)
+            try await Self.expectMatchesFFprobe(path)
+        }
+    }
+
+    @Test("boxes that do not add up are nil, not a guess")
+    func malformed() throws {
+        try withWork { work in
+            #expect(MovieIndex.read(file: "\(work)/missing.mp4") == nil)
+            let junk = "\(work)/junk.mp4"
+            try Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 37) }).write(to: URL(fileURLWithPath: junk))
+            #expect(MovieIndex.read(file: junk) == nil)
+        }
+        // An stts that covers fewer samples than stsz counts; an stss naming a sample past the end.
+        #expect(MovieIndex.expand([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 2, 0][...], count: 3, signed: false) == nil)
+        #expect(MovieIndex.expand([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 2, 0][...], count: 3, signed: false) == [512, 512, 512])
+        #expect(MovieIndex.syncSamples([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4][...], count: 3) == nil)
+        #expect(MovieIndex.syncSamples([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3][...], count: 3) == [false, false, true])
+        // A table claiming more entries than its bytes hold.
+        #expect(MovieIndex.sampleSizes([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 1][...]) == nil)
+    }
+
+    @Test("read through byte ranges: a moov after the media data takes a few small reads, and says what the file says")
+    func throughRanges() async throws {
+        try await withWork { work in
+            let path = "\(work)/late-moov.mp4"
+            _ = try await runTool(Programs.ffmpeg, [
+                "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=6",
+                "-f", "lavfi", "-i", "sine=frequency=300:duration=6", "-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-c:a", "aac", path,
+            ], timeLimit: Self.limit)
+            let media = RangeReadingMedia(path: path)
+            let index = try #require(try await RenditionInfo.movieIndex(named: "any/rendition.mp4", media: media))
+            #expect(index == MovieIndex.read(file: path))
+            #expect(media.reads.withLock { $0 } <= 4, "\(media.reads.withLock { $0 }) reads")
+            let info = try #require(RenditionInfo(index: index))
+            let probed = try await RenditionInfo.probe(.file(path), around: 2.5, to: 4.5, timeLimit: Self.limit)
+            #expect(info.hasAudio && abs(info.duration - probed.duration) < 0.0011 && info.stream.width == 640 && info.stream.height == 360)
+            #expect(info.packets.keyframes.filter { $0 >= 1.5 && $0 <= 5.5 } == probed.packets.keyframes.filter { $0 >= 1.5 && $0 <= 5.5 })
+            #expect(info.packets.count(from: 2, to: 4.5, frameDuration: 1.0 / 30) == probed.packets.count(from: 2, to: 4.5, frameDuration: 1.0 / 30))
+            // No ranges (an access that cannot read them): nil, and the cut asks ffprobe.
+            #expect(try await RenditionInfo.movieIndex(named: "any/rendition.mp4", media: FakeMedia()) == nil)
+        }
+    }
+
+    /// The index of `path` says what ffprobe says.
+    static func expectMatchesFFprobe(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let index = try #require(MovieIndex.read(file: path), sourceLocation: sourceLocation)
+        let video = try #require(index.video, sourceLocation: sourceLocation)
+        let packets = try await SmartCutTests.packets(path)
+        #expect(video.times.count == packets.times.count, sourceLocation: sourceLocation)
+        let apart = zip(video.times, packets.times).map { abs($0 - $1) }.max() ?? 1
+        #expect(apart < 0.0000015, "presentation times differ by up to \(apart) s", sourceLocation: sourceLocation)
+        let keyframes = zip(video.times, video.isKeyframe).filter(\.1).map(\.0)
+        #expect(keyframes.count == packets.keyframes.count, sourceLocation: sourceLocation)
+        #expect(zip(keyframes.sorted(), packets.keyframes).allSatisfy { abs($0 - $1) < 0.0000015 }, sourceLocation: sourceLocation)
+
+        let data = try await runTool(Programs.ffprobe, [
+            "-v", "error", "-of", "json", "-show_entries",
+            "stream=codec_type,width,height,profile,level,bit_rate,avg_frame_rate:format=duration", path,
+        ], timeLimit: limit)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], sourceLocation: sourceLocation)
+        let streams = object["streams"] as? [[String: Any]] ?? []
+        let probed = Packager.EncodedStream(ffprobe: try #require(streams.first { $0["codec_type"] as? String == "video" }, sourceLocation: sourceLocation))
+        let duration = ((object["format"] as? [String: Any])?["duration"] as? String).flatMap(Double.init) ?? -1
+        #expect(abs(index.duration - duration) < 0.0011, "duration \(index.duration) against \(duration)", sourceLocation: sourceLocation)
+        #expect(index.hasAudio == streams.contains { $0["codec_type"] as? String == "audio" }, sourceLocation: sourceLocation)
+        #expect(video.width == probed.width && video.height == probed.height, sourceLocation: sourceLocation)
+        #expect(video.profile == probed.profile && video.level == probed.level, sourceLocation: sourceLocation)
+        let fps = video.frameRate ?? 0
+        #expect(abs(fps - probed.frameRate) < 0.01, "\(fps) fps against \(probed.frameRate)", sourceLocation: sourceLocation)
+        let rate = Double(video.bitRate ?? 0), probedRate = Double(probed.bitRate ?? -1)
+        #expect(abs(rate - probedRate) <= probedRate * 0.002, "\(rate) bit/s against \(probedRate)", sourceLocation: sourceLocation)
+    }
+
+    private func withWork<T>(_ body: (String) async throws -> T) async throws -> T {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("movieindex-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        return try await body(work)
+    }
+
+    private func withWork<T>(_ body: (String) throws -> T) throws -> T {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("movieindex-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        return try body(work)
+    }
+}
+
+/// Serves one local file's byte ranges as upload-service's internal media route does, counting reads.
+final class RangeReadingMedia: MediaAccess {
+    let path: String
+    let reads = Mutex(0)
+    init(path: String) { self.path = path }
+
+    func readMedia(named name: String, bytes range: Range<Int>) async throws -> (bytes: [UInt8], length: Int)? {
+        reads.withLock { $0 += 1 }
+        let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        guard range.lowerBound < data.count else { return nil }
+        return (Array(data[range.lowerBound..<min(data.count, range.upperBound)]), data.count)
+    }
+
+    func video(_ id: VideoID) async throws -> VideoSnapshot? { nil }
+    func downloadSource(_ video: VideoSnapshot, to path: String) async throws {}
+    func store(_ path: String, as name: String, videoId: VideoID, metadata: [String: String]) async throws -> Int { 0 }
+    func store(bytes: [UInt8], as name: String, videoId: VideoID) async throws {}
+    func downloadMedia(named name: String, to path: String) async throws -> Bool { false }
+    func deleteMedia(of videoId: VideoID) async throws {}
+}
