@@ -72,7 +72,7 @@ struct ClipPipeline: Sendable {
         // streams, and an owner may have added many languages to the source.
         var policy = settings.policy
         policy.maximumStreams = max(policy.maximumStreams, 2 + captions.tracks.count)
-        let probe = try await SourceInspection.probe(.file(best), policy: policy)
+        let probe = try await Self.inspect(best, policy: policy)
         let playlists = try Dictionary(uniqueKeysWithValues: qualities.map { quality in
             (quality, HLSMediaPlaylist.parse(try String(contentsOfFile: work.path("hls-\(quality)/index.m3u8"), encoding: .utf8)))
         })
@@ -87,6 +87,20 @@ struct ClipPipeline: Sendable {
         try await events.publish(VideoReadyEvent(videoId: video.id, renditions: renditions, durationSeconds: probe.duration))
         await progress(video.id, rung: nil, percent: 100, log: "ready: \(qualities.joined(separator: ", ")) (\(String(format: "%.1f", encoded)) s encoded)")
         return (renditions, false)
+    }
+
+    /// The clip's own MP4 as the upload policy sees it: read from its `moov` (``MovieIndex``),
+    /// by ffprobe when the boxes do not add up.
+    static func inspect(_ path: String, policy: MediaPolicy) async throws -> MediaProbe {
+        guard let index = MovieIndex.read(file: path), let probe = MediaProbe(index: index) else {
+            return try await SourceInspection.probe(.file(path), policy: policy)
+        }
+        do {
+            try policy.check(probe)
+        } catch let rejection as MediaProbe.Rejection {
+            throw JobFailure.permanent(rejection.description)
+        }
+        return probe
     }
 
     /// Where ffmpeg reads a rendition: over HTTP with a grant for that file (only the ranges the

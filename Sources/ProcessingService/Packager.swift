@@ -28,8 +28,13 @@ struct Packager: Sendable {
         var frameRate: Double
     }
 
-    /// ffprobe of an encoded rung.
+    /// An encoded rung's picture, read from its `moov` (``MovieIndex``), or by ffprobe when the
+    /// boxes do not add up.
     static func inspect(_ path: String, timeLimit: Duration) async throws -> EncodedStream {
+        if let video = MovieIndex.read(file: path)?.video, let width = video.width, let height = video.height {
+            return EncodedStream(
+                width: width, height: height, profile: video.profile, level: video.level, bitRate: video.bitRate, frameRate: video.frameRate ?? 25)
+        }
         let data = try await runTool(Programs.ffprobe, [
             "-v", "error", "-select_streams", "v:0", "-of", "json", "-show_entries", "stream=width,height,profile,level,bit_rate,avg_frame_rate",
         ] + MediaInput.file(path).arguments, timeLimit: timeLimit)

@@ -19,6 +19,11 @@ public struct MovieIndex: Sendable, Equatable {
         /// How many samples, and their bytes in all.
         public var sampleCount: Int
         public var sampleBytes: UInt64
+        /// The first sample entry's type: `avc1`, `mp4a`, `tx3g`…
+        public var sampleEntry: String?
+        /// A sound track's channels and sample rate (its sample entry).
+        public var channels: Int?
+        public var sampleRate: Int?
         /// The sample entry's coded size (a picture track).
         public var width: Int?
         public var height: Int?
@@ -220,9 +225,57 @@ public struct MovieIndex: Sendable, Equatable {
         return flags
     }
 
+    /// The channel configuration of the AAC AudioSpecificConfig in an `esds` box (ES, decoder
+    /// configuration and decoder-specific descriptors); `nil` when it is not there or is 0
+    /// (declared elsewhere).
+    static func audioChannels(_ esds: ArraySlice<UInt8>) -> Int? {
+        var bytes = Array(esds.dropFirst(4))[...]  // version and flags
+        func descriptor(_ tag: UInt8) -> ArraySlice<UInt8>? {
+            guard bytes.first == tag else { return nil }
+            bytes = bytes.dropFirst()
+            var length = 0
+            for _ in 0..<4 {
+                guard let byte = bytes.first else { return nil }
+                bytes = bytes.dropFirst()
+                length = length << 7 | Int(byte & 0x7F)
+                if byte & 0x80 == 0 { break }
+            }
+            guard length <= bytes.count else { return nil }
+            defer { bytes = bytes.dropFirst(length) }
+            return bytes.prefix(length)
+        }
+        guard var es = descriptor(0x03), es.count >= 3 else { return nil }
+        let flags = es[es.startIndex + 2]
+        es = es.dropFirst(3)
+        if flags & 0x80 != 0 { es = es.dropFirst(2) }  // depends on an ES
+        if flags & 0x40 != 0, let length = es.first { es = es.dropFirst(1 + Int(length)) }  // a URL
+        if flags & 0x20 != 0 { es = es.dropFirst(2) }  // an OCR stream
+        bytes = es
+        guard let decoder = descriptor(0x04), decoder.count > 13 else { return nil }
+        bytes = decoder.dropFirst(13)
+        guard let specific = descriptor(0x05), specific.count >= 2 else { return nil }
+        // 5 bits object type (31: more follow, not read here), 4 bits frequency index (15: 24
+        // bits of rate follow), 4 bits channel configuration.
+        let head = (Array(specific.prefix(5)) + [0, 0, 0, 0, 0]).prefix(5).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard head >> 35 != 31 else { return nil }
+        let channels = Int(head >> 31 & 0xF == 15 ? head >> 3 & 0xF : head >> 27 & 0xF)
+        return channels == 0 ? nil : channels
+    }
+
     /// The first sample entry of `stsd`: a visual entry's coded size and its `avcC`.
     static func describe(_ stsd: ArraySlice<UInt8>, into track: inout Track) {
         guard stsd.count >= 8, let entry = FragmentTiming.boxes(stsd.dropFirst(8)).first else { return }
+        track.sampleEntry = entry.type
+        if track.handler == "soun", entry.body.count >= 28 {
+            // After reserved fields: channel count, sample size, two reserved, the rate in 16.16.
+            track.channels = Int(FragmentTiming.uint32(entry.body, at: 16) >> 16)
+            track.sampleRate = Int(FragmentTiming.uint32(entry.body, at: 24) >> 16)
+            // An MP4 writer puts 2 there whatever the sound has: AAC says it in its `esds`.
+            if let esds = FragmentTiming.children(of: "esds", in: entry.body.dropFirst(28)).first,
+               let configuration = audioChannels(esds) {
+                track.channels = configuration
+            }
+        }
         guard track.handler == "vide", entry.body.count >= 78 else { return }
         let size = FragmentTiming.uint32(entry.body, at: 24)  // after reserved and pre-defined fields
         track.width = Int(size >> 16)
@@ -230,5 +283,26 @@ public struct MovieIndex: Sendable, Equatable {
         if let avcC = FragmentTiming.children(of: "avcC", in: entry.body.dropFirst(78)).first, avcC.count >= 7, avcC.first == 1 {
             track.avcC = Array(avcC)
         }
+    }
+}
+
+extension MediaProbe {
+    /// What ffprobe would say of an MP4 that ClipCut wrote itself (a clip's joined rendition),
+    /// from its index: H.264 in `avc1`/`avc3`, AAC in `mp4a`. `nil` without a picture or sound
+    /// track of those, or without a length.
+    public init?(index: MovieIndex) {
+        let picture = index.video.flatMap { track -> VideoStream? in
+            guard ["avc1", "avc3"].contains(track.sampleEntry ?? ""), let width = track.width, let height = track.height,
+                  let rate = track.frameRate, rate.isFinite, rate > 0
+            else { return nil }
+            return VideoStream(codec: "h264", width: width, height: height, frameRate: rate, bitRate: track.bitRate, pixelFormat: nil)
+        }
+        let sound = index.tracks.first { $0.handler == "soun" }.flatMap { track -> AudioStream? in
+            guard track.sampleEntry == "mp4a", let channels = track.channels, let sampleRate = track.sampleRate else { return nil }
+            return AudioStream(codec: "aac", channels: channels, sampleRate: sampleRate, bitRate: track.bitRate)
+        }
+        guard picture != nil || sound != nil, index.duration.isFinite, index.duration > 0 else { return nil }
+        self.init(duration: index.duration, formatName: "mov,mp4,m4a,3gp,3g2,mj2", video: picture, audio: sound)
+        streamCount = index.tracks.count
     }
 }

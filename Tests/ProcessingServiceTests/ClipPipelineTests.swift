@@ -98,6 +98,8 @@ struct ClipPipelineTests {
         var keyframes: [[Double]] = []
         for quality in ["480p", "360p"] {
             _ = try await run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-xerror", "-i", "\(root)/\(quality)/video.mp4", "-f", "null", "-"])
+            // The clip's MP4, its caption track included, read from its boxes as the pipeline reads it: what ffprobe says.
+            try await MovieIndexTests.expectMatchesFFprobe("\(root)/\(quality)/video.mp4")
             _ = try await run("/usr/bin/ffmpeg", ["-nostdin", "-v", "error", "-xerror", "-i", "\(root)/hls/\(quality)/index.m3u8", "-f", "null", "-"])
             // Every rung has the cut's sound (encoded once, with the first rung, and copied into the others).
             for file in ["\(root)/\(quality)/video.mp4", "\(root)/hls/\(quality)/index.m3u8"] {

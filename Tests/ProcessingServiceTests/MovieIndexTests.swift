@@ -117,6 +117,18 @@ struct MovieIndexTests {
         #expect(abs(fps - probed.frameRate) < 0.01, "\(fps) fps against \(probed.frameRate)", sourceLocation: sourceLocation)
         let rate = Double(video.bitRate ?? 0), probedRate = Double(probed.bitRate ?? -1)
         #expect(abs(rate - probedRate) <= probedRate * 0.002, "\(rate) bit/s against \(probedRate)", sourceLocation: sourceLocation)
+        let stored = try await Packager.inspect(path, timeLimit: limit)
+        #expect(stored.width == probed.width && stored.height == probed.height && stored.bitRate == video.bitRate && stored.level == probed.level)
+
+        // As a whole file: what the upload policy checks and the packager reads.
+        let whole = try MediaProbe(ffprobeJSON: try await runTool(
+            Programs.ffprobe, ["-v", "error", "-of", "json", "-show_format", "-show_streams", path], timeLimit: limit))
+        let read = try #require(MediaProbe(index: index), sourceLocation: sourceLocation)
+        #expect(abs(read.duration - whole.duration) < 0.0011 && read.streamCount == whole.streamCount, sourceLocation: sourceLocation)
+        #expect(read.video?.codec == whole.video?.codec && read.video?.width == whole.video?.width, sourceLocation: sourceLocation)
+        #expect(read.video?.height == whole.video?.height && abs((read.video?.frameRate ?? 0) - (whole.video?.frameRate ?? -1)) < 0.01)
+        #expect(read.audio?.codec == whole.audio?.codec && read.audio?.channels == whole.audio?.channels, sourceLocation: sourceLocation)
+        #expect(read.audio?.sampleRate == whole.audio?.sampleRate, sourceLocation: sourceLocation)
     }
 
     private func withWork<T>(_ body: (String) async throws -> T) async throws -> T {
