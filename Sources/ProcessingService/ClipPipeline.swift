@@ -26,48 +26,40 @@ struct ClipPipeline: Sendable {
         try await events.publish(VideoTranscribingEvent(videoId: video.id))
         try await events.publish(VideoTranscodingEvent(videoId: video.id, rungs: qualities, durationSeconds: length))
 
-        var rungs: [Rung] = []
-        var encoded = 0.0
-        var soundFrom: String?
-        var cutCaptions: CaptionOutcome?
-        var clips: [String: String] = [:]
-        for (index, quality) in qualities.enumerated() {
-            await progress(video.id, rung: quality, percent: Double(index) / Double(qualities.count) * 90, log: "cutting \(quality)")
+        var cuts: [SmartCut.Cut] = []
+        for quality in qualities {
             let name = MediaLayout.renditionMP4(source.id, quality: quality)
             let rendition = try await input(name, work: work, limit: limit)
             let info = try await RenditionInfo.read(named: name, media: media, input: rendition, around: origin.from, to: origin.to, timeLimit: limit)
-            // Cut first, so that each rung's joining run writes them into its MP4: no remux after.
-            let cut: CaptionOutcome
-            if let cutCaptions { cut = cutCaptions } else {
-                // Cut to the picture's end too: a range may end past the rendition's last frame.
-                let end = min(origin.to, info.duration)
-                cut = try await captions(of: source, from: origin.from, to: end, hasAudio: info.hasAudio, work: work)
-            }
-            cutCaptions = cut
             let stream = info.stream
             let maxRate = Ladder.standard.first { "\($0.shortSide)p" == quality }?.maxRate ?? 400_000
             let rung = Rung(
                 name: quality, width: stream.width, height: stream.height, maxRate: maxRate, bufferSize: maxRate * 2,
                 frameRate: stream.frameRate, isRemux: false)
-            let pieces = work.path("pieces-\(quality)")
-            try FileManager.default.createDirectory(atPath: pieces, withIntermediateDirectories: true)
-            let clip = work.path("\(quality).clip.mp4"), hls = work.path("hls-\(quality)")
-            try FileManager.default.createDirectory(atPath: hls, withIntermediateDirectories: true)
-            let outcome = try await SmartCut(rung: rung, options: settings.encoding, timeLimit: limit).run(
-                rendition: rendition, info: info, from: origin.from, to: origin.to, directory: pieces, output: clip, hlsDirectory: hls,
-                soundFrom: soundFrom, captions: cut.tracks.map { ($0.path, $0.language, $0.label) })
-            // The sound is cut and encoded with the first rung that has it; the others copy it.
-            soundFrom = soundFrom ?? outcome.sound
-            encoded += outcome.encodedSeconds
-            try await storeHLS(in: hls, rung: quality, videoId: video.id)
-            if case .file(let path) = rendition { try? FileManager.default.removeItem(atPath: path) }
-            rungs.append(rung)
-            clips[quality] = clip
+            let pieces = work.path("pieces-\(quality)"), hls = work.path("hls-\(quality)")
+            for directory in [pieces, hls] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            cuts.append(SmartCut.Cut(
+                rung: rung, rendition: rendition, info: info, directory: pieces, output: work.path("\(quality).clip.mp4"), hlsDirectory: hls))
         }
+        guard let first = cuts.first else { throw JobFailure.permanent("The video this clip is cut from has no rendition.") }
+        // Cut first, so that each rung's join writes them into its MP4: no remux after. To the
+        // picture's end too: a range may end past the renditions' last frame.
+        let captions = try await captions(
+            of: source, from: origin.from, to: min(origin.to, first.info.duration), hasAudio: first.info.hasAudio, work: work)
+        await progress(video.id, rung: nil, percent: 0, log: "cutting \(qualities.joined(separator: ", "))")
+        let (outcomes, _) = try await SmartCut(options: settings.encoding, timeLimit: limit).run(
+            cuts, from: origin.from, to: origin.to, captions: captions.tracks.map { ($0.path, $0.language, $0.label) })
+        let encoded = outcomes.reduce(0) { $0 + $1.encodedSeconds }
+        for (index, cut) in cuts.enumerated() {
+            await progress(video.id, rung: cut.rung.name, percent: 60 + Double(index) / Double(cuts.count) * 30, log: "storing \(cut.rung.name)")
+            try await storeHLS(in: cut.hlsDirectory ?? "", rung: cut.rung.name, videoId: video.id)
+            if case .file(let path) = cut.rendition { try? FileManager.default.removeItem(atPath: path) }
+        }
+        let rungs = cuts.map(\.rung)
+        let clips = Dictionary(uniqueKeysWithValues: cuts.map { ($0.rung.name, $0.output) })
         logger.info("clip cut", metadata: ["videoId": "\(video.id)", "encodedSeconds": "\(encoded)", "seconds": "\(length)"])
 
-        let best = work.path("\(qualities[0]).clip.mp4")
-        let captions = cutCaptions ?? .noAudioTrack
+        let best = first.output
         // The clip's MP4 is ClipCut's own file, not an upload: its caption tracks count as
         // streams, and an owner may have added many languages to the source.
         var policy = settings.policy

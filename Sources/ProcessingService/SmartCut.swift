@@ -2,90 +2,107 @@ import ClipCutCore
 import Foundation
 import Transcoder
 
-/// Cuts `[from, to)` out of one rendition (a rung's MP4): the whole GOPs copied packet for
-/// packet, the partial GOPs at the ends encoded with the rung's settings (``SmartCutPlan``,
-/// ``SmartCutCommands``). When the encoded pieces' parameter sets differ from the rendition's
-/// (a rung copied from a phone's own H.264), joining them would not play everywhere: the whole
-/// range is encoded instead.
+/// Cuts `[from, to)` out of each of a video's renditions (a rung's MP4): the whole GOPs copied
+/// packet for packet, the partial GOPs at the ends encoded with the rung's settings
+/// (``SmartCutPlan``, ``SmartCutCommands``). Every rung's pieces are made in one ffmpeg run and
+/// joined in another: each ffmpeg start costs about 0.1 s of CPU. When a rung's encoded pieces'
+/// parameter sets differ from its rendition's (a rung copied from a phone's own H.264), joining
+/// them would not play everywhere: that rung's whole range is encoded instead.
 struct SmartCut: Sendable {
-    /// What a cut did.
+    /// One rung to cut: its rendition (a local file, or upload-service's granted URL: ffmpeg
+    /// then reads only the ranges it needs), described by `info` (its length, sound and video
+    /// packets); its pieces are left in `directory`, its MP4 written to `output` and, with
+    /// `hlsDirectory`, its HLS there.
+    struct Cut: Sendable {
+        var rung: Rung
+        var rendition: MediaInput
+        var info: RenditionInfo
+        var directory: String
+        var output: String
+        var hlsDirectory: String?
+    }
+
+    /// What a rung's cut did.
     struct Outcome: Sendable, Equatable {
         var plan: SmartCutPlan
         /// Seconds of video encoded (the rest was copied).
         var encodedSeconds: Double
-        /// The clip's sound (an M4A the other rungs' cuts copy); `nil` when the rendition has none.
-        var sound: String?
     }
 
-    let rung: Rung
     let options: EncodingOptions
     /// Each tool run's time limit.
     let timeLimit: Duration
 
-    /// Cuts `rendition` (a local file, or upload-service's granted URL: ffmpeg then reads only
-    /// the ranges it needs), described by `info` (its length, sound and the packets around the
-    /// range), into `output`, working in `directory` (its pieces are left there). With
-    /// `hlsDirectory` the joining run writes the clip's HLS there too. `soundFrom`: the clip's
-    /// sound, cut and encoded by another rung's cut (``Outcome/sound``), copied; without it the
-    /// pieces' run cuts and encodes the rendition's into `directory/sound.m4a`.
-    /// `captions`: WebVTT files on the clip's timeline, written into `output` as its caption tracks.
+    /// Cuts every rung of `cuts`; returns what each did, in order, and the clip's sound (an M4A
+    /// in the first sounding rung's directory, cut and encoded once, copied into every rung), `nil`
+    /// when the renditions have none. `captions`: WebVTT files on the clip's timeline, written
+    /// into each MP4 as its caption tracks.
     func run(
-        rendition: MediaInput, info: RenditionInfo, from: Double, to: Double, directory: String, output: String, hlsDirectory: String? = nil,
-        soundFrom: String? = nil, captions: [(path: String, language: String, title: String?)] = []
-    ) async throws -> Outcome {
-        let packets = info.packets, duration = info.duration
-        let frame = 1 / max(1, rung.frameRate)
-        let end = min(to, duration)
-        let sound = info.hasAudio ? soundFrom ?? "\(directory)/sound.m4a" : nil
-        let encodeSound = info.hasAudio && soundFrom == nil ? sound.map { (file: $0, seconds: end - from) } : nil
-        var plan = SmartCutPlan.plan(keyframes: packets.keyframes, from: from, to: end, duration: duration, frameDuration: frame)
-        var paths = try await cut(plan, rendition: rendition, packets: packets, frame: frame, directory: directory, sound: encodeSound)
-        if plan.encodes, plan.pieces.count > 1, try await !sameParameterSets(plan, paths, rendition: rendition) {
-            plan = SmartCutPlan(pieces: [.encode(from: from, to: end)])
-            paths = try await cut(plan, rendition: rendition, packets: packets, frame: frame, directory: directory, sound: nil)
+        _ cuts: [Cut], from: Double, to: Double, captions: [(path: String, language: String, title: String?)] = []
+    ) async throws -> (outcomes: [Outcome], sound: String?) {
+        var plans = cuts.map { cut in
+            SmartCutPlan.plan(
+                keyframes: cut.info.packets.keyframes, from: from, to: min(to, cut.info.duration), duration: cut.info.duration,
+                frameDuration: Self.frame(cut.rung))
         }
-        let list = "\(directory)/pieces.txt"
-        try SmartCutCommands.concatList(paths).write(toFile: list, atomically: true, encoding: .utf8)
-        _ = try await runTool(
-            Programs.ffmpeg,
-            SmartCutCommands.join(
-                list: list, seconds: (plan.pieces.last?.to ?? end) - from, sound: sound, output: output, hlsDirectory: hlsDirectory,
-                captions: captions),
-            timeLimit: timeLimit)
-        let encoded = plan.pieces.reduce(0.0) { total, piece in
-            if case .encode(let a, let b) = piece { total + (b - a) } else { total }
+        let sounding = cuts.first { $0.info.hasAudio }
+        let sound = sounding.map { "\($0.directory)/sound.m4a" }
+        let soundCut = sounding.map { cut in
+            SmartCutCommands.SoundCut(input: cut.rendition, from: from, seconds: min(to, cut.info.duration) - from, file: "\(cut.directory)/sound.m4a")
         }
-        return Outcome(plan: plan, encodedSeconds: encoded, sound: sound)
+        var paths = try await cut(cuts, plans: plans, sound: soundCut)
+        // A rung whose encoded pieces do not carry its rendition's parameter sets: encoded whole.
+        var again: [Int] = []
+        for index in cuts.indices where plans[index].encodes && plans[index].pieces.count > 1 {
+            if try await !sameParameterSets(plans[index], paths[index], rendition: cuts[index].rendition) { again.append(index) }
+        }
+        if !again.isEmpty {
+            for index in again { plans[index] = SmartCutPlan(pieces: [.encode(from: from, to: min(to, cuts[index].info.duration))]) }
+            let redone = try await cut(again.map { cuts[$0] }, plans: again.map { plans[$0] }, sound: nil)
+            for (index, piecePaths) in zip(again, redone) { paths[index] = piecePaths }
+        }
+        var joins: [SmartCutCommands.RungJoin] = []
+        for (index, cut) in cuts.enumerated() {
+            let list = "\(cut.directory)/pieces.txt"
+            try SmartCutCommands.concatList(paths[index]).write(toFile: list, atomically: true, encoding: .utf8)
+            let end = plans[index].pieces.last?.to ?? min(to, cut.info.duration)
+            joins.append(SmartCutCommands.RungJoin(list: list, seconds: end - from, output: cut.output, hlsDirectory: cut.hlsDirectory))
+        }
+        _ = try await runTool(Programs.ffmpeg, SmartCutCommands.join(joins, sound: sound, captions: captions), timeLimit: timeLimit)
+        let outcomes = plans.map { plan in
+            Outcome(plan: plan, encodedSeconds: plan.pieces.reduce(0.0) { total, piece in
+                if case .encode(let a, let b) = piece { total + (b - a) } else { total }
+            })
+        }
+        return (outcomes, sound)
     }
 
-    /// Writes the plan's pieces (one ffmpeg run for all of them, which also cuts and encodes
-    /// `sound` when given); returns their paths in order.
-    private func cut(
-        _ plan: SmartCutPlan, rendition: MediaInput, packets: RenditionPackets, frame: Double, directory: String,
-        sound: (file: String, seconds: Double)?
-    ) async throws -> [String] {
-        let outputs = plan.pieces.enumerated().map { index, piece in
-            var count: Int?  // a copy stops after exactly its own packets
-            if case .copy(let a, let b) = piece { count = packets.count(from: a, to: b, frameDuration: frame) }
-            return SmartCutCommands.PieceOutput(piece: piece, packets: count, output: "\(directory)/piece-\(index).mp4")
+    private static func frame(_ rung: Rung) -> Double { 1 / max(1, rung.frameRate) }
+
+    /// Writes the plans' pieces (one ffmpeg run for all of them, which also cuts and encodes
+    /// `sound` when given); returns each rung's piece paths in order.
+    private func cut(_ cuts: [Cut], plans: [SmartCutPlan], sound: SmartCutCommands.SoundCut?) async throws -> [[String]] {
+        let encoders = plans.reduce(0) { count, plan in count + plan.pieces.filter { if case .encode = $0 { true } else { false } }.count }
+        let runOptions = Self.options(options, encoders: encoders, cores: ProcessInfo.processInfo.activeProcessorCount)
+        let shares = zip(cuts, plans).map { cut, plan in
+            let outputs = plan.pieces.enumerated().map { index, piece in
+                var count: Int?  // a copy stops after exactly its own packets
+                if case .copy(let a, let b) = piece { count = cut.info.packets.count(from: a, to: b, frameDuration: Self.frame(cut.rung)) }
+                return SmartCutCommands.PieceOutput(piece: piece, packets: count, output: "\(cut.directory)/piece-\(index).mp4")
+            }
+            return SmartCutCommands.RungPieces(pieces: outputs, input: cut.rendition, rung: cut.rung, options: runOptions)
         }
-        _ = try await runTool(
-            Programs.ffmpeg,
-            SmartCutCommands.pieces(
-                outputs, input: rendition, rung: rung, options: Self.options(options, for: plan, cores: ProcessInfo.processInfo.activeProcessorCount),
-                sound: sound),
-            timeLimit: timeLimit)
-        return outputs.map(\.output)
+        _ = try await runTool(Programs.ffmpeg, SmartCutCommands.pieces(shares, sound: sound), timeLimit: timeLimit)
+        return shares.map { $0.pieces.map(\.output) }
     }
 
-    /// The encoding options of a plan's run: unless threads are configured, the ladder's rule
-    /// (``EncodingOptions/threads(encoders:cores:)``) for the run's encoders, where x264's own
-    /// default (1.5 threads per core, per encoder) oversubscribes: on 2 cores a 1080p edge cost
-    /// 10–20 % more CPU with it.
-    static func options(_ options: EncodingOptions, for plan: SmartCutPlan, cores: Int) -> EncodingOptions {
+    /// The encoding options of a run of `encoders` encoders: unless threads are configured, the
+    /// ladder's rule (``EncodingOptions/threads(encoders:cores:)``), where x264's own default
+    /// (1.5 threads per core, per encoder) oversubscribes: on 2 cores a 1080p edge cost 10–20 %
+    /// more CPU with it.
+    static func options(_ options: EncodingOptions, encoders: Int, cores: Int) -> EncodingOptions {
         guard options.threadsPerEncoder == 0 else { return options }
         var options = options
-        let encoders = plan.pieces.filter { if case .encode = $0 { true } else { false } }.count
         options.threadsPerEncoder = EncodingOptions.threads(encoders: max(1, encoders), cores: cores)
         return options
     }

@@ -82,47 +82,90 @@ public enum SmartCutCommands {
         ["veryfast", "faster"].contains(preset) ? ["-x264-params", "me=dia:subme=1:b-adapt=0:rc-lookahead=5"] : []
     }
 
-    /// Every piece in one ffmpeg run: the rendition opened once per piece at the piece's start,
-    /// each written to its own MP4 (copies packet for packet, encodes with the rung's settings;
-    /// an edge, an encoded piece when another is copied, with ``edgeAnalysis(preset:)``).
-    /// One run instead of one per piece: each ffmpeg start costs about 0.1 s of CPU. With
-    /// `sound`, the same run opens the rendition once more at the first piece's start, cuts its
-    /// audio `seconds` long and encodes it as the ladder does into `file` (an M4A that every
-    /// rung's join copies).
+    /// One rung's share of a pieces run: its rendition, its settings and its pieces.
+    public struct RungPieces: Sendable {
+        public var pieces: [PieceOutput]
+        public var input: MediaInput
+        public var rung: Rung
+        public var options: EncodingOptions
+
+        public init(pieces: [PieceOutput], input: MediaInput, rung: Rung, options: EncodingOptions) {
+            self.pieces = pieces
+            self.input = input
+            self.rung = rung
+            self.options = options
+        }
+    }
+
+    /// The clip's sound, cut and encoded in a pieces run: read from `input` at `from` for
+    /// `seconds`, written to `file` (an M4A that every rung's join copies).
+    public struct SoundCut: Sendable {
+        public var input: MediaInput
+        public var from: Double
+        public var seconds: Double
+        public var file: String
+
+        public init(input: MediaInput, from: Double, seconds: Double, file: String) {
+            self.input = input
+            self.from = from
+            self.seconds = seconds
+            self.file = file
+        }
+    }
+
+    /// Every piece of every rung in one ffmpeg run: each rendition opened once per piece at the
+    /// piece's start, each piece written to its own MP4 (copies packet for packet, encodes with
+    /// their rung's settings; an edge, an encoded piece when another of its rung is copied, with
+    /// ``edgeAnalysis(preset:)``). One run instead of one per piece or per rung: each ffmpeg
+    /// start costs about 0.1 s of CPU. With `sound`, the run opens that rendition once more (an
+    /// input of its own: from a piece's input, ffmpeg would go on decoding that picture for the
+    /// sound's whole length, 1 s of CPU for 10 s of 1080p), cuts its audio and encodes it as the
+    /// ladder does.
+    public static func pieces(_ rungs: [RungPieces], sound: SoundCut? = nil) -> [String] {
+        var inputs: [String] = [], outputs: [String] = []
+        var index = 0
+        for share in rungs {
+            let edges = share.pieces.contains { if case .copy = $0.piece { true } else { false } }
+            for item in share.pieces {
+                inputs += ["-ss", time(item.piece.from)] + share.input.arguments
+                outputs += ["-map", "\(index):v:0", "-an", "-sn", "-dn"]
+                index += 1
+                switch item.piece {
+                case .copy:
+                    outputs += ["-c:v", "copy"]
+                    if let packets = item.packets { outputs += ["-frames:v", String(packets)] }
+                case .encode(let from, let to):
+                    let rung = share.rung, options = share.options
+                    let gop = String(max(1, Int(clampingRounded: rung.frameRate * options.keyframeSeconds)))
+                    outputs += [
+                        "-t", time(to - from), "-c:v", "libx264", "-preset", options.preset, "-crf", String(options.crf),
+                        "-maxrate", String(rung.maxRate), "-bufsize", String(rung.bufferSize), "-profile:v", "high", "-pix_fmt", "yuv420p",
+                        "-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
+                    ]
+                    if edges { outputs += edgeAnalysis(preset: options.preset) }
+                    if options.threadsPerEncoder > 0 { outputs += ["-threads", String(options.threadsPerEncoder)] }
+                }
+                outputs += ["-movflags", "+faststart", item.output]
+            }
+        }
+        if let sound {
+            inputs += ["-ss", time(sound.from), "-t", time(sound.seconds)] + sound.input.arguments
+            outputs += [
+                "-map", "\(index):a:0", "-vn", "-sn", "-dn", "-t", time(sound.seconds), "-c:a", "aac", "-b:a", "128k", "-ac", "2", sound.file,
+            ]
+        }
+        return Packaging.quiet + inputs + outputs
+    }
+
+    /// One rung's pieces in one run (``pieces(_:sound:)``); with `sound`, the rendition's audio
+    /// from the first piece's start.
     public static func pieces(
         _ pieces: [PieceOutput], input: MediaInput, rung: Rung, options: EncodingOptions, sound: (file: String, seconds: Double)? = nil
     ) -> [String] {
-        let edges = pieces.contains { if case .copy = $0.piece { true } else { false } }
-        var arguments = Packaging.quiet
-        for item in pieces { arguments += ["-ss", time(item.piece.from)] + input.arguments }
-        for (index, item) in pieces.enumerated() {
-            arguments += ["-map", "\(index):v:0", "-an", "-sn", "-dn"]
-            switch item.piece {
-            case .copy:
-                arguments += ["-c:v", "copy"]
-                if let packets = item.packets { arguments += ["-frames:v", String(packets)] }
-            case .encode(let from, let to):
-                let gop = String(max(1, Int(clampingRounded: rung.frameRate * options.keyframeSeconds)))
-                arguments += [
-                    "-t", time(to - from), "-c:v", "libx264", "-preset", options.preset, "-crf", String(options.crf),
-                    "-maxrate", String(rung.maxRate), "-bufsize", String(rung.bufferSize), "-profile:v", "high", "-pix_fmt", "yuv420p",
-                    "-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
-                ]
-                if edges { arguments += edgeAnalysis(preset: options.preset) }
-                if options.threadsPerEncoder > 0 { arguments += ["-threads", String(options.threadsPerEncoder)] }
-            }
-            arguments += ["-movflags", "+faststart", item.output]
+        let cut = sound.flatMap { sound in
+            pieces.first.map { SoundCut(input: input, from: $0.piece.from, seconds: sound.seconds, file: sound.file) }
         }
-        if let sound, let first = pieces.first {
-            // An input of its own: from the first piece's, whose picture ffmpeg would go on
-            // decoding for the sound's whole length (1 s of CPU for 10 s of 1080p).
-            arguments += [
-                "-map", "\(pieces.count):a:0", "-vn", "-sn", "-dn", "-t", time(sound.seconds), "-c:a", "aac", "-b:a", "128k", "-ac", "2", sound.file,
-            ]
-            let inputs = arguments.firstIndex(of: "-map") ?? arguments.endIndex
-            arguments.insert(contentsOf: ["-ss", time(first.piece.from), "-t", time(sound.seconds)] + input.arguments, at: inputs)
-        }
-        return arguments
+        return Self.pieces([RungPieces(pieces: pieces, input: input, rung: rung, options: options)], sound: cut)
     }
 
     /// The concat demuxer's list of the pieces, in order.
@@ -130,28 +173,54 @@ public enum SmartCutCommands {
         paths.map { "file '\($0.replacingOccurrences(of: "'", with: "'\\''"))'\n" }.joined()
     }
 
-    /// The pieces joined (`list`: ``concatList(_:)``) as they are, packet for packet, `seconds`
-    /// long, with the audio track of `sound` (the clip's sound, cut and encoded once by
-    /// ``pieces(_:input:rung:options:sound:)``: copied, never longer than this rung's picture;
-    /// `nil`: no sound) and the `captions` (WebVTT files already on the clip's timeline) as
-    /// `mov_text` tracks; `+faststart`: the clip's MP4 as it is stored. With `hlsDirectory` the
-    /// same run also writes the joined picture and sound as HLS there
-    /// (``Packaging/hlsOutput(into:segmentSeconds:)``): no second run to remux either.
+    /// One rung's join: its pieces' list (``concatList(_:)``), its picture's length, where its
+    /// MP4 goes and, optionally, the directory of its HLS.
+    public struct RungJoin: Sendable {
+        public var list: String
+        public var seconds: Double
+        public var output: String
+        public var hlsDirectory: String?
+
+        public init(list: String, seconds: Double, output: String, hlsDirectory: String? = nil) {
+            self.list = list
+            self.seconds = seconds
+            self.output = output
+            self.hlsDirectory = hlsDirectory
+        }
+    }
+
+    /// Every rung's pieces joined in one run, as they are, packet for packet, each with the
+    /// audio track of `sound` (the clip's sound, cut and encoded once by ``pieces(_:sound:)``:
+    /// copied, read once per rung so that it is never longer than that rung's picture; `nil`:
+    /// no sound) and the `captions` (WebVTT files already on the clip's timeline, read once) as
+    /// `mov_text` tracks; `+faststart`: each MP4 as it is stored. A rung with `hlsDirectory` gets
+    /// its joined picture and sound as HLS there too (``Packaging/hlsOutput(into:segmentSeconds:)``):
+    /// no second run to remux either.
+    public static func join(
+        _ rungs: [RungJoin], sound: String?, captions: [(path: String, language: String, title: String?)] = []
+    ) -> [String] {
+        var arguments = Packaging.quiet
+        for rung in rungs { arguments += ["-f", "concat", "-safe", "0", "-auto_convert", "0"] + LadderCommand.input(rung.list) }
+        if let sound {
+            for rung in rungs { arguments += ["-t", time(rung.seconds)] + LadderCommand.input(sound) }
+        }
+        let firstCaption = rungs.count * (sound == nil ? 1 : 2)
+        for track in captions { arguments += LadderCommand.input(track.path) }
+        for (index, rung) in rungs.enumerated() {
+            var streams = ["-map", "\(index):v:0", "-c:v", "copy"]
+            if sound != nil { streams += ["-map", "\(rungs.count + index):a:0", "-c:a", "copy"] }
+            arguments += streams + Packaging.captionTracks(captions, firstInput: firstCaption) + ["-movflags", "+faststart", rung.output]
+            if let hls = rung.hlsDirectory { arguments += streams + Packaging.hlsOutput(into: hls) }
+        }
+        return arguments
+    }
+
+    /// One rung's join (``join(_:sound:captions:)``).
     public static func join(
         list: String, seconds: Double, sound: String?, output: String, hlsDirectory: String? = nil,
         captions: [(path: String, language: String, title: String?)] = []
     ) -> [String] {
-        var arguments = Packaging.quiet + ["-f", "concat", "-safe", "0", "-auto_convert", "0"] + LadderCommand.input(list)
-        var streams = ["-map", "0:v:0", "-c:v", "copy"]
-        if let sound {
-            arguments += ["-t", time(seconds)] + LadderCommand.input(sound)
-            streams += ["-map", "1:a:0", "-c:a", "copy"]
-        }
-        let firstCaption = sound == nil ? 1 : 2
-        for track in captions { arguments += LadderCommand.input(track.path) }
-        arguments += streams + Packaging.captionTracks(captions, firstInput: firstCaption) + ["-movflags", "+faststart", output]
-        if let hlsDirectory { arguments += streams + Packaging.hlsOutput(into: hlsDirectory) }
-        return arguments
+        join([RungJoin(list: list, seconds: seconds, output: output, hlsDirectory: hlsDirectory)], sound: sound, captions: captions)
     }
 
     /// Seconds as ffmpeg reads them, to the microsecond.

@@ -38,18 +38,22 @@ struct SmartCutTests {
         }
         for (index, range) in Self.cases.enumerated() {
             var keyframesByRung: [[Double]] = []
-            var firstClip: String?  // the first rung's cut encodes the sound, both copy it
-            var sound: String?
+            var firstClip: String?  // the first rung's pieces run encodes the sound, both copy it
+            var cuts: [SmartCut.Cut] = []
             for (rung, rendition) in zip(Self.rungs, renditions) {
-                let directory = "\(work)/\(index)-\(rung.name)"
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                let clip = "\(directory)/clip.mp4", hls = "\(directory)/hls"
+                let directory = "\(work)/\(index)-\(rung.name)", hls = "\(directory)/hls"
                 try FileManager.default.createDirectory(atPath: hls, withIntermediateDirectories: true)
                 let info = try await RenditionInfo.probe(.file(rendition), around: range.from, to: range.to, timeLimit: Self.limit)
                 #expect(info.hasAudio && abs(info.duration - 12) < 0.1 && info.stream.width == rung.width, "\(info)")
-                let outcome = try await SmartCut(rung: rung, options: EncodingOptions(), timeLimit: Self.limit).run(
-                    rendition: .file(rendition), info: info, from: range.from, to: range.to, directory: directory, output: clip, hlsDirectory: hls,
-                    soundFrom: sound)
+                cuts.append(SmartCut.Cut(
+                    rung: rung, rendition: .file(rendition), info: info, directory: directory, output: "\(directory)/clip.mp4", hlsDirectory: hls))
+            }
+            // Both rungs in one pieces run and one joining run.
+            let (outcomes, sound) = try await SmartCut(options: EncodingOptions(), timeLimit: Self.limit).run(cuts, from: range.from, to: range.to)
+            #expect(sound == "\(work)/\(index)-\(Self.rungs[0].name)/sound.m4a", "\(range)")
+            for (cut, outcome) in zip(cuts, outcomes) {
+                let rung = cut.rung, directory = cut.directory, clip = cut.output, hls = cut.hlsDirectory ?? ""
+                guard case .file(let rendition) = cut.rendition else { continue }
                 let kinds = outcome.plan.pieces.map { if case .copy = $0 { "c" } else { "e" } }.joined()
                 #expect(kinds == range.pieces, "\(range)")
 
@@ -69,8 +73,6 @@ struct SmartCutTests {
                     #expect(try await Self.soundHash(clip) != Self.soundHash(rendition), "\(range) \(rung.name): the rendition's own sound")
                 }
                 firstClip = firstClip ?? clip
-                sound = sound ?? outcome.sound
-                #expect(outcome.sound == sound && sound == "\(work)/\(index)-\(Self.rungs[0].name)/sound.m4a", "\(range) \(rung.name)")
                 // The joining run wrote the HLS too: its segments, joined, hold the same frames and decode cleanly.
                 let playlist = HLSMediaPlaylist.parse(try String(contentsOfFile: "\(hls)/index.m3u8", encoding: .utf8))
                 #expect(playlist.ended && !playlist.segments.isEmpty, "\(range) \(rung.name): \(playlist)")
@@ -130,8 +132,8 @@ struct SmartCutTests {
         ], timeLimit: Self.limit)
         let info = try await RenditionInfo.probe(.file(rendition), around: 1.5, to: 5.5, timeLimit: Self.limit)
         #expect(!info.hasAudio)
-        let outcome = try await SmartCut(rung: rung, options: EncodingOptions(), timeLimit: Self.limit).run(
-            rendition: .file(rendition), info: info, from: 1.5, to: 5.5, directory: work, output: clip)
+        let cut = SmartCut.Cut(rung: rung, rendition: .file(rendition), info: info, directory: work, output: clip)
+        let outcome = try #require(try await SmartCut(options: EncodingOptions(), timeLimit: Self.limit).run([cut], from: 1.5, to: 5.5).outcomes.first)
         #expect(outcome.plan.pieces == [.encode(from: 1.5, to: 5.5)])
         #expect(abs(outcome.encodedSeconds - 4) < 0.001)
         _ = try await runTool(Programs.ffmpeg, ["-v", "error", "-xerror", "-i", clip, "-f", "null", "-"], timeLimit: Self.limit)
@@ -140,12 +142,12 @@ struct SmartCutTests {
 
     @Test("a cut's encoders share the cores as the ladder's do, unless threads are configured")
     func encoderThreads() {
-        let edges = SmartCutPlan(pieces: [.encode(from: 3.3, to: 4), .copy(from: 4, to: 8), .encode(from: 8, to: 9.5)])
-        #expect(SmartCut.options(EncodingOptions(), for: edges, cores: 2).threadsPerEncoder == 2)
-        #expect(SmartCut.options(EncodingOptions(), for: edges, cores: 8).threadsPerEncoder == 4)
-        #expect(SmartCut.options(EncodingOptions(), for: SmartCutPlan(pieces: [.encode(from: 1, to: 2)]), cores: 8).threadsPerEncoder == 8)
-        #expect(SmartCut.options(EncodingOptions(threadsPerEncoder: 3), for: edges, cores: 8).threadsPerEncoder == 3)
-        #expect(SmartCut.options(EncodingOptions(), for: SmartCutPlan(pieces: [.copy(from: 4, to: 8)]), cores: 2).threadsPerEncoder == 2)
+        // Two rungs' edges (four encoders) in one run; one whole encode; a configured count kept.
+        #expect(SmartCut.options(EncodingOptions(), encoders: 4, cores: 2).threadsPerEncoder == 2)
+        #expect(SmartCut.options(EncodingOptions(), encoders: 2, cores: 8).threadsPerEncoder == 4)
+        #expect(SmartCut.options(EncodingOptions(), encoders: 1, cores: 8).threadsPerEncoder == 8)
+        #expect(SmartCut.options(EncodingOptions(threadsPerEncoder: 3), encoders: 2, cores: 8).threadsPerEncoder == 3)
+        #expect(SmartCut.options(EncodingOptions(), encoders: 0, cores: 2).threadsPerEncoder == 2)
     }
 
     @Test("the plan: tolerance of half a frame, no whole GOP, the end of the video")
