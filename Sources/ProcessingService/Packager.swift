@@ -189,16 +189,19 @@ struct Packager: Sendable {
         return subtitles
     }
 
-    /// Poster from the best rung at a tenth of the duration; storyboard from the smallest rung.
+    /// Poster from the best rung at its first keyframe from a tenth of the duration on (a
+    /// keyframe decodes alone; a tenth in when there is none before the end); storyboard from the
+    /// smallest rung; both in one ffmpeg run.
     func storeImages(rungs: [Rung], outputs: [String: String]) async throws {
         guard let best = rungs.first.flatMap({ outputs[$0.name] }), let smallest = rungs.last, let small = outputs[smallest.name] else { return }
         await events.progress(VideoProgressEvent(videoId: videoId, stage: .packaging, percent: 100, logLine: "poster and storyboard"))
-        let poster = work.path("poster.jpg")
-        _ = try await tool(Packaging.poster(input: best, at: min(probe.duration * 0.1, max(0, probe.duration - 0.1)), output: poster))
-        _ = try await media.store(poster, as: MediaLayout.poster(videoId), videoId: videoId, metadata: [:])
+        let poster = work.path("poster.jpg"), sprite = work.path("storyboard.jpg")
         let storyboard = Storyboard(duration: probe.duration, width: smallest.width, height: smallest.height)
-        let sprite = work.path("storyboard.jpg")
-        _ = try await tool(storyboard.spriteArguments(input: small, output: sprite))
+        let keyframe = Self.posterKeyframe(MovieIndex.read(file: best)?.video, duration: probe.duration)
+        _ = try await tool(Packaging.images(
+            poster: best, at: keyframe ?? Self.posterTarget(duration: probe.duration), atKeyframe: keyframe != nil, posterOutput: poster,
+            storyboard: storyboard, storyboardInput: small, spriteOutput: sprite))
+        _ = try await media.store(poster, as: MediaLayout.poster(videoId), videoId: videoId, metadata: [:])
         // A video shorter than one thumbnail's interval (a single frame) gives ffmpeg's fps filter
         // nothing to pick: no storyboard then, rather than a failed job.
         guard FileManager.default.fileExists(atPath: sprite) else {
@@ -207,6 +210,19 @@ struct Packager: Sendable {
         }
         _ = try await media.store(sprite, as: MediaLayout.storyboardImage(videoId), videoId: videoId, metadata: [:])
         try await media.store(bytes: Array(storyboard.track(duration: probe.duration).utf8), as: MediaLayout.storyboardTrack(videoId), videoId: videoId)
+    }
+
+    /// Where the poster is taken when no keyframe suits: a tenth of the way in, before the end.
+    static func posterTarget(duration: Double) -> Double {
+        min(duration * 0.1, max(0, duration - 0.1))
+    }
+
+    /// The first keyframe of `video` from ``posterTarget(duration:)`` on, a tenth of a second
+    /// before the end at the latest; `nil` when there is none (or no index).
+    static func posterKeyframe(_ video: MovieIndex.Track?, duration: Double) -> Double? {
+        guard let video else { return nil }
+        let target = posterTarget(duration: duration), last = max(target, duration - 0.1)
+        return zip(video.times, video.isKeyframe).compactMap { $1 && $0 >= target - 0.0005 && $0 <= last ? $0 : nil }.min()
     }
 
     private func tool(_ arguments: [String], in directory: String? = nil) async throws -> Data {

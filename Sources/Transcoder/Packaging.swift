@@ -73,10 +73,19 @@ public enum Packaging {
         ]
     }
 
-    /// A poster JPEG from `at` seconds into `input`, at most 1280 pixels wide.
-    public static func poster(input: String, at seconds: Double, output: String) -> [String] {
-        quiet + ["-ss", String(format: "%.3f", seconds)] + LadderCommand.input(input)
-            + ["-frames:v", "1", "-vf", "scale='min(1280,iw)':-2", "-q:v", "3", output]
+    /// The poster and the storyboard's sprite in one run (one ffmpeg start instead of two): the
+    /// poster from `poster`, `at` seconds in, at most 1280 pixels wide; the sprite from
+    /// `storyboardInput`. `atKeyframe`: `at` is a keyframe's time, so ffmpeg seeks to it and
+    /// decodes that frame alone (else it decodes from the keyframe before up to `at`: up to a
+    /// GOP of the best rung).
+    public static func images(
+        poster: String, at seconds: Double, atKeyframe: Bool, posterOutput: String, storyboard: Storyboard, storyboardInput: String,
+        spriteOutput: String
+    ) -> [String] {
+        let seek = atKeyframe ? ["-noaccurate_seek", "-ss", String(format: "%.6f", seconds + 0.0005)] : ["-ss", String(format: "%.3f", seconds)]
+        return quiet + seek + LadderCommand.input(poster) + LadderCommand.input(storyboardInput)
+            + ["-map", "0:v:0", "-frames:v", "1", "-vf", "scale='min(1280,iw)':-2", "-q:v", "3", posterOutput]
+            + ["-map", "1:v:0", "-vf", storyboard.spriteFilter, "-frames:v", "1", "-q:v", "5", spriteOutput]
     }
 
     /// 16 kHz mono WAV of the first audio track, for the transcriber.
@@ -123,12 +132,9 @@ public struct Storyboard: Sendable, Equatable {
 
     public var rows: Int { (count + columns - 1) / columns }
 
-    /// The ffmpeg arguments writing the sprite.
-    public func spriteArguments(input: String, output: String) -> [String] {
-        Packaging.quiet + LadderCommand.input(input) + [
-            "-vf", "fps=1/\(LadderCommand.number(interval)),scale=\(tileWidth):\(tileHeight),tile=\(columns)x\(rows)",
-            "-frames:v", "1", "-q:v", "5", output,
-        ]
+    /// The filter that picks a frame every ``interval`` seconds and tiles them.
+    public var spriteFilter: String {
+        "fps=1/\(LadderCommand.number(interval)),scale=\(tileWidth):\(tileHeight),tile=\(columns)x\(rows)"
     }
 
     /// The WebVTT track; `image` is the sprite's URL relative to the track.
