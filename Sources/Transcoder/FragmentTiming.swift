@@ -138,13 +138,14 @@ public enum FragmentTiming {
         return version == 1 ? Int64(Int32(bitPattern: raw)) : Int64(raw)
     }
 
+    /// Big-endian, `offset` from the slice's start (the caller checks the length). Shifts, not
+    /// `reduce`: a `moov` index reads every sample's entries this way.
     static func uint32(_ data: ArraySlice<UInt8>, at offset: Int) -> UInt32 {
         let start = data.startIndex + offset
-        return data[start..<start + 4].reduce(0) { $0 << 8 | UInt32($1) }
+        return UInt32(data[start]) << 24 | UInt32(data[start + 1]) << 16 | UInt32(data[start + 2]) << 8 | UInt32(data[start + 3])
     }
 
     static func uint64(_ data: ArraySlice<UInt8>, at offset: Int) -> UInt64 {
-        let start = data.startIndex + offset
-        return data[start..<start + 8].reduce(0) { $0 << 8 | UInt64($1) }
+        UInt64(uint32(data, at: offset)) << 32 | UInt64(uint32(data, at: offset + 4))
     }
 }
