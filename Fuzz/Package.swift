@@ -19,7 +19,7 @@ let package = Package(
         // The container sniffer, ffmpeg -progress lines, the WebVTT writer and reader.
         .executableTarget(name: "FuzzMedia", dependencies: ["FuzzSupport"]),
         // ffprobe's JSON report as MediaProbe reads it, the media policy, the ladder and its command;
-        // the HLS playlist ffmpeg writes while it encodes.
+        // the HLS playlist ffmpeg writes while it encodes; an MP4's moov and fragments' boxes.
         .executableTarget(name: "FuzzProbe", dependencies: ["FuzzSupport"]),
     ]
 )

@@ -63,7 +63,9 @@ public enum FragmentTiming {
             let duration = version == 1 ? uint64(body, at: at) : UInt64(uint32(body, at: at))
             let mediaTime = version == 1 ? Int64(bitPattern: uint64(body, at: at + 8)) : Int64(Int32(bitPattern: uint32(body, at: at + 4)))
             if mediaTime == -1 {
-                edit.delay += duration
+                let (sum, overflow) = edit.delay.addingReportingOverflow(duration)
+                guard !overflow else { return nil }
+                edit.delay = sum
             } else {
                 edit.mediaTime = mediaTime
                 break

@@ -72,8 +72,10 @@ public struct MovieIndex: Sendable, Equatable {
     /// Whether the movie has a sound track.
     public var hasAudio: Bool { tracks.contains { $0.handler == "soun" } }
 
-    /// At most this many samples per track are indexed (a day at 120 frames per second).
-    static let sampleLimit = 10_368_000
+    /// At most this many samples in all the movie's tracks (more than 4 hours of 120 frames
+    /// per second and of AAC sound): a table that claims more is refused before anything is
+    /// allocated for it.
+    static let sampleLimit = 4_000_000
 
     /// The index of the `moov` box's contents; `nil` when a box is missing or does not add up.
     public static func parse(movie: ArraySlice<UInt8>) -> MovieIndex? {
@@ -82,8 +84,11 @@ public struct MovieIndex: Sendable, Equatable {
               let movieDuration = duration(mvhd)
         else { return nil }
         var tracks: [Track] = []
+        var budget = sampleLimit
         for trak in FragmentTiming.children(of: "trak", in: top) {
-            guard let track = parseTrack(trak, movieScale: movieScale) else { return nil }
+            // Presentation times only for the first picture track (``video``).
+            let timed = !tracks.contains { $0.handler == "vide" }
+            guard let track = parseTrack(trak, movieScale: movieScale, timed: timed, budget: &budget) else { return nil }
             tracks.append(track)
         }
         return MovieIndex(duration: Double(movieDuration) / Double(movieScale), tracks: tracks)
@@ -95,7 +100,7 @@ public struct MovieIndex: Sendable, Equatable {
         defer { try? handle.close() }
         guard let length = try? handle.seekToEnd() else { return nil }
         var offset: UInt64 = 0
-        while offset + 8 <= length {
+        for _ in 0..<1024 where offset + 8 <= length {
             guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.read(upToCount: 16),
                   let box = topLevelBox([UInt8](data), at: offset, fileLength: length)
             else { return nil }
@@ -113,7 +118,7 @@ public struct MovieIndex: Sendable, Equatable {
     /// A top-level box's type, size and header length from its first 8 or 16 bytes at `offset`
     /// of a file of `fileLength` bytes; `nil` when it does not fit the file.
     public static func topLevelBox(_ header: [UInt8], at offset: UInt64, fileLength: UInt64) -> (type: String, size: UInt64, header: UInt64)? {
-        guard header.count >= 8 else { return nil }
+        guard header.count >= 8, offset <= fileLength else { return nil }
         let bytes = header[...]
         var size = UInt64(FragmentTiming.uint32(bytes, at: 0))
         var headerSize: UInt64 = 8
@@ -124,11 +129,11 @@ public struct MovieIndex: Sendable, Equatable {
         } else if size == 0 {
             size = fileLength - offset  // the last box runs to the end of the file
         }
-        guard size >= headerSize, offset <= fileLength, size <= fileLength - offset else { return nil }
+        guard size >= headerSize, size <= fileLength - offset else { return nil }
         return (String(decoding: header[4..<8], as: UTF8.self), size, headerSize)
     }
 
-    private static func parseTrack(_ trak: ArraySlice<UInt8>, movieScale: UInt32) -> Track? {
+    private static func parseTrack(_ trak: ArraySlice<UInt8>, movieScale: UInt32, timed: Bool, budget: inout Int) -> Track? {
         let inner = FragmentTiming.boxes(trak)
         guard let mdia = inner.first(where: { $0.type == "mdia" })?.body else { return nil }
         let media = FragmentTiming.boxes(mdia)
@@ -139,30 +144,34 @@ public struct MovieIndex: Sendable, Equatable {
         else { return nil }
         let handler = String(decoding: hdlr[(hdlr.startIndex + 8)..<(hdlr.startIndex + 12)], as: UTF8.self)
         let table = FragmentTiming.boxes(stbl)
-        guard let stsz = table.first(where: { $0.type == "stsz" })?.body, let sizes = sampleSizes(stsz) else { return nil }
+        guard let stsz = table.first(where: { $0.type == "stsz" })?.body, let sizes = sampleSizes(stsz), sizes.count <= budget else { return nil }
+        budget -= sizes.count
         var track = Track(
             handler: handler, timescale: scale, mediaDuration: mediaDuration, sampleCount: sizes.count, sampleBytes: sizes.bytes)
         if let stsd = table.first(where: { $0.type == "stsd" })?.body { describe(stsd, into: &track) }
-        guard handler == "vide" else { return track }
-        guard let stts = table.first(where: { $0.type == "stts" })?.body,
-              let decodeTimes = expand(stts, count: sizes.count, signed: false)
+        guard handler == "vide", timed else { return track }
+        guard let stts = table.first(where: { $0.type == "stts" })?.body, let decodeRuns = runs(stts, count: sizes.count, signed: false)
         else { return nil }
-        let offsets = table.first(where: { $0.type == "ctts" }).map { expand($0.body, count: sizes.count, signed: true) } ?? .some(nil)
-        guard let offsets else { return nil }
+        let offsetRuns = table.first(where: { $0.type == "ctts" }).map { runs($0.body, count: sizes.count, signed: true) } ?? .some([])
+        guard let offsetRuns else { return nil }
         let elst = FragmentTiming.children(of: "edts", in: inner).first.flatMap { FragmentTiming.children(of: "elst", in: $0).first }
         guard let edit = elst.map(FragmentTiming.edit) ?? FragmentTiming.Edit(delay: 0, mediaTime: 0) else { return nil }
         // ffmpeg's timeline: the first real edit's media time is 0, empty edits delay the track
-        // (their length rounded to the track's timescale first, as ffmpeg's demuxer does).
+        // (their length rounded to the track's timescale first, as ffmpeg's demuxer does). Each
+        // term is bounded, so that no sum below can overflow: the decode times add up to at most
+        // ``sampleLimit`` × 2³², the composition offsets are 32 bits.
         let delay = (Double(edit.delay) * Double(scale) / Double(movieScale)).rounded()
-        guard delay < Double(Int64.max / 4), edit.mediaTime > Int64.min / 4 else { return nil }
+        guard delay < Double(Int64.max / 4), edit.mediaTime > Int64.min / 4, edit.mediaTime < Int64.max / 4 else { return nil }
         let shift = Int64(delay) - edit.mediaTime
         var times: [Double] = []
         times.reserveCapacity(sizes.count)
         var decode: Int64 = 0
-        for index in 0..<sizes.count {
-            let presentation = decode + (offsets?[index] ?? 0)
-            times.append(Double(presentation + shift) / Double(scale))
-            decode += decodeTimes[index]
+        var offsets = offsetRuns.lazy.flatMap { repeatElement($0.value, count: $0.count) }.makeIterator()
+        for run in decodeRuns {
+            for _ in 0..<run.count {
+                times.append(Double(decode + (offsets.next() ?? 0) + shift) / Double(scale))
+                decode += run.value
+            }
         }
         track.times = times
         if let stss = table.first(where: { $0.type == "stss" })?.body {
@@ -193,22 +202,23 @@ public struct MovieIndex: Sendable, Equatable {
         return (count, bytes)
     }
 
-    /// `stts` or `ctts`: run-length (count, value) pairs expanded to one value per sample;
-    /// `nil` unless they cover exactly `count` samples.
-    static func expand(_ body: ArraySlice<UInt8>, count: Int, signed: Bool) -> [Int64]? {
+    /// `stts` or `ctts`: its run-length (count, value) pairs; `nil` unless they cover exactly
+    /// `count` samples. Composition offsets (`signed`) are read as signed, as ffmpeg reads
+    /// them in either version of the box.
+    static func runs(_ body: ArraySlice<UInt8>, count: Int, signed: Bool) -> [(count: Int, value: Int64)]? {
         guard body.count >= 8 else { return nil }
         let entries = Int(FragmentTiming.uint32(body, at: 4))
-        guard entries <= sampleLimit, body.count >= 8 + 8 * entries else { return nil }
-        var values: [Int64] = []
-        values.reserveCapacity(count)
+        guard entries <= (body.count - 8) / 8 else { return nil }
+        var result: [(count: Int, value: Int64)] = []
+        result.reserveCapacity(entries)
+        var covered = 0
         for entry in 0..<entries {
             let run = Int(FragmentTiming.uint32(body, at: 8 + 8 * entry)), raw = FragmentTiming.uint32(body, at: 12 + 8 * entry)
-            guard run <= count - values.count else { return nil }
-            // Composition offsets are read as signed, as ffmpeg reads them in either version.
-            let value = signed ? Int64(Int32(bitPattern: raw)) : Int64(raw)
-            values.append(contentsOf: repeatElement(value, count: run))
+            guard run <= count - covered else { return nil }
+            covered += run
+            result.append((run, signed ? Int64(Int32(bitPattern: raw)) : Int64(raw)))
         }
-        return values.count == count ? values : nil
+        return covered == count ? result : nil
     }
 
     /// `stss`: the sync samples (1-based numbers) as a flag per sample; `nil` when one is out of range.
@@ -258,8 +268,10 @@ public struct MovieIndex: Sendable, Equatable {
         // bits of rate follow), 4 bits channel configuration.
         let head = (Array(specific.prefix(5)) + [0, 0, 0, 0, 0]).prefix(5).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard head >> 35 != 31 else { return nil }
-        let channels = Int(head >> 31 & 0xF == 15 ? head >> 3 & 0xF : head >> 27 & 0xF)
-        return channels == 0 ? nil : channels
+        let configuration = Int(head >> 31 & 0xF == 15 ? head >> 3 & 0xF : head >> 27 & 0xF)
+        // ISO/IEC 14496-3's channel configurations: 1–6 are that many, 7 is 7.1, 11–14 are 6.1,
+        // 7.1, 22.2 and 7.1 again.
+        return [1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 8, 11: 7, 12: 8, 13: 24, 14: 8][configuration]
     }
 
     /// The first sample entry of `stsd`: a visual entry's coded size and its `avcC`.
@@ -289,14 +301,16 @@ public struct MovieIndex: Sendable, Equatable {
 extension MediaProbe {
     /// What ffprobe would say of an MP4 that ClipCut wrote itself (a clip's joined rendition),
     /// from its index: H.264 in `avc1`/`avc3`, AAC in `mp4a`. `nil` without a picture or sound
-    /// track of those, or without a length.
+    /// track of those, with a picture track that is not one, or without a length.
     public init?(index: MovieIndex) {
         let picture = index.video.flatMap { track -> VideoStream? in
             guard ["avc1", "avc3"].contains(track.sampleEntry ?? ""), let width = track.width, let height = track.height,
-                  let rate = track.frameRate, rate.isFinite, rate > 0
+                  width > 0, height > 0, let rate = track.frameRate, rate.isFinite, rate > 0
             else { return nil }
             return VideoStream(codec: "h264", width: width, height: height, frameRate: rate, bitRate: track.bitRate, pixelFormat: nil)
         }
+        // A picture this cannot describe is ffprobe's to read, not a file without one.
+        guard index.video == nil || picture != nil else { return nil }
         let sound = index.tracks.first { $0.handler == "soun" }.flatMap { track -> AudioStream? in
             guard track.sampleEntry == "mp4a", let channels = track.channels, let sampleRate = track.sampleRate else { return nil }
             return AudioStream(codec: "aac", channels: channels, sampleRate: sampleRate, bitRate: track.bitRate)

@@ -58,9 +58,11 @@ struct MovieIndexTests {
             try Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 37) }).write(to: URL(fileURLWithPath: junk))
             #expect(MovieIndex.read(file: junk) == nil)
         }
-        // An stts that covers fewer samples than stsz counts; an stss naming a sample past the end.
-        #expect(MovieIndex.expand([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 2, 0][...], count: 3, signed: false) == nil)
-        #expect(MovieIndex.expand([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 2, 0][...], count: 3, signed: false) == [512, 512, 512])
+        // An stts that covers fewer samples than stsz counts; one that claims more entries than it holds.
+        #expect(MovieIndex.runs([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 2, 0][...], count: 3, signed: false) == nil)
+        #expect(MovieIndex.runs([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 2, 0][...], count: 3, signed: false)?.map(\.value) == [512])
+        #expect(MovieIndex.runs([0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 3, 0, 0, 2, 0][...], count: 3, signed: false) == nil)
+        // An stss naming a sample past the end.
         #expect(MovieIndex.syncSamples([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4][...], count: 3) == nil)
         #expect(MovieIndex.syncSamples([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3][...], count: 3) == [false, false, true])
         // A table claiming more entries than its bytes hold.
@@ -87,6 +89,31 @@ struct MovieIndexTests {
             // No ranges (an access that cannot read them): nil, and the cut asks ffprobe.
             #expect(try await RenditionInfo.movieIndex(named: "any/rendition.mp4", media: FakeMedia()) == nil)
         }
+    }
+
+    @Test("hostile boxes: sums that would overflow, tables that claim millions of samples, a picture it cannot describe")
+    func hostileBoxes() {
+        // A well-formed movie of three samples reads: the first presentation at 0, 512 ticks apart.
+        let sane = try? #require(MovieIndex.parse(movie: Movie.bytes(samples: 3)[...]))
+        #expect(sane?.video?.times == [0, 0.04, 0.08] && sane?.video?.isKeyframe == [true, true, true])
+        // Two empty edits of 2⁶⁴ − 1 ticks each.
+        let emptyEdits = Movie.elst(version: 1, [(UInt64.max, -1), (UInt64.max, -1), (100, 0)])
+        #expect(MovieIndex.parse(movie: Movie.bytes(samples: 3, elst: emptyEdits)[...]) == nil)
+        // A media time of 2⁶³ − 1 and a composition offset of −2.
+        let farEdit = Movie.elst(version: 1, [(100, Int64.max)])
+        let negative = Movie.box("ctts", [0, 0, 0, 0] + Movie.be32(1) + Movie.be32(3) + Movie.be32(UInt32(bitPattern: -2)))
+        #expect(MovieIndex.parse(movie: Movie.bytes(samples: 3, elst: farEdit, ctts: negative)[...]) == nil)
+        // 130 bytes claiming 10 million samples of one size; two tracks of 3 million each.
+        #expect(MovieIndex.parse(movie: Movie.bytes(samples: 10_000_000)[...]) == nil)
+        #expect(MovieIndex.parse(movie: Movie.bytes(samples: 3_000_000, handler: "soun", tracks: 2)[...]) == nil)
+        #expect(MovieIndex.parse(movie: Movie.bytes(samples: 3_000_000, handler: "soun", tracks: 1)[...])?.tracks.count == 1)
+        // An HEVC picture beside AAC sound: not a file without a picture, but one for ffprobe.
+        let hevc = MovieIndex(duration: 2, tracks: [
+            .init(handler: "vide", timescale: 90000, mediaDuration: 180_000, sampleCount: 60, sampleBytes: 1000, sampleEntry: "hev1", width: 640, height: 360),
+            .init(handler: "soun", timescale: 48000, mediaDuration: 96000, sampleCount: 94, sampleBytes: 1000, sampleEntry: "mp4a", channels: 2, sampleRate: 48000),
+        ])
+        #expect(MediaProbe(index: hevc) == nil)
+        #expect(MediaProbe(index: MovieIndex(duration: 2, tracks: [hevc.tracks[1]]))?.audio?.channels == 2)
     }
 
     /// The index of `path` says what ffprobe says.
@@ -165,4 +192,37 @@ final class RangeReadingMedia: MediaAccess {
     func store(bytes: [UInt8], as name: String, videoId: VideoID) async throws {}
     func downloadMedia(named name: String, to path: String) async throws -> Bool { false }
     func deleteMedia(of videoId: VideoID) async throws {}
+}
+
+/// A minimal `moov` built box by box, for the hostile cases.
+enum Movie {
+    static func be32(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
+    static func be64(_ value: UInt64) -> [UInt8] { be32(UInt32(value >> 32)) + be32(UInt32(value & 0xFFFF_FFFF)) }
+
+    static func box(_ type: String, _ payload: [UInt8]) -> [UInt8] { be32(UInt32(8 + payload.count)) + Array(type.utf8) + payload }
+
+    /// `elst` entries of (duration, media time); media time −1 is an empty edit.
+    static func elst(version: UInt8, _ entries: [(UInt64, Int64)]) -> [UInt8] {
+        var body: [UInt8] = [version, 0, 0, 0] + be32(UInt32(entries.count))
+        for (duration, time) in entries {
+            body += version == 1 ? be64(duration) + be64(UInt64(bitPattern: time)) : be32(UInt32(duration)) + be32(UInt32(truncatingIfNeeded: time))
+            body += be32(0x0001_0000)
+        }
+        return box("elst", body)
+    }
+
+    /// `tracks` tracks of `samples` samples of 100 bytes, 512 ticks apart at 12,800 per second.
+    static func bytes(samples: UInt32, elst: [UInt8]? = nil, ctts: [UInt8]? = nil, handler: String = "vide", tracks: Int = 1) -> [UInt8] {
+        let mvhd = box("mvhd", [0, 0, 0, 0] + be32(0) + be32(0) + be32(1000) + be32(samples / 25 * 1000) + [UInt8](repeating: 0, count: 80))
+        let mdhd = box("mdhd", [0, 0, 0, 0] + be32(0) + be32(0) + be32(12800) + be32(samples &* 512) + be32(0))
+        let hdlr = box("hdlr", [0, 0, 0, 0] + be32(0) + Array(handler.utf8) + [UInt8](repeating: 0, count: 13))
+        var entry = [UInt8](repeating: 0, count: 78)
+        entry[24...27] = [2, 128, 1, 104][...]  // 640 × 360
+        let stsd = box("stsd", [0, 0, 0, 0] + be32(1) + box("avc1", entry))
+        let stts = box("stts", [0, 0, 0, 0] + be32(1) + be32(samples) + be32(512))
+        let stsz = box("stsz", [0, 0, 0, 0] + be32(100) + be32(samples))
+        let stbl = box("stbl", stsd + stts + (ctts ?? []) + stsz)
+        let trak = box("trak", (elst.map { box("edts", $0) } ?? []) + box("mdia", mdhd + hdlr + box("minf", stbl)))
+        return mvhd + Array([[UInt8]](repeating: trak, count: tracks).joined())
+    }
 }

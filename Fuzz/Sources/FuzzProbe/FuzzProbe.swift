@@ -6,12 +6,14 @@ import FuzzSupport
 /// numbers (rotation, frame rates, sizes, durations, counts) rather than dying in the JSON
 /// syntax. Whatever the report says, parsing, the policy, the ladder and its ffmpeg command must
 /// not trap, and what they produce must be sane. The input is also read as the HLS media
-/// playlist ffmpeg writes while it encodes a rung (``HLSMediaPlaylist``).
+/// playlist ffmpeg writes while it encodes a rung (``HLSMediaPlaylist``), and as MP4 boxes
+/// (``checkMovie(_:)``).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzProbe(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Data(UnsafeBufferPointer(start: data, count: size))
     check(bytes)
     checkPlaylist(String(decoding: bytes, as: UTF8.self))
+    checkMovie([UInt8](bytes))
     let values = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(jsonValue)
     func value(_ index: Int, _ fallback: Any) -> Any { index < values.count ? values[index] : fallback }
     let video: [String: Any] = [
@@ -54,6 +56,29 @@ func check(_ json: Data) {
     let command = LadderCommand(source: .file("in"), probe: probe, rungs: rungs, outputDirectory: "/o", stillPicture: "p.png")
     precondition(command.arguments.allSatisfy { $0.utf8.count < 4096 }, "an argument grew")
     _ = MediaPolicy.toolTimeLimit(duration: probe.duration, factor: 10)
+}
+
+/// The input as an MP4's `moov` contents (``MovieIndex``, how a clip reads its source's
+/// renditions and the packager its rungs) and, split in two, as a fragmented MP4's init and first
+/// segment (``FragmentTiming``): whatever the boxes say, reading them does not trap, and what is
+/// read is sane or `nil`.
+func checkMovie(_ bytes: [UInt8]) {
+    if let index = MovieIndex.parse(movie: bytes[...]) {
+        precondition(index.duration.isFinite && index.duration >= 0, "movie duration \(index.duration)")
+        precondition(index.tracks.reduce(0) { $0 + $1.sampleCount } <= MovieIndex.sampleLimit, "samples past the budget")
+        if let video = index.video {
+            precondition(video.times.count == video.sampleCount && video.isKeyframe.count == video.sampleCount, "one time and flag per sample")
+            precondition(video.times.allSatisfy(\.isFinite), "a time that is not finite")
+            if let rate = video.frameRate { precondition(rate.isFinite && rate >= 0, "frame rate \(rate)") }
+        }
+        if let probe = MediaProbe(index: index) {
+            precondition(probe.duration > 0 && (probe.video.map { $0.width > 0 && $0.height > 0 } ?? true), "probe \(probe)")
+        }
+    }
+    let half = bytes.count / 2
+    if let delay = FragmentTiming.pictureDelay(initSegment: Array(bytes[..<half]), firstSegment: Array(bytes[half...])) {
+        precondition(delay.isFinite && delay >= 0, "picture delay \(delay)")
+    }
 }
 
 /// Whatever the playlist says, only plain file names with publishable lengths come out, and the

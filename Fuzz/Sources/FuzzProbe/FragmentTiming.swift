@@ -1,0 +1,1 @@
+../../../Sources/Transcoder/FragmentTiming.swift
