@@ -31,10 +31,7 @@ struct Packager: Sendable {
     /// An encoded rung's picture, read from its `moov` (``MovieIndex``), or by ffprobe when the
     /// boxes do not add up.
     static func inspect(_ path: String, timeLimit: Duration) async throws -> EncodedStream {
-        if let video = MovieIndex.read(file: path)?.video, let width = video.width, let height = video.height {
-            return EncodedStream(
-                width: width, height: height, profile: video.profile, level: video.level, bitRate: video.bitRate, frameRate: video.frameRate ?? 25)
-        }
+        if let video = MovieIndex.read(file: path)?.video, let stream = EncodedStream(index: video) { return stream }
         let data = try await runTool(Programs.ffprobe, [
             "-v", "error", "-select_streams", "v:0", "-of", "json", "-show_entries", "stream=width,height,profile,level,bit_rate,avg_frame_rate",
         ] + MediaInput.file(path).arguments, timeLimit: timeLimit)
@@ -237,6 +234,12 @@ struct Packager: Sendable {
 }
 
 extension Packager.EncodedStream {
+    /// The fields of a picture track read from its `moov` (``MovieIndex``); `nil` without a size.
+    init?(index video: MovieIndex.Track) {
+        guard let width = video.width, let height = video.height, width > 0, height > 0 else { return nil }
+        self.init(width: width, height: height, profile: video.profile, level: video.level, bitRate: video.bitRate, frameRate: video.frameRate ?? 25)
+    }
+
     /// The fields of one stream of ffprobe's JSON (`-show_entries stream=width,height,profile,level,bit_rate,avg_frame_rate`).
     init(ffprobe stream: [String: Any]) {
         self.init(

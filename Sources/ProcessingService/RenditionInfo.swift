@@ -9,7 +9,8 @@ struct RenditionInfo: Sendable {
     var hasAudio: Bool
     /// Seconds.
     var duration: Double
-    /// The video packets of the window ``RenditionPackets/readInterval(around:to:margin:)`` names.
+    /// The video packets: all of them when read from the `moov`, the window
+    /// ``RenditionPackets/readInterval(around:to:margin:)`` names when listed by ffprobe.
     var packets: RenditionPackets
 
     /// The rendition's `moov` read through `media`'s byte ranges, or from the file when `input`
@@ -81,12 +82,12 @@ struct RenditionInfo: Sendable {
 }
 
 extension RenditionInfo {
-    /// What the index says; `nil` without a picture track or a finite, positive length.
+    /// What the index says (every video packet, not a window); `nil` without a picture track of
+    /// a positive size or a finite, positive length.
     init?(index: MovieIndex) {
-        guard let video = index.video, let width = video.width, let height = video.height, index.duration.isFinite, index.duration > 0
+        guard let video = index.video, let picture = Packager.EncodedStream(index: video), index.duration.isFinite, index.duration > 0
         else { return nil }
-        stream = Packager.EncodedStream(
-            width: width, height: height, profile: video.profile, level: video.level, bitRate: video.bitRate, frameRate: video.frameRate ?? 25)
+        stream = picture
         hasAudio = index.hasAudio
         duration = index.duration
         packets = RenditionPackets(packets: zip(video.times, video.isKeyframe).map { (time: $0, isKeyframe: $1) })

@@ -34,9 +34,12 @@ public struct MovieIndex: Sendable, Equatable {
         /// Whether each sample is a sync sample (a keyframe), in decode order (a picture track only).
         public var isKeyframe: [Bool] = []
 
-        /// Samples per second over the media's length (what ffprobe calls `avg_frame_rate`).
+        /// Samples per second over the media's length (what ffprobe calls `avg_frame_rate`);
+        /// `nil` unless above 0 and at most 1,000, the bounds ``MediaProbe/frameRate(_:)`` keeps.
         public var frameRate: Double? {
-            mediaDuration > 0 ? Double(sampleCount) * Double(timescale) / Double(mediaDuration) : nil
+            guard mediaDuration > 0 else { return nil }
+            let rate = Double(sampleCount) * Double(timescale) / Double(mediaDuration)
+            return rate.isFinite && rate > 0 && rate <= 1000 ? rate : nil
         }
 
         /// Bits per second over the media's length.

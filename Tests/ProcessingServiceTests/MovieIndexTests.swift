@@ -113,6 +113,14 @@ struct MovieIndexTests {
             .init(handler: "soun", timescale: 48000, mediaDuration: 96000, sampleCount: 94, sampleBytes: 1000, sampleEntry: "mp4a", channels: 2, sampleRate: 48000),
         ])
         #expect(MediaProbe(index: hevc) == nil)
+        // 60 samples in one tick: no frame rate (ffprobe's parser keeps 1,000 at most); a rung of it
+        // gets the default 25, and a picture of no size is not a rung at all.
+        var absurd = hevc.tracks[0]
+        absurd.mediaDuration = 1
+        #expect(absurd.frameRate == nil && Packager.EncodedStream(index: absurd)?.frameRate == 25)
+        absurd.width = 0
+        #expect(Packager.EncodedStream(index: absurd) == nil)
+        #expect(RenditionInfo(index: MovieIndex(duration: 2, tracks: [absurd])) == nil)
         #expect(MediaProbe(index: MovieIndex(duration: 2, tracks: [hevc.tracks[1]]))?.audio?.channels == 2)
     }
 
