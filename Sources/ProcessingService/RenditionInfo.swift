@@ -7,7 +7,9 @@ import Transcoder
 struct RenditionInfo: Sendable {
     var stream: Packager.EncodedStream
     var hasAudio: Bool
-    /// Seconds.
+    /// The picture's length in seconds: where its last frame ends. Not the file's length: a
+    /// sound that runs on past the picture (AAC's padding, or a longer track) is no part of a
+    /// clip, and a range to the picture's end needs no tail encoded.
     var duration: Double
     /// The video packets: all of them when read from the `moov`, the window
     /// ``RenditionPackets/readInterval(around:to:margin:)`` names when listed by ffprobe.
@@ -57,18 +59,22 @@ struct RenditionInfo: Sendable {
     static func probe(_ input: MediaInput, around from: Double, to: Double, timeLimit: Duration) async throws -> RenditionInfo {
         let output = try await runTool(Programs.ffprobe, [
             "-v", "error", "-of", "json", "-read_intervals", RenditionPackets.readInterval(around: from, to: to), "-show_entries",
-            "stream=index,codec_type,width,height,profile,level,bit_rate,avg_frame_rate:format=duration:packet=stream_index,pts_time,flags",
+            "stream=index,codec_type,width,height,profile,level,bit_rate,avg_frame_rate,start_time,duration:format=duration:packet=stream_index,pts_time,flags",
         ] + input.arguments, timeLimit: timeLimit)
         return try parse(output)
     }
 
-    /// Reads ffprobe's JSON; a rendition without a picture or a finite, positive length is unreadable.
+    /// Reads ffprobe's JSON; a rendition without a picture or a finite, positive length is
+    /// unreadable. The length is the picture stream's end (its start and duration), the file's
+    /// when the stream does not say.
     static func parse(_ json: Data) throws -> RenditionInfo {
         let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] ?? [:]
         let streams = object["streams"] as? [[String: Any]] ?? []
         let format = object["format"] as? [String: Any] ?? [:]
+        let number = { (object: [String: Any], key: String) in (object[key] as? String).flatMap(Double.init).flatMap { $0.isFinite ? $0 : nil } }
         guard let video = streams.first(where: { $0["codec_type"] as? String == "video" }), let index = video["index"] as? Int,
-              let duration = (format["duration"] as? String).flatMap(Double.init), duration.isFinite, duration > 0
+              let duration = number(video, "duration").map({ $0 + max(0, number(video, "start_time") ?? 0) }) ?? number(format, "duration"),
+              duration > 0
         else { throw JobFailure.permanent("The source video's rendition could not be read.") }
         let stream = Packager.EncodedStream(ffprobe: video)
         let packets = (object["packets"] as? [[String: Any]] ?? []).compactMap { packet -> (time: Double, isKeyframe: Bool)? in
@@ -83,13 +89,13 @@ struct RenditionInfo: Sendable {
 
 extension RenditionInfo {
     /// What the index says (every video packet, not a window); `nil` without a picture track of
-    /// a positive size or a finite, positive length.
+    /// a positive size and a finite, positive end (``MovieIndex/Track/presentationEnd``).
     init?(index: MovieIndex) {
-        guard let video = index.video, let picture = Packager.EncodedStream(index: video), index.duration.isFinite, index.duration > 0
+        guard let video = index.video, let picture = Packager.EncodedStream(index: video), let end = video.presentationEnd
         else { return nil }
         stream = picture
         hasAudio = index.hasAudio
-        duration = index.duration
+        duration = end
         packets = RenditionPackets(packets: zip(video.times, video.isKeyframe).map { (time: $0, isKeyframe: $1) })
     }
 }

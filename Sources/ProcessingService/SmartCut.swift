@@ -35,22 +35,31 @@ struct SmartCut: Sendable {
 
     /// Cuts every rung of `cuts`; returns what each did, in order, and the clip's sound (an M4A
     /// in the first sounding rung's directory, cut and encoded once, copied into every rung), `nil`
-    /// when the renditions have none. `captions`: WebVTT files on the clip's timeline, written
-    /// into each MP4 as its caption tracks.
+    /// when the renditions have none or none in the range. `captions`: WebVTT files on the clip's
+    /// timeline, written into each MP4 as its caption tracks. A range that starts where the
+    /// picture has ended (a sound that runs on past it) fails for good, readably.
     func run(
         _ cuts: [Cut], from: Double, to: Double, captions: [(path: String, language: String, title: String?)] = []
     ) async throws -> (outcomes: [Outcome], sound: String?) {
+        if let cut = cuts.min(by: { $0.info.duration < $1.info.duration }), from >= cut.info.duration - Self.frame(cut.rung) / 2 {
+            throw JobFailure.permanent(String(
+                format: "The clip starts at %.2f s, where the video's picture has ended (at %.2f s): it would have no picture.",
+                from, cut.info.duration))
+        }
         var plans = cuts.map { cut in
             SmartCutPlan.plan(
                 keyframes: cut.info.packets.keyframes, from: from, to: min(to, cut.info.duration), duration: cut.info.duration,
                 frameDuration: Self.frame(cut.rung))
         }
         let sounding = cuts.first { $0.info.hasAudio }
-        let sound = sounding.map { "\($0.directory)/sound.m4a" }
         let soundCut = sounding.map { cut in
             SmartCutCommands.SoundCut(input: cut.rendition, from: from, seconds: min(to, cut.info.duration) - from, file: "\(cut.directory)/sound.m4a")
         }
         var paths = try await cut(cuts, plans: plans, sound: soundCut)
+        // A range past the end of the rendition's sound: ffmpeg writes an M4A without a track.
+        let sound = soundCut.map(\.file).flatMap { file in
+            MovieIndex.read(file: file).map { index in index.tracks.contains { $0.handler == "soun" && $0.sampleCount > 0 } } == false ? nil : file
+        }
         // A rung whose encoded pieces do not carry its rendition's parameter sets: encoded whole.
         var again: [Int] = []
         for index in cuts.indices where plans[index].encodes && plans[index].pieces.count > 1 {

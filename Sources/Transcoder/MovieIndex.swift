@@ -42,6 +42,16 @@ public struct MovieIndex: Sendable, Equatable {
             return rate.isFinite && rate > 0 && rate <= 1000 ? rate : nil
         }
 
+        /// Where the picture ends on ffmpeg's timeline, in seconds: its last frame's presentation
+        /// time plus one frame (the media's mean sample length); `nil` without timed samples.
+        /// A sound track often runs a little longer (AAC's padding), so a movie's ``duration`` is
+        /// not where its last frame ends.
+        public var presentationEnd: Double? {
+            guard let last = times.max(), sampleCount > 0, timescale > 0 else { return nil }
+            let end = last + Double(mediaDuration) / Double(sampleCount) / Double(timescale)
+            return end.isFinite && end > 0 ? end : nil
+        }
+
         /// Bits per second over the media's length.
         public var bitRate: Int? {
             mediaDuration > 0 ? Int(clampingRounded: Double(sampleBytes) * 8 * Double(timescale) / Double(mediaDuration)) : nil

@@ -151,11 +151,18 @@ public enum SmartCutCommands {
         if let sound {
             inputs += ["-ss", time(sound.from), "-t", time(sound.seconds)] + sound.input.arguments
             outputs += [
-                "-map", "\(index):a:0", "-vn", "-sn", "-dn", "-t", time(sound.seconds), "-c:a", "aac", "-b:a", "128k", "-ac", "2", sound.file,
+                "-map", "\(index):a:0", "-vn", "-sn", "-dn", "-af", soundTimeline, "-t", time(sound.seconds),
+                "-c:a", "aac", "-b:a", "128k", "-ac", "2", sound.file,
             ]
         }
         return Packaging.quiet + inputs + outputs
     }
+
+    /// The sound's filter: silence from the clip's start to the rendition's first sample, and
+    /// in any gap of more than 10 ms. A sound that starts after the clip does (a rendition whose
+    /// sound begins late) would otherwise be moved to 0 when the joining run reads it: early by
+    /// the gap, out of step with the picture.
+    static let soundTimeline = "aresample=async=1:min_hard_comp=0.01:first_pts=0"
 
     /// One rung's pieces in one run (``pieces(_:sound:)``); with `sound`, the rendition's audio
     /// from the first piece's start.

@@ -138,13 +138,17 @@ struct MovieIndexTests {
 
         let data = try await runTool(Programs.ffprobe, [
             "-v", "error", "-of", "json", "-show_entries",
-            "stream=codec_type,width,height,profile,level,bit_rate,avg_frame_rate:format=duration", path,
+            "stream=codec_type,width,height,profile,level,bit_rate,avg_frame_rate,start_time,duration:format=duration", path,
         ], timeLimit: limit)
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], sourceLocation: sourceLocation)
         let streams = object["streams"] as? [[String: Any]] ?? []
         let probed = Packager.EncodedStream(ffprobe: try #require(streams.first { $0["codec_type"] as? String == "video" }, sourceLocation: sourceLocation))
         let duration = ((object["format"] as? [String: Any])?["duration"] as? String).flatMap(Double.init) ?? -1
         #expect(abs(index.duration - duration) < 0.0011, "duration \(index.duration) against \(duration)", sourceLocation: sourceLocation)
+        // Where the picture ends: ffprobe's picture stream start plus its duration.
+        let picture = try #require(streams.first { $0["codec_type"] as? String == "video" }, sourceLocation: sourceLocation)
+        let pictureEnd = ["start_time", "duration"].compactMap { (picture[$0] as? String).flatMap(Double.init) }.reduce(0, +)
+        #expect(abs((video.presentationEnd ?? 0) - pictureEnd) < 0.0011, "picture ends \(video.presentationEnd ?? 0) against \(pictureEnd)")
         #expect(index.hasAudio == streams.contains { $0["codec_type"] as? String == "audio" }, sourceLocation: sourceLocation)
         #expect(video.width == probed.width && video.height == probed.height, sourceLocation: sourceLocation)
         #expect(video.profile == probed.profile && video.level == probed.level, sourceLocation: sourceLocation)

@@ -1,0 +1,122 @@
+import ClipCutCore
+import Foundation
+import Testing
+import Transcoder
+
+@testable import ProcessingService
+
+/// Smart cuts of renditions whose sound and picture do not start and end together (real
+/// ffmpeg): a sound that begins after the picture, one that runs on past it, one that ends
+/// before the range. The picture is 6 s at 30 fps with a keyframe every 2 s.
+@Suite("Smart cut: sound and picture apart (real ffmpeg)", .serialized)
+struct SmartCutTimelineTests {
+    static let rung = SmartCutTests.rungs[1]
+    static let limit = SmartCutTests.limit
+
+    @Test("a sound that starts 0.7 s after the picture keeps its place in the clip (no shift to the clip's start)")
+    func lateSound() async throws {
+        try await withWork { work in
+            // The sound track itself starts late (an empty edit), not with silent samples.
+            let rendition = try await Self.rendition(sound: "atrim=end=5.3", soundStart: 0.7, at: "\(work)/late.mp4")
+            #expect(try await Self.streamStart(rendition, stream: "a:0") > 0.6)
+            #expect(try await Self.onset(rendition).map { abs($0 - 0.7) < 0.03 } == true)
+            let (clip, outcome) = try await Self.cut(rendition, from: 0.2, to: 4.0, work: work)
+            #expect(outcome.plan.pieces == [.encode(from: 0.2, to: 2), .copy(from: 2, to: 4)])
+            // The tone starts 0.5 s into the clip, as it did 0.5 s after 0.2 s in the rendition.
+            let onset = try #require(try await Self.onset(clip))
+            #expect(abs(onset - 0.5) < 0.03, "the tone starts at \(onset) s")
+            #expect(abs(try await Self.streamStart(clip, stream: "a:0")) < 0.01)
+            #expect(abs(try await SmartCutTests.streamDuration(clip, stream: "a:0") - 3.8) < 0.05)
+        }
+    }
+
+    @Test("a sound that runs on past the picture: a range to the picture's end (or past it) is copied, nothing encoded")
+    func longerSound() async throws {
+        try await withWork { work in
+            let rendition = try await Self.rendition(sound: "atrim=end=6.4", at: "\(work)/longer.mp4")
+            let index = try #require(MovieIndex.read(file: rendition))
+            #expect(index.duration > 6.3)
+            let info = try #require(RenditionInfo(index: index))
+            let probed = try await RenditionInfo.probe(.file(rendition), around: 4, to: 6, timeLimit: Self.limit)
+            #expect(abs(info.duration - 6) < 0.001 && abs(probed.duration - 6) < 0.001, "\(info.duration), \(probed.duration)")
+            for to in [6.0, 6.4] {
+                let (clip, outcome) = try await Self.cut(rendition, from: 4, to: to, work: "\(work)/\(to)")
+                #expect(outcome.plan.pieces == [.copy(from: 4, to: 6)] && outcome.encodedSeconds == 0, "\(outcome)")
+                #expect(try await SmartCutTests.packets(clip).times.count == 60)
+            }
+        }
+    }
+
+    @Test("a range that starts where the picture has ended fails for good, saying so")
+    func pastThePicture() async throws {
+        try await withWork { work in
+            let rendition = try await Self.rendition(sound: "apad=whole_dur=9", at: "\(work)/sound-on.mp4")
+            do {
+                _ = try await Self.cut(rendition, from: 6.5, to: 8.5, work: work)
+                Issue.record("a clip without a picture was made")
+            } catch JobFailure.permanent(let reason) {
+                #expect(reason.contains("picture has ended (at 6.00 s)"), "\(reason)")
+            }
+        }
+    }
+
+    @Test("a range after the sound has ended: a clip without a sound track that plays, not a failed join")
+    func soundEndedBefore() async throws {
+        try await withWork { work in
+            let rendition = try await Self.rendition(sound: "atrim=end=3", at: "\(work)/short-sound.mp4")
+            let (clip, outcome) = try await Self.cut(rendition, from: 4, to: 6, work: work)
+            #expect(outcome.plan.pieces == [.copy(from: 4, to: 6)])
+            let index = try #require(MovieIndex.read(file: clip))
+            #expect(!index.hasAudio && index.video?.sampleCount == 60)
+            _ = try await runTool(Programs.ffmpeg, ["-v", "error", "-xerror", "-i", clip, "-f", "null", "-"], timeLimit: Self.limit)
+        }
+    }
+
+    private func withWork(_ body: (String) async throws -> Void) async throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("smartcut-timeline-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        try await body(work)
+    }
+
+    /// A 6 s rendition made as the ladder makes one, with a tone shaped by `sound` (a filter on
+    /// a 10 s sine) whose track starts at `soundStart`.
+    static func rendition(sound: String, soundStart: Double = 0, at path: String) async throws -> String {
+        _ = try await runTool(Programs.ffmpeg, [
+            "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=\(rung.width)x\(rung.height):rate=30:duration=6",
+            "-itsoffset", String(soundStart), "-f", "lavfi", "-i", "sine=frequency=440:duration=10", "-filter_complex", "[1:a]\(sound)[a]", "-map", "0:v", "-map", "[a]",
+            "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p", "-g", "60", "-keyint_min", "60",
+            "-sc_threshold", "0", "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-movflags", "+faststart", path,
+        ], timeLimit: limit)
+        return path
+    }
+
+    /// Cuts `[from, to)` of `rendition` (read from its `moov`, as a clip reads it) into `work`.
+    static func cut(_ rendition: String, from: Double, to: Double, work: String) async throws -> (clip: String, outcome: SmartCut.Outcome) {
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let info = try #require(MovieIndex.read(file: rendition).flatMap(RenditionInfo.init(index:)))
+        let cut = SmartCut.Cut(rung: rung, rendition: .file(rendition), info: info, directory: work, output: "\(work)/clip.mp4")
+        let outcome = try #require(try await SmartCut(options: EncodingOptions(), timeLimit: limit).run([cut], from: from, to: to).outcomes.first)
+        return ("\(work)/clip.mp4", outcome)
+    }
+
+    /// Where `stream` starts (ffprobe's `start_time`).
+    static func streamStart(_ path: String, stream: String) async throws -> Double {
+        let output = try await runTool(
+            Programs.ffprobe, ["-v", "error", "-select_streams", stream, "-show_entries", "stream=start_time", "-of", "csv=p=0", path],
+            timeLimit: limit)
+        return Double(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    /// Where the first audio track's sound begins, as the player presents it: the end of the
+    /// silence at its start (`silencedetect`, from time 0 of the file), 0 without one.
+    static func onset(_ path: String) async throws -> Double? {
+        let output = try await runTool(Programs.ffmpeg, [
+            "-nostdin", "-v", "error", "-i", path, "-map", "0:a:0",
+            "-af", "aresample=async=1:first_pts=0,silencedetect=n=-50dB:d=0.05,ametadata=mode=print:file=-", "-f", "null", "-",
+        ], timeLimit: limit)
+        let lines = String(decoding: output, as: UTF8.self).split(separator: "\n")
+        guard lines.contains(where: { $0 == "lavfi.silence_start=0" }) else { return 0 }
+        return lines.first { $0.hasPrefix("lavfi.silence_end=") }.flatMap { Double($0.dropFirst("lavfi.silence_end=".count)) }
+    }
+}
