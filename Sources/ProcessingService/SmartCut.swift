@@ -95,9 +95,11 @@ struct SmartCut: Sendable {
         let runOptions = Self.options(options, encoders: encoders, cores: ProcessInfo.processInfo.activeProcessorCount)
         let shares = zip(cuts, plans).map { cut, plan in
             let outputs = plan.pieces.enumerated().map { index, piece in
-                var count: Int?  // a copy stops after exactly its own packets
-                if case .copy(let a, let b) = piece { count = cut.info.packets.count(from: a, to: b, frameDuration: Self.frame(cut.rung)) }
-                return SmartCutCommands.PieceOutput(piece: piece, packets: count, output: "\(cut.directory)/piece-\(index).mp4")
+                // Each piece stops after exactly its own frames; an encode starts at its first.
+                let frames = cut.info.packets.frames(from: piece.from, to: piece.to, frameDuration: Self.frame(cut.rung))
+                return SmartCutCommands.PieceOutput(
+                    piece: piece, packets: frames.isEmpty ? nil : frames.count, firstFrame: frames.first,
+                    output: "\(cut.directory)/piece-\(index).mp4")
             }
             return SmartCutCommands.RungPieces(pieces: outputs, input: cut.rendition, rung: cut.rung, options: runOptions)
         }

@@ -44,8 +44,14 @@ public struct RenditionPackets: Sendable, Equatable {
 
     /// How many packets present a frame in `[from, to)` (half a frame of tolerance at each end).
     public func count(from: Double, to: Double, frameDuration: Double) -> Int {
+        frames(from: from, to: to, frameDuration: frameDuration).count
+    }
+
+    /// The presentation times of the frames in `[from, to)`, half a frame of tolerance at each
+    /// end, ascending: what a piece of that range holds, whatever the range's ends fall between.
+    public func frames(from: Double, to: Double, frameDuration: Double) -> [Double] {
         let tolerance = frameDuration / 2
-        return times.filter { $0 >= from - tolerance && $0 < to - tolerance }.count
+        return times.filter { $0 >= from - tolerance && $0 < to - tolerance }.sorted()
     }
 }
 
@@ -57,16 +63,22 @@ public enum SmartCutCommands {
     /// One piece of the cut: what ``pieces(_:input:rung:options:)`` needs to write it.
     public struct PieceOutput: Sendable, Equatable {
         public var piece: SmartCutPlan.Piece
-        /// For a copy that ends before the end of the rendition, how many packets it holds
-        /// (``RenditionPackets/count(from:to:frameDuration:)``): a copy stops after exactly those,
-        /// in decode order, so no frame of the next GOP slips in.
+        /// How many packets (frames) it holds (``RenditionPackets/frames(from:to:frameDuration:)``):
+        /// a copy stops after exactly those, in decode order, so no frame of the next GOP slips in;
+        /// an encode after exactly those frames. Not a length (`-t`): counted from a first frame
+        /// that falls after the range's start, a length takes in the next piece's first frame too
+        /// (a frame shown twice, the sound a frame ahead). `nil`: a copy to the rendition's end,
+        /// or an encode of `-t` the piece's length.
         public var packets: Int?
+        /// For an encoded piece, its first frame's presentation time: where ffmpeg starts it.
+        public var firstFrame: Double?
         /// The video-only MP4 it is written to.
         public var output: String
 
-        public init(piece: SmartCutPlan.Piece, packets: Int?, output: String) {
+        public init(piece: SmartCutPlan.Piece, packets: Int?, firstFrame: Double? = nil, output: String) {
             self.piece = piece
             self.packets = packets
+            self.firstFrame = firstFrame
             self.output = output
         }
     }
@@ -127,7 +139,9 @@ public enum SmartCutCommands {
         for share in rungs {
             let edges = share.pieces.contains { if case .copy = $0.piece { true } else { false } }
             for item in share.pieces {
-                inputs += ["-ss", time(item.piece.from)] + share.input.arguments
+                var start = item.piece.from
+                if case .encode = item.piece, let first = item.firstFrame { start = first }
+                inputs += ["-ss", time(start)] + share.input.arguments
                 outputs += ["-map", "\(index):v:0", "-an", "-sn", "-dn"]
                 index += 1
                 switch item.piece {
@@ -137,8 +151,9 @@ public enum SmartCutCommands {
                 case .encode(let from, let to):
                     let rung = share.rung, options = share.options
                     let gop = String(max(1, Int(clampingRounded: rung.frameRate * options.keyframeSeconds)))
+                    if let frames = item.packets, frames > 0 { outputs += ["-frames:v", String(frames)] } else { outputs += ["-t", time(to - from)] }
                     outputs += [
-                        "-t", time(to - from), "-c:v", "libx264", "-preset", options.preset, "-crf", String(options.crf),
+                        "-c:v", "libx264", "-preset", options.preset, "-crf", String(options.crf),
                         "-maxrate", String(rung.maxRate), "-bufsize", String(rung.bufferSize), "-profile:v", "high", "-pix_fmt", "yuv420p",
                         "-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
                     ]

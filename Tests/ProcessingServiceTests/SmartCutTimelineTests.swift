@@ -7,8 +7,9 @@ import Transcoder
 
 /// Smart cuts of renditions whose sound and picture do not start and end together (real
 /// ffmpeg): a sound that begins after the picture, one that runs on past it, one that ends
-/// before the range. The picture is 6 s at 30 fps with a keyframe every 2 s.
-@Suite("Smart cut: sound and picture apart (real ffmpeg)", .serialized)
+/// before the range; and a range whose ends fall between frames. The picture is 6 s at 30 fps
+/// (or 29.97) with a keyframe every 60 frames.
+@Suite("Smart cut: sound and picture apart, ranges between frames (real ffmpeg)", .serialized)
 struct SmartCutTimelineTests {
     static let rung = SmartCutTests.rungs[1]
     static let limit = SmartCutTests.limit
@@ -72,6 +73,28 @@ struct SmartCutTimelineTests {
         }
     }
 
+    @Test("a range off the frame grid (29.97 fps, from 1.7 s): exactly the frames in it, none twice where an edge meets the copy")
+    func offTheFrameGrid() async throws {
+        try await withWork { work in
+            let rendition = try await Self.rendition(sound: "atrim=end=6", rate: "30000/1001", at: "\(work)/ntsc.mp4")
+            let frame = 1001.0 / 30000
+            let index = try #require(MovieIndex.read(file: rendition)?.video)
+            let (clip, outcome) = try await Self.cut(rendition, from: 1.7, to: 5.9, work: work)
+            #expect(outcome.plan.pieces == [.encode(from: 1.7, to: 2.002), .copy(from: 2.002, to: 4.004), .encode(from: 4.004, to: 5.9)])
+            // The frames whose time is in the range, half a frame of tolerance: 51 to 176.
+            let expected = index.times.filter { $0 >= 1.7 - frame / 2 && $0 < 5.9 - frame / 2 }
+            #expect(expected.count == 126)
+            let packets = try await SmartCutTests.packets(clip)
+            #expect(packets.times.count == expected.count, "\(packets.times.count) frames")
+            // The copied keyframes sit where they were, counted from the clip's first frame.
+            let first = try #require(expected.min())
+            #expect(packets.keyframes.count == 3)
+            for (cut, original) in zip(packets.keyframes.dropFirst(), [2.002, 4.004]) {
+                #expect(abs(cut - (original - first)) < 0.001, "a keyframe at \(cut) s, not \(original - first) s")
+            }
+        }
+    }
+
     private func withWork(_ body: (String) async throws -> Void) async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("smartcut-timeline-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -81,9 +104,9 @@ struct SmartCutTimelineTests {
 
     /// A 6 s rendition made as the ladder makes one, with a tone shaped by `sound` (a filter on
     /// a 10 s sine) whose track starts at `soundStart`.
-    static func rendition(sound: String, soundStart: Double = 0, at path: String) async throws -> String {
+    static func rendition(sound: String, soundStart: Double = 0, rate: String = "30", at path: String) async throws -> String {
         _ = try await runTool(Programs.ffmpeg, [
-            "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=\(rung.width)x\(rung.height):rate=30:duration=6",
+            "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=\(rung.width)x\(rung.height):rate=\(rate):duration=6",
             "-itsoffset", String(soundStart), "-f", "lavfi", "-i", "sine=frequency=440:duration=10", "-filter_complex", "[1:a]\(sound)[a]", "-map", "0:v", "-map", "[a]",
             "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p", "-g", "60", "-keyint_min", "60",
             "-sc_threshold", "0", "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-movflags", "+faststart", path,
