@@ -65,10 +65,10 @@ public enum SmartCutCommands {
         public var piece: SmartCutPlan.Piece
         /// How many packets (frames) it holds (``RenditionPackets/frames(from:to:frameDuration:)``):
         /// a copy stops after exactly those, in decode order, so no frame of the next GOP slips in;
-        /// an encode after exactly those frames. Not a length (`-t`): counted from a first frame
-        /// that falls after the range's start, a length takes in the next piece's first frame too
-        /// (a frame shown twice, the sound a frame ahead). `nil`: a copy to the rendition's end,
-        /// or an encode of `-t` the piece's length.
+        /// an encode after exactly those frames. Not after a length (`-t`) alone: counted from a
+        /// first frame that falls after the range's start, a length takes in the next piece's
+        /// first frame too (a frame shown twice, the sound a frame ahead). `nil`: an encode of
+        /// `-t` the piece's length.
         public var packets: Int?
         /// For an encoded piece, its first frame's presentation time: where ffmpeg starts it.
         public var firstFrame: Double?
@@ -151,7 +151,14 @@ public enum SmartCutCommands {
                 case .encode(let from, let to):
                     let rung = share.rung, options = share.options
                     let gop = String(max(1, Int(clampingRounded: rung.frameRate * options.keyframeSeconds)))
-                    if let frames = item.packets, frames > 0 { outputs += ["-frames:v", String(frames)] } else { outputs += ["-t", time(to - from)] }
+                    // Exactly its frames; the length too (half a frame more, so it never cuts one):
+                    // without it, a run of several outputs went on decoding a finished piece's
+                    // input, twice the CPU of a run of 1080p edges.
+                    if let frames = item.packets, frames > 0 {
+                        outputs += ["-frames:v", String(frames), "-t", time(to - from + 0.5 / max(1, share.rung.frameRate))]
+                    } else {
+                        outputs += ["-t", time(to - from)]
+                    }
                     outputs += [
                         "-c:v", "libx264", "-preset", options.preset, "-crf", String(options.crf),
                         "-maxrate", String(rung.maxRate), "-bufsize", String(rung.bufferSize), "-profile:v", "high", "-pix_fmt", "yuv420p",

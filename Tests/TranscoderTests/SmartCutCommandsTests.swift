@@ -33,6 +33,21 @@ struct SmartCutCommandsTests {
         #expect(first.contains(edge[1]) && third.contains(edge[1]) && !second.contains("-x264-params"))
     }
 
+    @Test("an encoded piece with its frames counted starts at its first frame and stops after them, not after its length alone")
+    func encodedFrames() {
+        let arguments = SmartCutCommands.pieces([
+            .init(piece: .encode(from: 1.7, to: 2.002), packets: 9, firstFrame: 1.7017, output: "/w/piece-0.mp4"),
+            .init(piece: .copy(from: 2.002, to: 4.004), packets: 60, output: "/w/piece-1.mp4"),
+        ], input: .file("/r/360p.mp4"), rung: Self.rung, options: EncodingOptions())
+        let inputs = arguments.indices.filter { arguments[$0] == "-i" }
+        #expect(inputs.compactMap { arguments[..<$0].lastIndex(of: "-ss").map { arguments[$0 + 1] } } == ["1.701700", "2.002000"])
+        let first = Self.options(arguments, after: "/r/360p.mp4", upTo: "/w/piece-0.mp4")
+        #expect(first.contains("libx264") && first.firstIndex(of: "-frames:v").map { first[$0 + 1] } == "9")
+        // And a length half a frame past the piece: it ends the piece's input (a run of several
+        // outputs otherwise decodes it on) and never cuts one of its frames.
+        #expect(first.firstIndex(of: "-t").map { first[$0 + 1] } == "0.318667")
+    }
+
     @Test("edges take the cheaper analysis under the presets it speeds up; a whole encode, or another preset, keeps the preset's own")
     func edgeAnalysis() {
         let whole = SmartCutCommands.pieces(
@@ -62,6 +77,8 @@ struct SmartCutCommandsTests {
         #expect(inputs.count == 3 && inputs.allSatisfy { $0 < arguments.firstIndex(of: "-map") ?? 0 })
         #expect(arguments[..<inputs[2]].suffix(6).elementsEqual(["-ss", "3.300000", "-t", "6.200000", "-protocol_whitelist", "file,pipe"]))
         #expect(sound.contains("aac") && sound.contains("128k") && !sound.contains("libx264"))
+        // On the clip's timeline from 0: silence up to a sound that begins late.
+        #expect(sound.firstIndex(of: "-af").map { sound[$0 + 1] } == "aresample=async=1:min_hard_comp=0.01:first_pts=0")
         let silent = SmartCutCommands.pieces(pieces, input: .file("/r/360p.mp4"), rung: Self.rung, options: EncodingOptions())
         #expect(!silent.contains("aac") && silent.last == "/w/piece-1.mp4")
     }
