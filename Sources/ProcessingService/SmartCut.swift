@@ -41,7 +41,7 @@ struct SmartCut: Sendable {
     func run(
         _ cuts: [Cut], from: Double, to: Double, captions: [(path: String, language: String, title: String?)] = []
     ) async throws -> (outcomes: [Outcome], sound: String?) {
-        if let cut = cuts.min(by: { $0.info.duration < $1.info.duration }), from >= cut.info.duration - Self.frame(cut.rung) / 2 {
+        if let cut = cuts.first(where: { from >= $0.info.duration - Self.frame($0.rung) / 2 }) {
             throw JobFailure.permanent(String(
                 format: "The clip starts at %.2f s, where the video's picture has ended (at %.2f s): it would have no picture.",
                 from, cut.info.duration))
@@ -95,11 +95,12 @@ struct SmartCut: Sendable {
         let runOptions = Self.options(options, encoders: encoders, cores: ProcessInfo.processInfo.activeProcessorCount)
         let shares = zip(cuts, plans).map { cut, plan in
             let outputs = plan.pieces.enumerated().map { index, piece in
-                // Each piece stops after exactly its own frames; an encode starts at its first.
+                // Each piece starts at its first frame and stops after exactly its own frames (a
+                // copy always after its count, even none: never on to the rendition's end).
                 let frames = cut.info.packets.frames(from: piece.from, to: piece.to, frameDuration: Self.frame(cut.rung))
+                let count: Int? = if case .copy = piece { frames.count } else { frames.isEmpty ? nil : frames.count }
                 return SmartCutCommands.PieceOutput(
-                    piece: piece, packets: frames.isEmpty ? nil : frames.count, firstFrame: frames.first,
-                    output: "\(cut.directory)/piece-\(index).mp4")
+                    piece: piece, packets: count, firstFrame: frames.first, output: "\(cut.directory)/piece-\(index).mp4")
             }
             return SmartCutCommands.RungPieces(pieces: outputs, input: cut.rendition, rung: cut.rung, options: runOptions)
         }

@@ -31,6 +31,8 @@ public struct MovieIndex: Sendable, Equatable {
         public var avcC: [UInt8]?
         /// Each sample's presentation time in seconds, in decode order (a picture track only).
         public var times: [Double] = []
+        /// The last sample's length in seconds (`stts`; a picture track only).
+        public var lastSampleDuration: Double?
         /// Whether each sample is a sync sample (a keyframe), in decode order (a picture track only).
         public var isKeyframe: [Bool] = []
 
@@ -43,12 +45,13 @@ public struct MovieIndex: Sendable, Equatable {
         }
 
         /// Where the picture ends on ffmpeg's timeline, in seconds: its last frame's presentation
-        /// time plus one frame (the media's mean sample length); `nil` without timed samples.
+        /// time plus the last sample's length (the media's mean sample length when unknown: a
+        /// variable-rate picture's last frame is not its average); `nil` without timed samples.
         /// A sound track often runs a little longer (AAC's padding), so a movie's ``duration`` is
         /// not where its last frame ends.
         public var presentationEnd: Double? {
             guard let last = times.max(), sampleCount > 0, timescale > 0 else { return nil }
-            let end = last + Double(mediaDuration) / Double(sampleCount) / Double(timescale)
+            let end = last + (lastSampleDuration ?? Double(mediaDuration) / Double(sampleCount) / Double(timescale))
             return end.isFinite && end > 0 ? end : nil
         }
 
@@ -187,6 +190,7 @@ public struct MovieIndex: Sendable, Equatable {
             }
         }
         track.times = times
+        track.lastSampleDuration = decodeRuns.last { $0.count > 0 }.map { Double($0.value) / Double(scale) }
         if let stss = table.first(where: { $0.type == "stss" })?.body {
             guard let sync = syncSamples(stss, count: sizes.count) else { return nil }
             track.isKeyframe = sync

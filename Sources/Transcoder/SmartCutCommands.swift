@@ -70,7 +70,8 @@ public enum SmartCutCommands {
         /// first frame too (a frame shown twice, the sound a frame ahead). `nil`: an encode of
         /// `-t` the piece's length.
         public var packets: Int?
-        /// For an encoded piece, its first frame's presentation time: where ffmpeg starts it.
+        /// Its first frame's presentation time: where ffmpeg starts it (a copy whose range starts
+        /// just after its keyframe would otherwise lose that keyframe).
         public var firstFrame: Double?
         /// The video-only MP4 it is written to.
         public var output: String
@@ -139,9 +140,7 @@ public enum SmartCutCommands {
         for share in rungs {
             let edges = share.pieces.contains { if case .copy = $0.piece { true } else { false } }
             for item in share.pieces {
-                var start = item.piece.from
-                if case .encode = item.piece, let first = item.firstFrame { start = first }
-                inputs += ["-ss", time(start)] + share.input.arguments
+                inputs += ["-ss", time(item.firstFrame ?? item.piece.from)] + share.input.arguments
                 outputs += ["-map", "\(index):v:0", "-an", "-sn", "-dn"]
                 index += 1
                 switch item.piece {
@@ -159,8 +158,10 @@ public enum SmartCutCommands {
                     } else {
                         outputs += ["-t", time(to - from)]
                     }
+                    // The frames as they come: an MP4 output is otherwise made constant-rate, and
+                    // a variable-rate rendition's frames repeated (the count reached too soon).
                     outputs += [
-                        "-c:v", "libx264", "-preset", options.preset, "-crf", String(options.crf),
+                        "-fps_mode", "passthrough", "-c:v", "libx264", "-preset", options.preset, "-crf", String(options.crf),
                         "-maxrate", String(rung.maxRate), "-bufsize", String(rung.bufferSize), "-profile:v", "high", "-pix_fmt", "yuv420p",
                         "-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
                     ]

@@ -95,6 +95,67 @@ struct SmartCutTimelineTests {
         }
     }
 
+    @Test("a copy whose range starts just after its keyframe (within half a frame) keeps that keyframe: every frame decodes")
+    func copyJustAfterItsKeyframe() async throws {
+        try await withWork { work in
+            let rendition = try await Self.rendition(sound: "atrim=end=6", rate: "30000/1001", at: "\(work)/ntsc.mp4")
+            let frame = 1001.0 / 30000
+            let index = try #require(MovieIndex.read(file: rendition)?.video)
+            let (clip, outcome) = try await Self.cut(rendition, from: 2.010, to: 5.9, work: work)
+            #expect(outcome.plan.pieces == [.copy(from: 2.010, to: 4.004), .encode(from: 4.004, to: 5.9)])
+            let expected = index.times.filter { $0 >= 2.010 - frame / 2 && $0 < 5.9 - frame / 2 }.count
+            #expect(expected == 117)
+            #expect(try await Self.decodedFrames(clip) == expected)
+        }
+    }
+
+    @Test("a variable-rate rendition (frames 1/60 and 3/60 s apart): each encoded edge holds its frames and lasts as long as they do")
+    func variableFrameRate() async throws {
+        try await withWork { work in
+            let rendition = "\(work)/vfr.mp4"
+            _ = try await runTool(Programs.ffmpeg, [
+                "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=\(Self.rung.width)x\(Self.rung.height):rate=30:duration=6",
+                "-f", "lavfi", "-i", "sine=frequency=440:duration=6", "-vf", "settb=1/60,setpts=floor(N/2)*4+mod(N\\,2)",
+                "-fps_mode", "passthrough", "-enc_time_base", "1/60", "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high",
+                "-pix_fmt", "yuv420p", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-c:a", "aac", "-b:a", "128k", "-ac", "2",
+                "-movflags", "+faststart", rendition,
+            ], timeLimit: Self.limit)
+            // The index reads it as ffprobe does, where its picture ends included.
+            try await MovieIndexTests.expectMatchesFFprobe(rendition)
+            let index = try #require(MovieIndex.read(file: rendition)?.video)
+            let gaps = Set(zip(index.times.sorted().dropFirst(), index.times.sorted()).map { (($0 - $1) * 60).rounded() })
+            #expect(gaps == [1, 3], "\(gaps)")
+            let (clip, outcome) = try await Self.cut(rendition, from: 0.5, to: 5.5, work: work)
+            let expected = index.times.filter { $0 >= 0.5 - 1.0 / 60 && $0 < 5.5 - 1.0 / 60 }
+            let packets = try await SmartCutTests.packets(clip)
+            #expect(packets.times.count == expected.count, "\(packets.times.count) frames, \(outcome.plan)")
+            let picture = try await SmartCutTests.streamDuration(clip, stream: "v:0")
+            #expect(abs(picture - 5) < 0.06, "the picture lasts \(picture) s, \(outcome.plan)")
+        }
+    }
+
+    @Test("the no-picture check holds for every rung: a 5 fps rung whose last frame is gone while a 30 fps rung's is not")
+    func noPictureInOneRung() async throws {
+        func info(rate: String) throws -> RenditionInfo {
+            try RenditionInfo.parse(Data("""
+                {"streams": [{"index": 0, "codec_type": "video", "width": 320, "height": 180, "avg_frame_rate": "\(rate)", "duration": "6.000000"}],
+                 "format": {"duration": "6.000000"}, "packets": [{"stream_index": 0, "pts_time": "4.000000", "flags": "K_"}]}
+                """.utf8))
+        }
+        var still = Self.rung
+        still.frameRate = 5
+        let cuts = [
+            SmartCut.Cut(rung: Self.rung, rendition: .file("/nonexistent/a.mp4"), info: try info(rate: "30/1"), directory: "/nonexistent", output: "/nonexistent/a"),
+            SmartCut.Cut(rung: still, rendition: .file("/nonexistent/b.mp4"), info: try info(rate: "5/1"), directory: "/nonexistent", output: "/nonexistent/b"),
+        ]
+        do {
+            _ = try await SmartCut(options: EncodingOptions(), timeLimit: Self.limit).run(cuts, from: 5.95, to: 7)
+            Issue.record("cut without a picture in one rung")
+        } catch JobFailure.permanent(let reason) {
+            #expect(reason.contains("picture has ended (at 6.00 s)"), "\(reason)")
+        }
+    }
+
     private func withWork(_ body: (String) async throws -> Void) async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("smartcut-timeline-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -121,6 +182,14 @@ struct SmartCutTimelineTests {
         let cut = SmartCut.Cut(rung: rung, rendition: .file(rendition), info: info, directory: work, output: "\(work)/clip.mp4")
         let outcome = try #require(try await SmartCut(options: EncodingOptions(), timeLimit: limit).run([cut], from: from, to: to).outcomes.first)
         return ("\(work)/clip.mp4", outcome)
+    }
+
+    /// How many frames of the first video stream ffmpeg decodes.
+    static func decodedFrames(_ path: String) async throws -> Int {
+        let output = try await runTool(Programs.ffprobe, [
+            "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path,
+        ], timeLimit: limit)
+        return Int(String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 
     /// Where `stream` starts (ffprobe's `start_time`).

@@ -33,16 +33,19 @@ struct SmartCutCommandsTests {
         #expect(first.contains(edge[1]) && third.contains(edge[1]) && !second.contains("-x264-params"))
     }
 
-    @Test("an encoded piece with its frames counted starts at its first frame and stops after them, not after its length alone")
+    @Test("each piece starts at its first frame; an encoded one stops after its frames (not its length alone), at their own times")
     func encodedFrames() {
         let arguments = SmartCutCommands.pieces([
             .init(piece: .encode(from: 1.7, to: 2.002), packets: 9, firstFrame: 1.7017, output: "/w/piece-0.mp4"),
-            .init(piece: .copy(from: 2.002, to: 4.004), packets: 60, output: "/w/piece-1.mp4"),
+            .init(piece: .copy(from: 2.010, to: 4.004), packets: 60, firstFrame: 2.002, output: "/w/piece-1.mp4"),
         ], input: .file("/r/360p.mp4"), rung: Self.rung, options: EncodingOptions())
         let inputs = arguments.indices.filter { arguments[$0] == "-i" }
+        // Each piece opened at its first frame: the copy at its keyframe, not just after it.
         #expect(inputs.compactMap { arguments[..<$0].lastIndex(of: "-ss").map { arguments[$0 + 1] } } == ["1.701700", "2.002000"])
         let first = Self.options(arguments, after: "/r/360p.mp4", upTo: "/w/piece-0.mp4")
         #expect(first.contains("libx264") && first.firstIndex(of: "-frames:v").map { first[$0 + 1] } == "9")
+        // The frames' own times: a constant-rate output would repeat a variable-rate rendition's.
+        #expect(first.firstIndex(of: "-fps_mode").map { first[$0 + 1] } == "passthrough")
         // And a length half a frame past the piece: it ends the piece's input (a run of several
         // outputs otherwise decodes it on) and never cuts one of its frames.
         #expect(first.firstIndex(of: "-t").map { first[$0 + 1] } == "0.318667")
