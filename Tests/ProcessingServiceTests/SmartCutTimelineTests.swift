@@ -112,14 +112,9 @@ struct SmartCutTimelineTests {
     @Test("a variable-rate rendition (frames 1/60 and 3/60 s apart): each encoded edge holds its frames and lasts as long as they do")
     func variableFrameRate() async throws {
         try await withWork { work in
-            let rendition = "\(work)/vfr.mp4"
-            _ = try await runTool(Programs.ffmpeg, [
-                "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=\(Self.rung.width)x\(Self.rung.height):rate=30:duration=6",
-                "-f", "lavfi", "-i", "sine=frequency=440:duration=6", "-vf", "settb=1/60,setpts=floor(N/2)*4+mod(N\\,2)",
-                "-fps_mode", "passthrough", "-enc_time_base", "1/60", "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high",
-                "-pix_fmt", "yuv420p", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-c:a", "aac", "-b:a", "128k", "-ac", "2",
-                "-movflags", "+faststart", rendition,
-            ], timeLimit: Self.limit)
+            let rendition = try await Self.rendition(
+                sound: "atrim=end=6", picture: ["-vf", "settb=1/60,setpts=floor(N/2)*4+mod(N\\,2)", "-fps_mode", "passthrough", "-enc_time_base", "1/60"],
+                at: "\(work)/vfr.mp4")
             // The index reads it as ffprobe does, where its picture ends included.
             try await MovieIndexTests.expectMatchesFFprobe(rendition)
             let index = try #require(MovieIndex.read(file: rendition)?.video)
@@ -164,11 +159,14 @@ struct SmartCutTimelineTests {
     }
 
     /// A 6 s rendition made as the ladder makes one, with a tone shaped by `sound` (a filter on
-    /// a 10 s sine) whose track starts at `soundStart`.
-    static func rendition(sound: String, soundStart: Double = 0, rate: String = "30", at path: String) async throws -> String {
+    /// a 10 s sine) whose track starts at `soundStart`; `picture`: more options for the picture.
+    static func rendition(
+        sound: String, soundStart: Double = 0, rate: String = "30", picture: [String] = [], at path: String
+    ) async throws -> String {
         _ = try await runTool(Programs.ffmpeg, [
             "-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=\(rung.width)x\(rung.height):rate=\(rate):duration=6",
             "-itsoffset", String(soundStart), "-f", "lavfi", "-i", "sine=frequency=440:duration=10", "-filter_complex", "[1:a]\(sound)[a]", "-map", "0:v", "-map", "[a]",
+        ] + picture + [
             "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p", "-g", "60", "-keyint_min", "60",
             "-sc_threshold", "0", "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-movflags", "+faststart", path,
         ], timeLimit: limit)
