@@ -4,7 +4,7 @@ browser journey, through the same nginx edge).
     cli_cycle.py CLIPCUT_BINARY EDGE_URL WORK_DIR
 
 The whole cycle: login (token file mode 0600), whoami, upload --follow until ready, history,
-status, search, captions as VTT and SRT, an upload interrupted by SIGINT and resumed (the
+status, search, captions as VTT and SRT, a clip of the video followed to ready, an upload interrupted by SIGINT and resumed (the
 stored bytes' SHA-256 matches the file), a download resumed from the middle (bytes identical
 to a whole download), rm, and the exit codes scripts rely on. Exits non-zero on failure.
 """
@@ -101,6 +101,25 @@ def main():
     srt = run("captions", video_id, "--format", "srt").stdout
     assert vtt.startswith("WEBVTT") and "-->" in vtt, vtt
     assert srt.startswith("1\n00:00:") and "," in srt.split("\n")[1] and "lephant" in srt.lower(), srt
+
+    step("clip: a range as m:ss becomes a new video, followed to ready, linked to its source, with the range's captions")
+    clipped = run("clip", video_id, "--from", "0:00.5", "--to", "0:04.5", "--title", "Elephants, cut", "--follow")
+    clip_url = clipped.stdout.strip()
+    assert clip_url.startswith(f"{EDGE}/#/watch/") and "\n" not in clip_url, clipped
+    clip_id = clip_url.rsplit("/", 1)[1]
+    assert clip_id != video_id and "ready" in clipped.stderr, clipped.stderr
+    clip = json.loads(run("status", clip_id, "--json").stdout)
+    assert clip["status"] == "ready" and clip["title"] == "Elephants, cut", clip
+    assert clip["clipOf"]["videoId"] == video_id and abs(clip["durationSeconds"] - 4) < 0.1, clip
+    clip_vtt = run("captions", clip_id).stdout
+    assert clip_vtt.startswith("WEBVTT") and "lephant" in clip_vtt.lower(), clip_vtt
+    assert clip_id in [h["videoId"] for h in json.loads(run("history", "--json").stdout)]
+    # Bad usage exits 2 (not a time, a missing option, an unknown command); a range the server
+    # refuses (shorter than 1 s) exits 5.
+    assert "is not a time" in run("clip", video_id, "--from", "1:75", "--to", "0:03", expect=2).stderr
+    run("clip", video_id, "--from", "0:01", expect=2)
+    run("frobnicate", expect=2)
+    run("clip", video_id, "--from", "5", "--to", "5.5", expect=5)
 
     step("an upload interrupted by SIGINT resumes where the server has it")
     process = subprocess.Popen([CLIPCUT, "upload", big, "--title", "Big", "--chunk-size", "1048576"], env=ENV,

@@ -39,7 +39,7 @@ struct Login: AsyncParsableCommand {
     func run() async throws {
         try await CLIError.report {
             guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw CLIError("--server must be an http(s) URL such as http://127.0.0.1:8080")
+                throw CLIError("--server must be an http(s) URL such as http://127.0.0.1:8080", code: .usage)
             }
             let email = try self.email ?? Self.prompt("Email: ")
             let password: String

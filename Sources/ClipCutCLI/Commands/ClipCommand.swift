@@ -49,8 +49,10 @@ struct Clip: AsyncParsableCommand {
     func run() async throws {
         try await CLIError.report {
             let videoId = try Status.validID(id)
-            guard let start = Self.seconds(from) else { throw CLIError("--from \(from) is not a time (62.5, 1:02.5 or 1:01:02)") }
-            guard let end = Self.seconds(to) else { throw CLIError("--to \(to) is not a time (62.5, 1:02.5 or 1:01:02)") }
+            guard let start = Self.seconds(from) else {
+                throw CLIError("--from \(from) is not a time (62.5, 1:02.5 or 1:01:02)", code: .usage)
+            }
+            guard let end = Self.seconds(to) else { throw CLIError("--to \(to) is not a time (62.5, 1:02.5 or 1:01:02)", code: .usage) }
             try await APIClient.withLogin { api, credentials in
                 let clip = try await api.postJSON("/api/videos/\(videoId)/clips", ClipRequest(from: start, to: end, title: title)).decode(Video.self)
                 if follow {

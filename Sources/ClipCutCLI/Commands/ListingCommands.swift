@@ -75,7 +75,7 @@ struct History: AsyncParsableCommand {
 
     func run() async throws {
         try await CLIError.report {
-            guard limit > 0 else { throw CLIError("--limit must be positive") }
+            guard limit > 0 else { throw CLIError("--limit must be positive", code: .usage) }
             let uploads = try await APIClient.withLogin { api, _ -> [Upload] in
                 var uploads: [Upload] = []
                 var cursor: String?

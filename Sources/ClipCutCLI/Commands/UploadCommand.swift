@@ -37,7 +37,7 @@ struct Upload: AsyncParsableCommand {
                 throw CLIError("cannot read \(file): no such file")
             }
             guard let size = (attributes[.size] as? NSNumber)?.int64Value, size > 0 else { throw CLIError("\(file) is empty") }
-            guard chunkSize >= 1024 else { throw CLIError("--chunk-size must be at least 1024") }
+            guard chunkSize >= 1024 else { throw CLIError("--chunk-size must be at least 1024", code: .usage) }
             let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
             let handle: FileHandle
             do { handle = try FileHandle(forReadingFrom: url) } catch { throw CLIError("cannot read \(file): \(error.localizedDescription)") }

@@ -7,6 +7,8 @@ struct CLIError: Error, CustomStringConvertible {
     enum Code: Int32 {
         /// Anything else: bad local input (a missing file), an unexpected answer.
         case failure = 1
+        /// Bad command-line usage: a missing or unknown argument, a value that is not one.
+        case usage = 2
         /// Not logged in, or the session expired (the API answered 401).
         case notAuthenticated = 3
         /// No such video, or not yours (404).
