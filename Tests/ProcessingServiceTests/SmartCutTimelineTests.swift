@@ -76,14 +76,9 @@ struct SmartCutTimelineTests {
     @Test("a range off the frame grid (29.97 fps, from 1.7 s): exactly the frames in it, none twice where an edge meets the copy")
     func offTheFrameGrid() async throws {
         try await withWork { work in
-            let rendition = try await Self.rendition(sound: "atrim=end=6", rate: "30000/1001", at: "\(work)/ntsc.mp4")
-            let frame = 1001.0 / 30000
-            let index = try #require(MovieIndex.read(file: rendition)?.video)
-            let (clip, outcome) = try await Self.cut(rendition, from: 1.7, to: 5.9, work: work)
+            let (clip, outcome, expected) = try await Self.cutNTSC(from: 1.7, to: 5.9, work: work)
             #expect(outcome.plan.pieces == [.encode(from: 1.7, to: 2.002), .copy(from: 2.002, to: 4.004), .encode(from: 4.004, to: 5.9)])
-            // The frames whose time is in the range, half a frame of tolerance: 51 to 176.
-            let expected = index.times.filter { $0 >= 1.7 - frame / 2 && $0 < 5.9 - frame / 2 }
-            #expect(expected.count == 126)
+            #expect(expected.count == 126)  // frames 51 to 176
             let packets = try await SmartCutTests.packets(clip)
             #expect(packets.times.count == expected.count, "\(packets.times.count) frames")
             // The copied keyframes sit where they were, counted from the clip's first frame.
@@ -98,15 +93,21 @@ struct SmartCutTimelineTests {
     @Test("a copy whose range starts just after its keyframe (within half a frame) keeps that keyframe: every frame decodes")
     func copyJustAfterItsKeyframe() async throws {
         try await withWork { work in
-            let rendition = try await Self.rendition(sound: "atrim=end=6", rate: "30000/1001", at: "\(work)/ntsc.mp4")
-            let frame = 1001.0 / 30000
-            let index = try #require(MovieIndex.read(file: rendition)?.video)
-            let (clip, outcome) = try await Self.cut(rendition, from: 2.010, to: 5.9, work: work)
+            let (clip, outcome, expected) = try await Self.cutNTSC(from: 2.010, to: 5.9, work: work)
             #expect(outcome.plan.pieces == [.copy(from: 2.010, to: 4.004), .encode(from: 4.004, to: 5.9)])
-            let expected = index.times.filter { $0 >= 2.010 - frame / 2 && $0 < 5.9 - frame / 2 }.count
-            #expect(expected == 117)
-            #expect(try await Self.decodedFrames(clip) == expected)
+            #expect(expected.count == 117)
+            #expect(try await Self.decodedFrames(clip) == expected.count)
         }
+    }
+
+    /// `[from, to)` cut from a 29.97 fps rendition (a keyframe every 2.002 s), and the times of
+    /// the rendition's frames in that range (half a frame of tolerance): what the clip must hold.
+    static func cutNTSC(from: Double, to: Double, work: String) async throws -> (clip: String, outcome: SmartCut.Outcome, expected: [Double]) {
+        let rendition = try await rendition(sound: "atrim=end=6", rate: "30000/1001", at: "\(work)/ntsc.mp4")
+        let frame = 1001.0 / 30000
+        let index = try #require(MovieIndex.read(file: rendition)?.video)
+        let (clip, outcome) = try await cut(rendition, from: from, to: to, work: work)
+        return (clip, outcome, index.times.filter { $0 >= from - frame / 2 && $0 < to - frame / 2 })
     }
 
     @Test("a variable-rate rendition (frames 1/60 and 3/60 s apart): each encoded edge holds its frames and lasts as long as they do")
