@@ -71,9 +71,9 @@ struct RenditionInfo: Sendable {
         let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] ?? [:]
         let streams = object["streams"] as? [[String: Any]] ?? []
         let format = object["format"] as? [String: Any] ?? [:]
-        let number = { (object: [String: Any], key: String) in (object[key] as? String).flatMap(Double.init).flatMap { $0.isFinite ? $0 : nil } }
         guard let video = streams.first(where: { $0["codec_type"] as? String == "video" }), let index = video["index"] as? Int,
-              let duration = number(video, "duration").map({ $0 + (number(video, "start_time") ?? 0) }) ?? number(format, "duration"),
+              let duration = MediaProbe.double(video["duration"]).map({ $0 + (MediaProbe.double(video["start_time"]) ?? 0) })
+                ?? MediaProbe.double(format["duration"]),
               duration > 0
         else { throw JobFailure.permanent("The source video's rendition could not be read.") }
         let stream = Packager.EncodedStream(ffprobe: video)

@@ -110,7 +110,7 @@ extension MediaProbe {
     }
 
     /// A finite number written as a JSON number or a string, else `nil`.
-    static func double(_ value: Any?) -> Double? {
+    public static func double(_ value: Any?) -> Double? {
         let number: Double?
         switch value {
         case let text as String: number = text.utf8.count <= 64 ? Double(text) : nil
