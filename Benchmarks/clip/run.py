@@ -9,8 +9,8 @@ as the baseline, the same 10 s of the original upload (cut losslessly) is upload
 through today's ladder; then the same for a range of about as many seconds that starts and ends
 on keyframes (nothing is encoded). For each: wall time from the request to `ready` and processing-service's
 CPU seconds (its own and its ffmpeg children's). Then, per rung, the SSIM against the source
-video's rendition over the same range: the clip's whole, its copied middle, its re-encoded
-edges, and the baseline's. Prints a table and the CPU ratio.
+video's rendition over the same range: the clip's whole, its copied middle (up to where its tail's
+encode begins), its re-encoded edges, and the baseline's. Prints a table and the CPU ratio.
 """
 import json
 import os
@@ -89,10 +89,15 @@ def ssim(a, b, a_from=0.0, b_from=0.0, seconds=None):
     return float(match[-1]) if match else float("nan")
 
 
-def keyframes(path):
+def packets(path):
+    """(presentation time, keyframe?) of each video packet."""
     listing = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
                               "-of", "csv=p=0", path], capture_output=True, text=True).stdout
-    return sorted(float(line.split(",")[0]) for line in listing.splitlines() if ",K" in line)
+    return [(float(line.split(",")[0]), ",K" in line) for line in listing.splitlines() if line and line[0].isdigit()]
+
+
+def keyframes(path):
+    return sorted(time for time, key in packets(path) if key)
 
 
 def measure(stack, token, vid, pid, name, start, end, original_range):
@@ -123,14 +128,22 @@ def quality_rows(stack, token, vid, results, start, end, work, label):
             download(stack, token, vid, quality, src)
         smart = download(stack, token, results["smart"]["id"], quality, os.path.join(work, f"smart-{label}-{quality}.mp4"))
         ladder = download(stack, token, results["ladder"]["id"], quality, os.path.join(work, f"ladder-{label}-{quality}.mp4"))
+        frames = sorted(time for time, _ in packets(src))
         keys = [k for k in keyframes(src) if start - 1e-3 <= k <= end + 1e-3]
-        head, tail = max(0.0, keys[0] - start), max(0.0, end - keys[-1])
+        # The encoded tail begins at the clip's last keyframe when that is past the rendition's
+        # last one in the range (the frames before it were copied), else at that one; as the
+        # rendition's frame there (a time off by a microsecond would compare the next frame).
+        clip_keys = keyframes(smart)
+        tail_from = keys[-1]
+        if clip_keys and start + clip_keys[-1] > keys[-1] + 0.02:
+            tail_from = min(frames, key=lambda t: abs(t - start - clip_keys[-1]))
+        head, tail = max(0.0, keys[0] - start), max(0.0, end - tail_from)
         rows.append({
             "quality": quality,
             "whole": ssim(smart, src, 0, start, length),
-            "middle": ssim(smart, src, head, keys[0], keys[-1] - keys[0]),
+            "middle": ssim(smart, src, head, keys[0], tail_from - keys[0]),
             "head": ssim(smart, src, 0, start, head) if head > 0.02 else None,
-            "tail": ssim(smart, src, length - tail, keys[-1], tail) if tail > 0.02 else None,
+            "tail": ssim(smart, src, length - tail, tail_from, tail) if tail > 0.02 else None,
             "ladder": ssim(ladder, src, 0, start, length),
             "edges": f"{head:.2f} s + {tail:.2f} s",
         })

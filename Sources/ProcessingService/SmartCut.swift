@@ -2,8 +2,9 @@ import ClipCutCore
 import Foundation
 import Transcoder
 
-/// Cuts `[from, to)` out of each of a video's renditions (a rung's MP4): the whole GOPs copied
-/// packet for packet, the partial GOPs at the ends encoded with the rung's settings
+/// Cuts `[from, to)` out of each of a video's renditions (a rung's MP4): the whole GOPs, and the
+/// last GOP's frames that reference nothing past the range, copied packet for packet; the partial
+/// GOP at the start and the frames after those encoded with the rung's settings
 /// (``SmartCutPlan``, ``SmartCutCommands``). Every rung's pieces are made in one ffmpeg run and
 /// joined in another: each ffmpeg start costs about 0.1 s of CPU. When a rung's encoded pieces'
 /// parameter sets differ from its rendition's (a rung copied from a phone's own H.264), joining
@@ -46,16 +47,19 @@ struct SmartCut: Sendable {
                 format: "The clip starts at %.2f s, where the video's picture has ended (at %.2f s): it would have no picture.",
                 from, cut.info.duration))
         }
+        // Every rung's tail encoded from the same frame on (their keyframes stay aligned), the
+        // frames before it copied.
+        let tailStart = SmartCutPlan.tailStart(cuts.map { (packets: $0.info.packets, frameDuration: Self.frame($0.rung)) }, to: to)
         var plans = cuts.map { cut in
             SmartCutPlan.plan(
                 keyframes: cut.info.packets.keyframes, from: from, to: min(to, cut.info.duration), duration: cut.info.duration,
-                frameDuration: Self.frame(cut.rung))
+                frameDuration: Self.frame(cut.rung), tailStart: tailStart)
         }
         let sounding = cuts.first { $0.info.hasAudio }
         let soundCut = sounding.map { cut in
             SmartCutCommands.SoundCut(input: cut.rendition, from: from, seconds: min(to, cut.info.duration) - from, file: "\(cut.directory)/sound.m4a")
         }
-        var paths = try await cut(cuts, plans: plans, sound: soundCut)
+        var pieces = try await cut(cuts, plans: plans, sound: soundCut)
         // A range past the end of the rendition's sound: ffmpeg writes an M4A without a track.
         let sound = soundCut.map(\.file).flatMap { file in
             MovieIndex.read(file: file).map { index in index.tracks.contains { $0.handler == "soun" && $0.sampleCount > 0 } } == false ? nil : file
@@ -63,17 +67,17 @@ struct SmartCut: Sendable {
         // A rung whose encoded pieces do not carry its rendition's parameter sets: encoded whole.
         var again: [Int] = []
         for index in cuts.indices where plans[index].encodes && plans[index].pieces.count > 1 {
-            if try await !sameParameterSets(plans[index], paths[index], rendition: cuts[index].rendition) { again.append(index) }
+            if try await !sameParameterSets(plans[index], pieces[index].map(\.path), rendition: cuts[index].rendition) { again.append(index) }
         }
         if !again.isEmpty {
             for index in again { plans[index] = SmartCutPlan(pieces: [.encode(from: from, to: min(to, cuts[index].info.duration))]) }
             let redone = try await cut(again.map { cuts[$0] }, plans: again.map { plans[$0] }, sound: nil)
-            for (index, piecePaths) in zip(again, redone) { paths[index] = piecePaths }
+            for (index, rungPieces) in zip(again, redone) { pieces[index] = rungPieces }
         }
         var joins: [SmartCutCommands.RungJoin] = []
         for (index, cut) in cuts.enumerated() {
             let list = "\(cut.directory)/pieces.txt"
-            try SmartCutCommands.concatList(paths[index]).write(toFile: list, atomically: true, encoding: .utf8)
+            try SmartCutCommands.concatList(pieces[index]).write(toFile: list, atomically: true, encoding: .utf8)
             let end = plans[index].pieces.last?.to ?? min(to, cut.info.duration)
             joins.append(SmartCutCommands.RungJoin(list: list, seconds: end - from, output: cut.output, hlsDirectory: cut.hlsDirectory))
         }
@@ -89,8 +93,11 @@ struct SmartCut: Sendable {
     private static func frame(_ rung: Rung) -> Double { 1 / max(1, rung.frameRate) }
 
     /// Writes the plans' pieces (one ffmpeg run for all of them, which also cuts and encodes
-    /// `sound` when given); returns each rung's piece paths in order.
-    private func cut(_ cuts: [Cut], plans: [SmartCutPlan], sound: SmartCutCommands.SoundCut?) async throws -> [[String]] {
+    /// `sound` when given); returns each rung's pieces in order: each one's path and, but for the
+    /// last, its exact length (its first frame to the next one's) for the join.
+    private func cut(
+        _ cuts: [Cut], plans: [SmartCutPlan], sound: SmartCutCommands.SoundCut?
+    ) async throws -> [[(path: String, seconds: Double?)]] {
         let encoders = plans.reduce(0) { count, plan in count + plan.pieces.filter { if case .encode = $0 { true } else { false } }.count }
         let runOptions = Self.options(options, encoders: encoders, cores: ProcessInfo.processInfo.activeProcessorCount)
         let shares = zip(cuts, plans).map { cut, plan in
@@ -105,7 +112,13 @@ struct SmartCut: Sendable {
             return SmartCutCommands.RungPieces(pieces: outputs, input: cut.rendition, rung: cut.rung, options: runOptions)
         }
         _ = try await runTool(Programs.ffmpeg, SmartCutCommands.pieces(shares, sound: sound), timeLimit: timeLimit)
-        return shares.map { $0.pieces.map(\.output) }
+        return shares.map { share in
+            share.pieces.enumerated().map { index, item in
+                let next = share.pieces.dropFirst(index + 1).first
+                let seconds = next.map { ($0.firstFrame ?? $0.piece.from) - (item.firstFrame ?? item.piece.from) }
+                return (path: item.output, seconds: seconds)
+            }
+        }
     }
 
     /// The encoding options of a run of `encoders` encoders: unless threads are configured, the

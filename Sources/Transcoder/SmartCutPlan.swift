@@ -1,7 +1,9 @@
 /// How one rendition is cut to `[from, to)` with as little encoding as possible: the whole GOPs
-/// inside the range are stream-copied; only the partial GOPs at each end are decoded and
-/// encoded again. A range that starts and ends on keyframes (or at the end of the video) is
-/// copied whole; one that holds no whole GOP is encoded whole.
+/// inside the range are stream-copied, and so are the last GOP's frames up to the point where
+/// they reference frames past the range (``tailStart(_:to:)``); only the partial GOP at the
+/// start and the frames after that point are decoded and encoded again. A range that starts
+/// and ends on keyframes (or at the end of the video) is copied whole; one that starts inside a
+/// GOP and holds no keyframe is encoded whole.
 public struct SmartCutPlan: Sendable, Equatable {
     /// One piece of the cut, in the rendition's timeline (seconds).
     public enum Piece: Sendable, Equatable {
@@ -42,22 +44,24 @@ public struct SmartCutPlan: Sendable, Equatable {
     ///   - from: where the clip starts; `to`: where it ends (`to > from`).
     ///   - duration: the rendition's length: a range ending there needs no tail.
     ///   - frameDuration: one frame; times this close to a keyframe count as on it.
-    public static func plan(keyframes: [Double], from: Double, to: Double, duration: Double, frameDuration: Double) -> SmartCutPlan {
+    ///   - tailStart: where the tail's encode begins, past the last keyframe before `to`
+    ///     (``tailStart(_:to:)``): the frames before it are copied too. `nil`: at that keyframe.
+    public static func plan(
+        keyframes: [Double], from: Double, to: Double, duration: Double, frameDuration: Double, tailStart: Double? = nil
+    ) -> SmartCutPlan {
         let tolerance = frameDuration / 2
         let sorted = keyframes.filter(\.isFinite).sorted()
         let reachesEnd = to >= duration - tolerance
-        guard
-            let first = sorted.first(where: { $0 >= from - tolerance }),
-            let last = reachesEnd ? Optional(to) : sorted.last(where: { $0 <= to + tolerance }),
-            last - first > tolerance
-        else {
+        // Where the copy ends: the range's end, or where its tail's encode begins.
+        let copyEnd = reachesEnd
+            ? Optional(to) : sorted.last(where: { $0 <= to + tolerance }).map { key in tailStart.map { max(key, min($0, to)) } ?? key }
+        guard let first = sorted.first(where: { $0 >= from - tolerance }), let copyEnd, copyEnd - first > tolerance else {
             return SmartCutPlan(pieces: [.encode(from: from, to: to)])
         }
         var pieces: [Piece] = []
         if first - from > tolerance { pieces.append(.encode(from: from, to: first)) }
-        let copyEnd = reachesEnd ? duration : last
-        pieces.append(.copy(from: max(first, from), to: copyEnd))
-        if !reachesEnd && to - last > tolerance { pieces.append(.encode(from: last, to: to)) }
+        pieces.append(.copy(from: max(first, from), to: reachesEnd ? duration : copyEnd))
+        if !reachesEnd && to - copyEnd > tolerance { pieces.append(.encode(from: copyEnd, to: to)) }
         return SmartCutPlan(pieces: pieces)
     }
 }

@@ -33,6 +33,12 @@ struct SmartCutCommandsTests {
         #expect(first.contains(edge[1]) && third.contains(edge[1]) && !second.contains("-x264-params"))
     }
 
+    @Test("the join's list: each piece but the last with its exact length, quotes in a path escaped")
+    func concatList() {
+        let list = SmartCutCommands.concatList([(path: "/w/piece-0.mp4", seconds: 0.3003), (path: "/w/it's.mp4", seconds: nil)])
+        #expect(list == "file '/w/piece-0.mp4'\nduration 0.300300\nfile '/w/it'\\''s.mp4'\n")
+    }
+
     @Test("each piece starts at its first frame; an encoded one stops after its frames (not its length alone), at their own times")
     func encodedFrames() {
         let arguments = SmartCutCommands.pieces([
