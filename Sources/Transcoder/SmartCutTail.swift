@@ -41,14 +41,20 @@ extension SmartCutPlan {
     /// `nil` when there is none: the renditions' keyframes before `to` differ, or no frame
     /// after that keyframe can be copied in every rendition (the tail is then encoded from its
     /// keyframe, as ``plan(keyframes:from:to:duration:frameDuration:tailStart:)`` does without one).
+    /// Also `nil` when it would copy less than `minimumCopied` seconds past the keyframe: the
+    /// encode after it starts with a keyframe of its own (an I-frame's bits more in every rung,
+    /// and an encoder's start), which a few frames less to encode do not pay for.
     /// - Parameter renditions: each rung's packets and frame duration.
-    public static func tailStart(_ renditions: [(packets: RenditionPackets, frameDuration: Double)], to: Double) -> Double? {
+    public static func tailStart(
+        _ renditions: [(packets: RenditionPackets, frameDuration: Double)], to: Double, minimumCopied: Double = 0.25
+    ) -> Double? {
         let keyframes = renditions.map { rendition in rendition.packets.keyframes.last { $0 <= to + rendition.frameDuration / 2 } }
         guard let keyframe = keyframes.first ?? nil,
               zip(keyframes, renditions).allSatisfy({ key, rendition in key.map { abs($0 - keyframe) < rendition.frameDuration / 2 } ?? false })
         else { return nil }
         let splits = renditions.map { $0.packets.tailSplits(after: keyframe, before: to, frameDuration: $0.frameDuration) }
         let tolerance = renditions.map { $0.frameDuration / 2 }.min() ?? 0
-        return splits.first?.last { split in splits.allSatisfy { own in own.contains { abs($0 - split) < tolerance } } }
+        let common = splits.first?.last { split in splits.allSatisfy { own in own.contains { abs($0 - split) < tolerance } } }
+        return common.flatMap { $0 - keyframe >= minimumCopied - tolerance ? $0 : nil }
     }
 }

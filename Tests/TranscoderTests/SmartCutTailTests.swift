@@ -36,20 +36,23 @@ struct SmartCutTailTests {
         #expect(open.tailSplits(after: 2, before: 62.5 * Self.frame, frameDuration: Self.frame).isEmpty)
     }
 
-    @Test("the rungs' latest common split; none when their keyframes differ or they share none")
+    @Test("the rungs' latest common split; none when their keyframes differ, they share none, or it copies too little")
     func common() {
         let to = 66.5 * Self.frame
         // Another rung's B-frame decisions: I P B B P P B …, splits at 61, 64 and 65.
         let other = Self.packets([60, 63, 61, 62, 64, 68, 65, 66, 67], keyframes: [60])
         #expect(Self.frames(other.tailSplits(after: 2, before: to, frameDuration: Self.frame)) == [61, 64, 65])
-        let start = SmartCutPlan.tailStart([(Self.ibbbp, Self.frame), (other, Self.frame)], to: to)
+        let start = SmartCutPlan.tailStart([(Self.ibbbp, Self.frame), (other, Self.frame)], to: to, minimumCopied: 0)
         #expect(start.map { Self.frames([$0]) } == [65])
+        // Five frames copied past the keyframe: not worth a keyframe of the tail's own, by default.
+        #expect(SmartCutPlan.tailStart([(Self.ibbbp, Self.frame), (other, Self.frame)], to: to) == nil)
+        #expect(SmartCutPlan.tailStart([(Self.ibbbp, Self.frame), (other, Self.frame)], to: to, minimumCopied: 5 * Self.frame) != nil)
         // Only the keyframe's own frame in common.
         let third = Self.packets([60, 62, 61, 66, 63, 64, 65], keyframes: [60])
-        #expect(SmartCutPlan.tailStart([(Self.ibbbp, Self.frame), (third, Self.frame)], to: to).map { Self.frames([$0]) } == [61])
+        #expect(SmartCutPlan.tailStart([(Self.ibbbp, Self.frame), (third, Self.frame)], to: to, minimumCopied: 0).map { Self.frames([$0]) } == [61])
         // Keyframes apart: none.
         let shifted = Self.packets([62, 66, 63, 64, 65], keyframes: [62])
-        #expect(SmartCutPlan.tailStart([(Self.ibbbp, Self.frame), (shifted, Self.frame)], to: to) == nil)
+        #expect(SmartCutPlan.tailStart([(Self.ibbbp, Self.frame), (shifted, Self.frame)], to: to, minimumCopied: 0) == nil)
         #expect(SmartCutPlan.tailStart([], to: to) == nil)
     }
 
