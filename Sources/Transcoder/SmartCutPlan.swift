@@ -1,7 +1,7 @@
 /// How one rendition is cut to `[from, to)` with as little encoding as possible: the whole GOPs
 /// inside the range are stream-copied, and so are the last GOP's frames up to the point where
-/// they reference frames past the range (``tailStart(_:to:)``); only the partial GOP at the
-/// start and the frames after that point are decoded and encoded again. A range that starts
+/// they reference frames past the range (``tailStart(_:to:minimumCopied:)``); only the partial
+/// GOP at the start and the frames after that point are decoded and encoded again. A range that starts
 /// and ends on keyframes (or at the end of the video) is copied whole; one that starts inside a
 /// GOP and holds no keyframe is encoded whole.
 public struct SmartCutPlan: Sendable, Equatable {
@@ -45,7 +45,8 @@ public struct SmartCutPlan: Sendable, Equatable {
     ///   - duration: the rendition's length: a range ending there needs no tail.
     ///   - frameDuration: one frame; times this close to a keyframe count as on it.
     ///   - tailStart: where the tail's encode begins, past the last keyframe before `to`
-    ///     (``tailStart(_:to:)``): the frames before it are copied too. `nil`: at that keyframe.
+    ///     (``tailStart(_:to:minimumCopied:)``): the frames before it are copied too. `nil`: at
+    ///     that keyframe.
     public static func plan(
         keyframes: [Double], from: Double, to: Double, duration: Double, frameDuration: Double, tailStart: Double? = nil
     ) -> SmartCutPlan {
