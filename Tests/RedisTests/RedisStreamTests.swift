@@ -113,14 +113,17 @@ struct RedisStreamTests {
         try await withRedis(poolSize: 1, blockingPoolSize: 1) { (redis: RedisClient) async throws in
             let stream = TestRedis.uniqueKey("block")
             try await redis.xgroupCreate(stream, group: "g")
+            // A block far longer than the test needs: it returns as soon as the XADD lands. With
+            // 20 s, the full suite's load on a slow 2-core machine made the pings below outlast it
+            // (the test took 54 s): the read timed out empty before the XADD was sent.
             let reader = Task {
-                try await redis.xreadgroup(stream, group: "g", consumer: "c", block: .seconds(20))
+                try await redis.xreadgroup(stream, group: "g", consumer: "c", block: .seconds(120))
             }
             // While the read blocks, the command pool (size 1) keeps answering.
             for _ in 0..<20 { try await redis.ping() }
             try await Task.sleep(for: .milliseconds(100))
             let id = try await redis.xadd(stream, fields: ["job": "1"])
-            let entries = try await withDeadline { try await reader.value }
+            let entries = try await withDeadline(.seconds(120)) { try await reader.value }
             #expect(entries.map(\.id) == [id])
             try await redis.delete(stream)
         }
