@@ -15,6 +15,7 @@ encode begins), its re-encoded edges, and the baseline's. Prints a table and the
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -146,8 +147,70 @@ def quality_rows(stack, token, vid, results, start, end, work, label):
             "tail": ssim(smart, src, length - tail, tail_from, tail) if tail > 0.02 else None,
             "ladder": ssim(ladder, src, 0, start, length),
             "edges": f"{head:.2f} s + {tail:.2f} s",
+            # What the cut encodes, for the floor: (first frame, frame count) of each edge.
+            "spans": [(frames_in(frames, a, b)[0], len(frames_in(frames, a, b))) for a, b in ((start, keys[0]), (tail_from, end))
+                      if frames_in(frames, a, b)],
+            "src": src,
         })
     return rows
+
+
+def frames_in(frames, a, b, step=1 / 30):
+    """The frame times in `[a, b)`, half a frame of tolerance at each end (as the cut counts them)."""
+    return [t for t in frames if a - step / 2 <= t < b - step / 2]
+
+
+# The rungs' caps and the edges' x264 settings as processing-service gives them
+# (Ladder.standard, SmartCutCommands.pieces and edgeAnalysis, the thread rule on 2 cores).
+MAX_RATE = {"1080p": 5_000_000, "720p": 2_800_000, "480p": 1_400_000, "360p": 800_000}
+EDGE_X264 = ["-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-profile:v", "high",
+             "-pix_fmt", "yuv420p", "-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
+             "-x264-params", "me=dia:subme=1:b-adapt=0:rc-lookahead=5", "-threads", "2"]
+
+
+SIZE = {"1080p": "1920:1080", "720p": "1280:720", "480p": "854:480", "360p": "640:360"}
+
+
+def edges_floor(rows, work, rounds=3):
+    """CPU seconds (median of `rounds`) of the part of a cut inside GOPs that the issue's design
+    cannot skip, every rung's edges decoded from their GOP's keyframe and encoded with the rung's
+    settings, and nothing else (no copy, sound, join, HLS, poster or storyboard), in one ffmpeg
+    run over local copies of the renditions; two ways: `own`, each rung's edges from its own
+    rendition (as the cut does), and `shared`, each edge decoded once from the best rung and
+    scaled to every rung, with one thread per decoder and encoder (the cheapest way measured)."""
+    def x264(row, threads):
+        rate = MAX_RATE.get(row["quality"], 400_000)
+        return [*EDGE_X264[:-1], str(threads), "-maxrate", str(rate), "-bufsize", str(2 * rate)]
+
+    own_in, own_out = [], []
+    for row in rows:
+        for index, (first, count) in enumerate(row["spans"]):
+            own_in += ["-ss", f"{first:.6f}", "-i", row["src"]]
+            own_out += ["-map", f"{len(own_in) // 4 - 1}:v:0", "-an", "-frames:v", str(count), "-t", f"{(count + 0.5) / 30:.6f}",
+                        *x264(row, 2), os.path.join(work, f"floor-own-{row['quality']}-{index}.mp4")]
+    if not own_in:
+        return None
+    shared_in, graph, shared_out = [], [], []
+    for index, (first, count) in enumerate(rows[0]["spans"]):
+        shared_in += ["-threads", "1", "-ss", f"{first:.6f}", "-i", rows[0]["src"]]
+        labels = [f"e{index}r{n}" for n in range(len(rows))]
+        chain = f"[{index}:v]split={len(rows)}" + "".join(f"[{label}]" for label in labels)
+        graph.append(chain)
+        for row, label in zip(rows, labels):
+            scaled = label if row is rows[0] else f"{label}s"
+            if row is not rows[0]:
+                graph.append(f"[{label}]scale={SIZE.get(row['quality'], '640:360')}:flags=bicubic,setsar=1[{scaled}]")
+            shared_out += ["-map", f"[{scaled}]", "-an", "-frames:v", str(count), "-t", f"{(count + 0.5) / 30:.6f}",
+                           *x264(row, 1), os.path.join(work, f"floor-shared-{row['quality']}-{index}.mp4")]
+    ways = {"own": own_in + own_out, "shared": shared_in + ["-filter_complex", ";".join(graph)] + shared_out}
+    seconds = {way: [] for way in ways}
+    for _ in range(rounds):
+        for way, arguments in ways.items():
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run(["ffmpeg", "-nostdin", "-y", "-loglevel", "error", *arguments], check=True)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            seconds[way].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return {way: sorted(values)[len(values) // 2] for way, values in seconds.items()}
 
 
 def aligned_range(stack, token, vid, near, length):
@@ -192,21 +255,29 @@ def main():
             ffmpeg("-ss", f"{start}", "-t", f"{end - start}", "-i", source, "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0",
                    "-c:a", "flac", original_range)
             results = {name: measure(stack, token, vid, pid, name, start, end, original_range) for name in ("smart", "ladder")}
-            ranges.append((label, start, end, results, quality_rows(stack, token, vid, results, start, end, work, len(ranges))))
+            rows = quality_rows(stack, token, vid, results, start, end, work, len(ranges))
+            ranges.append((label, start, end, results, rows, edges_floor(rows, work)))
     finally:
         stack.down()
         logs = os.path.join(ROOT, ".test-output", "bench-clip")
         subprocess.run(["rm", "-rf", logs])
+        os.makedirs(os.path.dirname(logs), exist_ok=True)
         subprocess.run(["cp", "-r", os.path.join(work, "logs"), logs])
 
     fmt = lambda v: "—" if v is None else f"{v:.5f}"
-    for label, start, end, results, rows in ranges:
+    for label, start, end, results, rows, floor in ranges:
         smart, ladder = results["smart"], results["ladder"]
         print(f"\n{end - start:.1f} s of a {minutes}-minute 1080p video, {start:.2f}-{end:.2f} s, {label} (2 cores)\n")
         print("| way | wall (s) | processing CPU (s) | of which the service itself | ffmpeg and ffprobe |\n| --- | --- | --- | --- | --- |")
         for way, r in (("smart cut from the renditions", smart), ("the range re-encoded through the ladder", ladder)):
             print(f"| {way} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['own']:.1f} | {r['tools']:.1f} |")
-        print(f"\nCPU ladder/smart: x{ladder['cpu'] / max(smart['cpu'], 0.01):.1f}; wall ladder/smart: x{ladder['wall'] / max(smart['wall'], 0.01):.1f}\n")
+        print(f"\nCPU ladder/smart: x{ladder['cpu'] / max(smart['cpu'], 0.01):.1f}; wall ladder/smart: x{ladder['wall'] / max(smart['wall'], 0.01):.1f}")
+        if floor:
+            print("The edges alone, decoded and encoded in one ffmpeg run from local renditions and nothing else (median of 3): "
+                  f"{floor['own']:.2f} s of CPU each rung from its own rendition (ladder/edges x{ladder['cpu'] / floor['own']:.1f}), "
+                  f"{floor['shared']:.2f} s decoded once from the best rung and scaled, one thread each "
+                  f"(x{ladder['cpu'] / floor['shared']:.1f}): the most any cut of this range that encodes these edges can be below the ladder")
+        print()
         print("| rung | encoded edges | SSIM whole clip | copied middle | head | tail | ladder's re-encode |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
         for r in rows:
