@@ -10,7 +10,9 @@ through today's ladder; then the same for a range of about as many seconds that 
 on keyframes (nothing is encoded). For each: wall time from the request to `ready` and processing-service's
 CPU seconds (its own and its ffmpeg children's). Then, per rung, the SSIM against the source
 video's rendition over the same range: the clip's whole, its copied middle (up to where its tail's
-encode begins), its re-encoded edges, and the baseline's. Prints a table and the CPU ratio.
+encode begins), its re-encoded edges, and the baseline's. Prints a table and the CPU ratio;
+for the range inside GOPs, also the CPU of its edges alone (`edges_floor`: decoded and encoded
+as the cut does, nothing else) against the ladder's: the most any cut that encodes them can save.
 """
 import json
 import os
