@@ -12,7 +12,8 @@ CPU seconds (its own and its ffmpeg children's). Then, per rung, the SSIM agains
 video's rendition over the same range: the clip's whole, its copied middle (up to where its tail's
 encode begins), its re-encoded edges, and the baseline's. Prints a table and the CPU ratio;
 for the range inside GOPs, also the CPU of its edges alone (`edges_floor`: decoded and encoded
-as the cut does, nothing else) against the ladder's: the most any cut that encodes them can save.
+as the cut does, nothing else; and decoded once for every rung) against the ladder's: the most
+a cut that encodes them these ways can save.
 """
 import json
 import os
@@ -278,7 +279,7 @@ def main():
             print("The edges alone, decoded and encoded in one ffmpeg run from local renditions and nothing else (median of 3): "
                   f"{floor['own']:.2f} s of CPU each rung from its own rendition (ladder/edges x{ladder['cpu'] / floor['own']:.1f}), "
                   f"{floor['shared']:.2f} s decoded once from the best rung and scaled, one thread each "
-                  f"(x{ladder['cpu'] / floor['shared']:.1f}): the most any cut of this range that encodes these edges can be below the ladder")
+                  f"(x{ladder['cpu'] / floor['shared']:.1f}): the most a cut of this range that encodes these edges these ways can be below the ladder")
         print()
         print("| rung | encoded edges | SSIM whole clip | copied middle | head | tail | ladder's re-encode |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
